@@ -1,0 +1,2 @@
+//! The `resyn` command-line entry point (work in progress).
+fn main() {}

@@ -1,0 +1,14 @@
+//! Algorithmic puzzle environments.
+
+mod hanoi;
+
+use std::sync::Arc;
+
+use resyn_core::Environment;
+
+use crate::Native;
+
+/// The environments of this group.
+pub fn all() -> Vec<Arc<dyn Environment>> {
+    vec![Arc::new(Native::new(hanoi::Hanoi))]
+}

@@ -1,0 +1,144 @@
+//! Rectangular grids: storage, neighbours, rendering and parsing.
+
+use super::parse;
+
+/// A row-major grid.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Grid<T> {
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Cells, row-major.
+    pub cells: Vec<T>,
+}
+
+impl<T: Clone> Grid<T> {
+    /// A grid filled with `fill`.
+    pub fn new(rows: usize, cols: usize, fill: T) -> Self {
+        Self {
+            rows,
+            cols,
+            cells: vec![fill; rows * cols],
+        }
+    }
+}
+
+impl<T> Grid<T> {
+    /// Build from rows; `None` if they are ragged or empty.
+    pub fn from_rows(rows: Vec<Vec<T>>) -> Option<Self> {
+        let cols = rows.first()?.len();
+        if cols == 0 || rows.iter().any(|r| r.len() != cols) {
+            return None;
+        }
+        let n = rows.len();
+        Some(Self {
+            rows: n,
+            cols,
+            cells: rows.into_iter().flatten().collect(),
+        })
+    }
+
+    /// Whether `(r, c)` is inside.
+    pub fn contains(&self, r: isize, c: isize) -> bool {
+        r >= 0 && c >= 0 && (r as usize) < self.rows && (c as usize) < self.cols
+    }
+
+    /// The cell at `(r, c)`. Panics when out of bounds.
+    pub fn at(&self, r: usize, c: usize) -> &T {
+        &self.cells[r * self.cols + c]
+    }
+
+    /// Mutable cell at `(r, c)`. Panics when out of bounds.
+    pub fn at_mut(&mut self, r: usize, c: usize) -> &mut T {
+        &mut self.cells[r * self.cols + c]
+    }
+
+    /// The cell at `(r, c)` or `None` when out of bounds.
+    pub fn get(&self, r: isize, c: isize) -> Option<&T> {
+        self.contains(r, c)
+            .then(|| &self.cells[r as usize * self.cols + c as usize])
+    }
+
+    /// In-bounds orthogonal neighbours of `(r, c)`.
+    pub fn neighbors4(&self, r: usize, c: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        DIRS4.iter().filter_map(move |&(dr, dc)| {
+            let (nr, nc) = (r as isize + dr, c as isize + dc);
+            self.contains(nr, nc).then_some((nr as usize, nc as usize))
+        })
+    }
+
+    /// One row as a slice.
+    pub fn row(&self, r: usize) -> &[T] {
+        &self.cells[r * self.cols..(r + 1) * self.cols]
+    }
+
+    /// Render rows joined by newlines, cells by `sep`.
+    pub fn render(&self, sep: &str, cell: impl Fn(&T) -> String) -> String {
+        (0..self.rows)
+            .map(|r| self.row(r).iter().map(&cell).collect::<Vec<_>>().join(sep))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Up, right, down, left as `(dr, dc)`.
+pub const DIRS4: [(isize, isize); 4] = [(-1, 0), (0, 1), (1, 0), (0, -1)];
+
+/// Parse a grid answer: one row per non-empty line. Cells are separated by
+/// whitespace/commas, or, when a line has no separators, each character is a
+/// cell. Every row must have `cols` cells and there must be `rows` rows.
+pub fn parse_grid<T>(
+    s: &str,
+    rows: usize,
+    cols: usize,
+    cell: impl Fn(&str) -> Result<T, String>,
+) -> Result<Grid<T>, String> {
+    let lines = parse::lines(s);
+    if lines.len() != rows {
+        return Err(format!("expected {rows} rows, got {}", lines.len()));
+    }
+    let mut out = Vec::with_capacity(rows * cols);
+    for (i, line) in lines.iter().enumerate() {
+        let toks = parse::tokens(line);
+        let toks: Vec<String> = if toks.len() == 1 && cols > 1 {
+            toks[0].chars().map(String::from).collect()
+        } else {
+            toks.into_iter().map(str::to_string).collect()
+        };
+        if toks.len() != cols {
+            return Err(format!(
+                "row {} has {} cells, expected {cols}",
+                i + 1,
+                toks.len()
+            ));
+        }
+        for t in &toks {
+            out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
+        }
+    }
+    Ok(Grid {
+        rows,
+        cols,
+        cells: out,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_both_styles() {
+        let digit = |t: &str| parse::int(t);
+        let a = parse_grid("1 2\n3 4", 2, 2, digit).unwrap();
+        let b = parse_grid("\n12\n34\n", 2, 2, digit).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(*a.at(1, 0), 3);
+        assert!(parse_grid("1 2\n3", 2, 2, digit).is_err());
+        assert!(parse_grid("1 2", 2, 2, digit).is_err());
+        assert_eq!(a.render(" ", |v| v.to_string()), "1 2\n3 4");
+        assert_eq!(a.neighbors4(0, 0).count(), 2);
+        assert_eq!(a.get(-1, 0), None);
+    }
+}

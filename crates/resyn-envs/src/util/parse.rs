@@ -1,0 +1,127 @@
+//! Lenient-but-exact answer parsing.
+//!
+//! Leniency is limited to what prompts allow: surrounding whitespace, blank
+//! lines, ASCII case, and the separators a prompt names. Anything else is a
+//! parse error. Parsers return `Err(String)` with a short human reason that
+//! becomes the verdict detail.
+
+/// Collapse runs of whitespace to one space and trim.
+pub fn normalize_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Lowercased, whitespace-collapsed form for case-insensitive comparison.
+pub fn canonical(s: &str) -> String {
+    normalize_ws(s).to_ascii_lowercase()
+}
+
+/// Non-empty, trimmed lines.
+pub fn lines(s: &str) -> Vec<&str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// Tokens separated by whitespace and/or commas (empty tokens dropped).
+/// One optional pair of surrounding brackets (`[...]` or `(...)`) is removed.
+pub fn tokens(s: &str) -> Vec<&str> {
+    strip_brackets(s.trim())
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Remove one pair of matching outer brackets, if present.
+pub fn strip_brackets(s: &str) -> &str {
+    let s = s.trim();
+    for (open, close) in [('[', ']'), ('(', ')'), ('{', '}')] {
+        if let Some(inner) = s.strip_prefix(open).and_then(|r| r.strip_suffix(close)) {
+            return inner.trim();
+        }
+    }
+    s
+}
+
+/// Parse a signed integer, allowing a leading `+` and no other decoration.
+pub fn int(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let digits = t.strip_prefix('+').unwrap_or(t);
+    if digits.is_empty() || digits.len() > 19 {
+        return Err(format!("`{}` is not an integer", clip(t)));
+    }
+    digits
+        .parse::<i64>()
+        .map_err(|_| format!("`{}` is not an integer", clip(t)))
+}
+
+/// Parse a whitespace/comma separated list of integers.
+pub fn int_list(s: &str) -> Result<Vec<i64>, String> {
+    tokens(s).into_iter().map(int).collect()
+}
+
+/// Parse a non-negative index list; every value must be `< bound`.
+pub fn index_list(s: &str, bound: usize) -> Result<Vec<usize>, String> {
+    tokens(s)
+        .into_iter()
+        .map(|t| {
+            let v = int(t)?;
+            usize::try_from(v)
+                .ok()
+                .filter(|&u| u < bound)
+                .ok_or_else(|| format!("{v} is out of range 0..{bound}"))
+        })
+        .collect()
+}
+
+/// Exactly `n` items or an error naming what was expected.
+pub fn expect_len<T>(items: Vec<T>, n: usize, what: &str) -> Result<Vec<T>, String> {
+    if items.len() == n {
+        Ok(items)
+    } else {
+        Err(format!("expected {n} {what}, got {}", items.len()))
+    }
+}
+
+/// `s` shortened for error messages (never splits a character).
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ints() {
+        assert_eq!(int(" +7 "), Ok(7));
+        assert_eq!(int("-3"), Ok(-3));
+        assert!(int("7.0").is_err());
+        assert!(int("").is_err());
+        assert!(int("99999999999999999999999").is_err());
+        assert_eq!(int_list("[1, 2,3  4]"), Ok(vec![1, 2, 3, 4]));
+        assert_eq!(index_list("0 2", 3), Ok(vec![0, 2]));
+        assert!(index_list("3", 3).is_err());
+        assert!(index_list("-1", 3).is_err());
+    }
+
+    #[test]
+    fn text() {
+        assert_eq!(normalize_ws("  a \n b\t"), "a b");
+        assert_eq!(canonical(" Yes "), "yes");
+        assert_eq!(lines("\n a \n\n b\n"), vec!["a", "b"]);
+        assert_eq!(clip(&"é".repeat(50)).chars().count(), 41);
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(s in ".{0,200}") {
+            let _ = int_list(&s);
+            let _ = index_list(&s, 5);
+            let _ = clip(&s);
+        }
+    }
+}
