@@ -20,6 +20,7 @@
 pub mod algorithmic;
 pub mod constraint;
 pub mod logic;
+pub mod math;
 pub mod spatial;
 mod task;
 pub mod util;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Arc<dyn Environment>> {
     v.extend(algorithmic::all());
     v.extend(spatial::all());
     v.extend(logic::all());
+    v.extend(math::all());
     v
 }
 

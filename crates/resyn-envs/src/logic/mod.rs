@@ -1,4 +1,4 @@
-//! Logic (and arithmetic) environments.
+//! Logic environments.
 
 use std::sync::Arc;
 
