@@ -8,8 +8,6 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use resyn_core::Environment;
-
 fn rate(budget: Duration, mut f: impl FnMut(u64)) -> f64 {
     let start = Instant::now();
     let mut n = 0u64;
