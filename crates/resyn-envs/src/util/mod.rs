@@ -1,7 +1,8 @@
 //! Helpers shared by environments: parsing answers, grids, graphs,
-//! arithmetic expressions.
-//! Anything two environments need lives here, never copied.
+//! expressions, symmetries. Anything two environments need lives here,
+//! never copied.
 
+pub mod dihedral;
 pub mod expr;
 pub mod graph;
 pub mod grid;
