@@ -159,8 +159,12 @@ fn planted_clauses(planted: &[bool], m: usize, rng: &mut Rng) -> Vec<Vec<i64>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(m);
     while out.len() < m {
-        let mut vars = rng.sample_indices(n, 3.min(n));
+        // Three distinct variables (n >= 3 at every difficulty).
+        let mut vars = [rng.index(n), rng.index(n), rng.index(n)];
         vars.sort_unstable();
+        if vars[0] == vars[1] || vars[1] == vars[2] {
+            continue;
+        }
         let clause: Vec<i64> = vars
             .iter()
             .map(|&v| {

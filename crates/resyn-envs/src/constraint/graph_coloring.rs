@@ -12,7 +12,8 @@
 //!
 //! The densest levels approach the k-colorability thresholds (average degree
 //! about 4.7 for k = 3 and 8.4 for k = 4). reasoning-gym's `graph_color`
-//! (10 vertices, 3 colors) corresponds to difficulty 5.
+//! (by default 10 vertices, 4 colors, edge probability 0.4, i.e. average
+//! degree 3.6) is closest to difficulty 5 (same size, one color fewer).
 //!
 //! Generation plants a balanced k-coloring (vertex classes of sizes differing
 //! by at most one) and samples edges only between differently colored

@@ -25,25 +25,37 @@ pub fn all() -> Vec<Arc<dyn Environment>> {
 
 #[cfg(test)]
 mod timing {
+    /// CPU time of this thread in nanoseconds (Linux), robust to a loaded
+    /// machine; falls back to 0 elsewhere.
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Per-instance CPU time of generation and verification:
+    /// `cargo test -p resyn-envs print_timings -- --ignored --nocapture`
+    /// (set `TIMING_ENV` to one id to time only that environment).
     #[test]
     #[ignore]
-    /// `cargo test -p resyn-envs print_timings -- --ignored --nocapture`
     fn print_timings() {
+        let only = std::env::var("TIMING_ENV").ok();
         for env in super::all() {
+            if only.as_ref().is_some_and(|o| *o != env.meta().id) {
+                continue;
+            }
             for d in 1..=10u8 {
-                let t = std::time::Instant::now();
-                let k = 200;
-                let mut insts = Vec::new();
-                for s in 0..k {
-                    insts.push(env.generate(s, d).unwrap());
-                }
-                let g = t.elapsed() / k as u32;
-                let t = std::time::Instant::now();
+                let k = 1000u64;
+                let t = cpu_ns();
+                let insts: Vec<_> = (0..k).map(|s| env.generate(s, d).unwrap()).collect();
+                let g = (cpu_ns() - t) / k;
+                let t = cpu_ns();
                 for i in &insts {
                     assert!(env.verify(i, &i.reference).correct);
                 }
-                let v = t.elapsed() / k as u32;
-                println!("{} d{d}: gen {g:?} verify {v:?}", env.meta().id);
+                let v = (cpu_ns() - t) / k;
+                println!("{} d{d}: gen {g} ns, verify {v} ns", env.meta().id);
             }
         }
     }

@@ -16,13 +16,14 @@
 //! the left (or right) of another, directly left (or right) of another, or
 //! next to another.
 //!
-//! Generation plants a random solution, then draws random clues that are
-//! true of it, keeping a clue only if it narrows the propagated domains; after
-//! each kept clue an exact solver (domain propagation over the position of
-//! every value, all-different per attribute with hidden singles, then
-//! backtracking on the smallest domain, stopping at 2 solutions) tests
-//! uniqueness. Finally clues are dropped in random order whenever the rest
-//! still has a unique solution, so the clue set is minimal. Tests cross-check
+//! Generation plants a random solution and runs an exact solver (domain
+//! propagation over the house of every value, all-different per attribute
+//! with hidden singles, then backtracking on the smallest domain, stopping at
+//! 2 solutions). While the clues admit a solution other than the planted one,
+//! random clues true of the planted solution are drawn until one rules that
+//! alternative out, and it is added. Finally clues are dropped in random
+//! order whenever the rest still has a unique solution, so the clue set is
+//! minimal. Tests cross-check
 //! uniqueness against brute-force enumeration of all (N!)^M assignments at
 //! small sizes.
 //!
@@ -350,6 +351,18 @@ enum Clue {
 }
 
 impl Clue {
+    /// The one or two entities the clue mentions.
+    fn entities(self) -> (Ent, Option<Ent>) {
+        match self {
+            Clue::At(e, _) | Clue::NotAt(e, _) => (e, None),
+            Clue::Same(x, y)
+            | Clue::NotSame(x, y)
+            | Clue::LeftOf(x, y)
+            | Clue::ImmLeft(x, y)
+            | Clue::NextTo(x, y) => (x, Some(y)),
+        }
+    }
+
     /// Whether the clue holds when entity `e` is in house `pos(e)`.
     fn holds(self, pos: impl Fn(Ent) -> usize) -> bool {
         match self {
@@ -420,6 +433,14 @@ struct Puzzle {
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct State {
     dom: [[u8; MAX_HOUSES]; MAX_ATTRS],
+}
+
+/// A clue set indexed for propagation: the clues mentioning entity `i` are
+/// `watch[start[i]..start[i + 1]]` (indices into `clues`).
+struct Model<'c> {
+    clues: &'c [Clue],
+    start: Vec<usize>,
+    watch: Vec<usize>,
 }
 
 /// The exact solver for `n` houses and `m` attributes.
@@ -565,31 +586,104 @@ impl Solver {
         }
     }
 
-    /// Propagate to a fixpoint; false on contradiction.
-    fn propagate(&self, st: &mut State, clues: &[Clue]) -> bool {
+    /// Index of an entity in `0..n * m` (at most 42, so bit sets fit a u64).
+    fn idx(&self, e: Ent) -> usize {
+        usize::from(e.a) * self.n + usize::from(e.v)
+    }
+
+    /// Every entity as a bit set.
+    fn all_entities(&self) -> u64 {
+        (1u64 << (self.n * self.m)) - 1
+    }
+
+    /// Index `clues` by the entities they mention.
+    fn model<'c>(&self, clues: &'c [Clue]) -> Model<'c> {
+        let mut count = vec![0usize; self.n * self.m + 1];
+        for c in clues {
+            let (x, y) = c.entities();
+            count[self.idx(x) + 1] += 1;
+            if let Some(y) = y {
+                count[self.idx(y) + 1] += 1;
+            }
+        }
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        let start = count.clone();
+        let mut watch = vec![0usize; start[start.len() - 1]];
+        for (ci, c) in clues.iter().enumerate() {
+            let (x, y) = c.entities();
+            for e in std::iter::once(x).chain(y) {
+                let i = self.idx(e);
+                watch[count[i]] = ci;
+                count[i] += 1;
+            }
+        }
+        Model {
+            clues,
+            start,
+            watch,
+        }
+    }
+
+    /// Propagate to a fixpoint after the domains of the entities in `dirty`
+    /// changed (all entities for a fresh state); false on contradiction.
+    fn propagate(&self, st: &mut State, model: &Model, mut dirty: u64) -> bool {
+        let row_bits = (1u64 << self.n) - 1;
+        let mut attrs: u8 = 0;
+        for a in 0..self.m {
+            if dirty >> (a * self.n) & row_bits != 0 {
+                attrs |= 1 << a;
+            }
+        }
+        let dom = |st: &State, e: Ent| st.dom[usize::from(e.a)][usize::from(e.v)];
         loop {
-            let mut changed = false;
-            for &c in clues {
-                match self.apply(st, c) {
-                    None => return false,
-                    Some(ch) => changed |= ch,
+            while dirty != 0 {
+                let i = dirty.trailing_zeros() as usize;
+                dirty &= dirty - 1;
+                for &ci in &model.watch[model.start[i]..model.start[i + 1]] {
+                    let c = model.clues[ci];
+                    let (x, y) = c.entities();
+                    let (bx, by) = (dom(st, x), y.map(|y| dom(st, y)));
+                    if self.apply(st, c).is_none() {
+                        return false;
+                    }
+                    if dom(st, x) != bx {
+                        dirty |= 1 << self.idx(x);
+                        attrs |= 1 << x.a;
+                    }
+                    if let (Some(y), Some(by)) = (y, by)
+                        && dom(st, y) != by
+                    {
+                        dirty |= 1 << self.idx(y);
+                        attrs |= 1 << y.a;
+                    }
                 }
+            }
+            if attrs == 0 {
+                return true;
             }
             for a in 0..self.m {
-                match self.all_different(st, a) {
-                    None => return false,
-                    Some(ch) => changed |= ch,
+                if attrs & (1 << a) == 0 {
+                    continue;
                 }
-            }
-            if !changed {
-                return true;
+                attrs &= !(1 << a);
+                let before = st.dom[a];
+                if self.all_different(st, a).is_none() {
+                    return false;
+                }
+                for (v, (now, was)) in st.dom[a].iter().zip(before).take(self.n).enumerate() {
+                    if *now != was {
+                        dirty |= 1 << (a * self.n + v);
+                    }
+                }
             }
         }
     }
 
     /// Collect solutions of an already propagated state into `found`
     /// until it holds `limit` of them.
-    fn search(&self, st: &State, clues: &[Clue], limit: usize, found: &mut Vec<State>) {
+    fn search(&self, st: &State, model: &Model, limit: usize, found: &mut Vec<State>) {
         let mut best: Option<(usize, usize)> = None;
         let mut best_k = u32::MAX;
         for a in 0..self.m {
@@ -611,23 +705,24 @@ impl Solver {
             d &= !bit;
             let mut next = *st;
             next.dom[a][v] = bit;
-            if self.propagate(&mut next, clues) {
-                self.search(&next, clues, limit, found);
+            if self.propagate(&mut next, model, 1 << (a * self.n + v)) {
+                self.search(&next, model, limit, found);
             }
         }
     }
 
     /// Number of solutions of `clues`, counting at most `limit`.
     fn solutions(&self, clues: &[Clue], limit: usize) -> usize {
+        let model = self.model(clues);
         let mut st = self.initial();
-        if !self.propagate(&mut st, clues) {
+        if !self.propagate(&mut st, &model, self.all_entities()) {
             return 0;
         }
         if self.solved(&st) {
             return 1;
         }
         let mut found = Vec::new();
-        self.search(&st, clues, limit, &mut found);
+        self.search(&st, &model, limit, &mut found);
         found.len()
     }
 
@@ -712,17 +807,20 @@ fn generate_puzzle(rng: &mut Rng, n: usize, m: usize) -> Puzzle {
     let mut clues: Vec<Clue> = Vec::new();
     let mut root = solver.initial();
     let mut found = Vec::new();
+    let mut dirty = 0u64;
     // Until unique: find a solution other than the planted one and add a
     // random clue (true of the planted solution) that rules it out.
     loop {
+        let model = solver.model(&clues);
+        // `root` is a fixpoint of the earlier clues; propagate the new one.
         // Every clue holds for the planted solution, so this cannot fail.
-        let consistent = solver.propagate(&mut root, &clues);
+        let consistent = solver.propagate(&mut root, &model, dirty);
         debug_assert!(consistent);
         if solver.solved(&root) {
             break;
         }
         found.clear();
-        solver.search(&root, &clues, 2, &mut found);
+        solver.search(&root, &model, 2, &mut found);
         let Some(alt) = found.iter().find(|s| **s != planted) else {
             break;
         };
@@ -754,6 +852,10 @@ fn generate_puzzle(rng: &mut Rng, n: usize, m: usize) -> Puzzle {
                 break c;
             }
         };
+        let (x, y) = clue.entities();
+        dirty = std::iter::once(x)
+            .chain(y)
+            .fold(0, |d, e| d | 1 << solver.idx(e));
         clues.push(clue);
     }
     // Drop redundant clues in random order.
