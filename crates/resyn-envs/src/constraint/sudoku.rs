@@ -22,7 +22,8 @@
 //!
 //! Generation takes the standard pattern grid and shuffles it (digit
 //! relabelling, rows within bands, bands, columns within stacks, stacks and,
-//! for square boxes, transposition: about 10^12 distinct 9x9 grids), then blanks
+//! for square boxes, transposition: up to about 10^12 distinct 9x9 grids, a
+//! subset of all sudoku grids), then blanks
 //! cells in random order, keeping a removal only when the blanked cell admits
 //! no other digit in any completion (one bitmask backtracking search that
 //! stops at the first solution). The puzzle therefore has exactly one

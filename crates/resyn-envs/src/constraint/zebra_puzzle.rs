@@ -23,13 +23,15 @@
 //! random clues true of the planted solution are drawn until one rules that
 //! alternative out, and it is added. Finally clues are dropped in random
 //! order whenever the rest still has a unique solution, so the clue set is
-//! minimal. Tests cross-check
-//! uniqueness against brute-force enumeration of all (N!)^M assignments at
-//! small sizes.
+//! minimal. Tests cross-check uniqueness and minimality against brute-force
+//! enumeration of all (N!)^M assignments at small sizes.
 //!
-//! The answer is the full grid, one line per house; the verifier parses every
-//! value (case-insensitive, whitespace-tolerant) and compares the grid with
-//! the unique solution.
+//! The answer is the full grid: one line per house in order, `House k:`
+//! followed by the house's values in the listed attribute order, separated by
+//! commas. The verifier parses every value (case-insensitive,
+//! whitespace-tolerant; all values are distinct words) and compares the grid
+//! with the unique solution, so any other grid, a missing or extra value or
+//! line, or a second candidate grid scores 0.
 
 use resyn_core::{Category, ReasonCode, Rng, Verdict};
 use serde::{Deserialize, Serialize};
