@@ -27,16 +27,17 @@ import reasoning_gym
 # Difficulties are chosen so resyn's instance size matches Reasoning Gym's
 # default configuration (see each environment's module docs).
 TASKS = [
-    ("mini_sudoku", {}, "sudoku", 2, "4x4 grid"),
-    ("sudoku", {}, "sudoku", 7, "9x9 grid"),
+    ("mini_sudoku", {}, "sudoku", 3, "4x4, 10-12 blanks"),
+    ("sudoku", {}, "sudoku", 7, "9x9, 39-45 blanks"),
     ("n_queens", {}, "n_queens", 5, "8x8 board"),
-    ("graph_color", {}, "graph_coloring", 3, "~10 vertices, 3 colors"),
-    ("maze", {}, "maze", 3, "~9x9 grid"),
+    ("graph_color", {}, "graph_coloring", 5, "10 vertices, 3 colors"),
+    ("maze", {}, "maze", 3, "9x11 grid"),
     ("knights_knaves", {}, "knights_knaves", 1, "2 people"),
-    ("zebra_puzzles", {}, "zebra_puzzle", 4, "4 houses x 4 attributes"),
-    ("countdown", {}, "countdown", 5, "4-6 numbers"),
-    ("basic_arithmetic", {}, "basic_arithmetic", 3, "2-6 terms"),
-    ("tower_of_hanoi", {}, "tower_of_hanoi", 4, "3-7 disks vs 5 disks"),
+    ("zebra_puzzles", {}, "zebra_puzzle", 5, "4 houses x 4 attributes"),
+    ("countdown", {}, "countdown", 6, "5 numbers, target 100-999"),
+    ("basic_arithmetic", {}, "basic_arithmetic", 6, "5 terms"),
+    ("tower_of_hanoi", {}, "tower_of_hanoi", 4, "5 disks"),
+    ("shortest_path", {}, "shortest_path", 3, "8 nodes"),
     ("rotate_matrix", {}, "grid_transform", 3, "grid rotation"),
 ]
 
