@@ -45,7 +45,9 @@ TASKS = [
 def correct_answer(name, entry):
     """The known-correct answer Reasoning Gym scores."""
     if name == "graph_color":
-        coloring = ast.literal_eval(entry["metadata"]["possible_answer"])
+        coloring = entry["metadata"]["possible_answer"]
+        if isinstance(coloring, str):
+            coloring = ast.literal_eval(coloring)
         return json.dumps({str(k): v for k, v in coloring.items()})
     return entry["answer"]
 
