@@ -441,6 +441,11 @@ impl PythonEnv {
         };
         let mut next = range.start;
         let mut faults = 0;
+        // The harness buffers results for up to ~10 ms, so after a fault the
+        // item in flight is known only when one item was outstanding. After
+        // an ambiguous fault the rest of the chunk runs with one frame per
+        // item, which makes the next fault precise.
+        let mut precise = false;
         while next < range.end {
             let mut w: Worker = match self
                 .inner
@@ -459,8 +464,12 @@ impl PythonEnv {
                     break;
                 }
             };
+            let mut request = build(next..range.end);
+            if precise {
+                request.insert("flush_each".into(), Value::Bool(true));
+            }
             let outcome = w.call(
-                build(next..range.end),
+                request,
                 range.end - next,
                 limits.call_timeout,
                 limits.max_frame_bytes,
@@ -478,23 +487,26 @@ impl PythonEnv {
             }
             next = range.start + out.results.len();
             self.inner.checkin(w);
-            if let Some(f) = outcome.fault {
-                if next < range.end {
-                    out.results.push(Err(f.into_error(call(next))));
-                    next += 1;
-                }
-                faults += 1;
-                if faults >= MAX_FAULTS_PER_BATCH && next < range.end {
-                    let reason =
-                        format!("{faults} earlier items of this batch crashed or timed out");
-                    out.results.extend((next..range.end).map(|k| {
-                        Err(Error::Skipped {
-                            call: call(k),
-                            reason: reason.clone(),
-                        })
-                    }));
-                    break;
-                }
+            let Some(f) = outcome.fault else { continue };
+            if next >= range.end {
+                continue;
+            }
+            if !precise && range.end - next > 1 {
+                precise = true;
+                continue;
+            }
+            out.results.push(Err(f.into_error(call(next))));
+            next += 1;
+            faults += 1;
+            if faults >= MAX_FAULTS_PER_BATCH && next < range.end {
+                let reason = format!("{faults} earlier items of this batch crashed or timed out");
+                out.results.extend((next..range.end).map(|k| {
+                    Err(Error::Skipped {
+                        call: call(k),
+                        reason: reason.clone(),
+                    })
+                }));
+                break;
             }
         }
         out

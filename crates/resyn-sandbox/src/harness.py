@@ -267,11 +267,12 @@ def _rusage():
         return 0.0
 
 
-def _run_items(rid, items, one):
-    """Run `one(item) -> bytes` over items, flushing every flush_s seconds."""
+def _run_items(rid, items, one, flush_each=False):
+    """Run `one(item) -> bytes` over items, flushing every flush_s seconds
+    (after every item with flush_each)."""
     frags = []
     last = time.monotonic()
-    flush_s = _State.flush_s
+    flush_s = -1.0 if flush_each else _State.flush_s
     for item in items:
         frags.append(one(item))
         now = time.monotonic()
@@ -361,26 +362,29 @@ def _gen_one(item, want_solution):
 
 def _op_generate(req):
     want = bool(req.get("solve"))
-    _run_items(req["id"], req["items"], lambda item: _gen_one(item, want))
+    _run_items(req["id"], req["items"], lambda item: _gen_one(item, want), req.get("flush_each"))
 
 
 def _op_verify(req):
     instances = req["instances"]
-    used = [False] * len(instances)
+    uses = [0] * len(instances)
+    for idx, _ in req["items"]:
+        uses[idx] += 1
     verify = _State.mod.verify
 
     def one(item):
         idx, answer = item
         inst = instances[idx]
-        if used[idx]:
+        if uses[idx] > 1:
+            # Shared by several items: each call gets its own copy, so a
+            # verifier that mutates its instance cannot affect the others.
             inst = _copy(inst)
-        used[idx] = True
         try:
             return _reward_frag(verify(inst, answer)).encode("ascii")
         except BaseException as e:
             return _err_frag(e, "verify").encode("ascii")
 
-    _run_items(req["id"], req["items"], one)
+    _run_items(req["id"], req["items"], one, req.get("flush_each"))
 
 
 def _op_solve(req):
@@ -394,7 +398,7 @@ def _op_solve(req):
             return _err_frag(_Bad("solve() returned text with unpaired surrogate characters"),
                              "solve").encode("ascii")
 
-    _run_items(req["id"], req["instances"], one)
+    _run_items(req["id"], req["instances"], one, req.get("flush_each"))
 
 
 # ---------------------------------------------------------------- loading
@@ -472,6 +476,7 @@ def _probe(hidden):
     try:
         with open("/.resyn-probe", "w") as f:
             f.write("x")
+        os.unlink("/.resyn-probe")
         facts["root_writable"] = True
     except OSError:
         facts["root_writable"] = False
@@ -510,6 +515,7 @@ def _main():
     sys.stdout = sys.__stdout__ = _State.out
     sys.stderr = sys.__stderr__ = _State.err
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+    _send(b'{"id":0,"end":true,"hello":true,"items":[]}')
     try:
         init = _recv()
     except EOFError:

@@ -220,6 +220,8 @@ impl Launcher {
             &"--tmpfs",
             &"/tmp",
             &"--remount-ro",
+            &"/dev",
+            &"--remount-ro",
             &"/",
             &"--chdir",
             &"/tmp",

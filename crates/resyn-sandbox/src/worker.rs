@@ -84,6 +84,12 @@ impl Worker {
         init: &Value,
         init_budget: Duration,
     ) -> Result<(Worker, InitReply)> {
+        let init_call = match init["filename"].as_str() {
+            Some(f) if !init["source"].is_null() => {
+                format!("loading `{f}` (module top-level code)")
+            }
+            _ => "probe".to_string(),
+        };
         let (req_r, req_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
         let (rep_r, rep_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
         let (mut err_r, err_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
@@ -114,12 +120,19 @@ impl Worker {
             call: "init".into(),
             detail: e.to_string(),
         })?;
-        let deadline = Instant::now() + launcher.limits.startup_timeout + init_budget;
         let max = launcher.limits.max_frame_bytes;
+        let startup = launcher.limits.startup_timeout;
         let got = w
             .chan
-            .send(&payload, deadline)
-            .and_then(|()| w.chan.recv(max, deadline));
+            .recv(max, Instant::now() + startup)
+            .map_err(|e| (e, startup, false))
+            .and_then(|_hello| {
+                let deadline = Instant::now() + init_budget;
+                w.chan
+                    .send(&payload, deadline)
+                    .and_then(|()| w.chan.recv(max, deadline))
+                    .map_err(|e| (e, init_budget, true))
+            });
         match got {
             Ok(bytes) => match serde_json::from_slice::<Frame>(&bytes) {
                 Ok(frame) if frame.id == 0 && frame.end => {
@@ -141,7 +154,7 @@ impl Worker {
                     })
                 }
             },
-            Err(e) => {
+            Err((e, limit, loading)) => {
                 let status = if matches!(e, ChanError::Timeout) {
                     w.kill();
                     None
@@ -155,11 +168,19 @@ impl Worker {
                 let said = String::from_utf8_lossy(&buf).trim().to_string();
                 Err(match e {
                     ChanError::Timeout => Error::Timeout {
-                        call: "worker start-up and module load".into(),
-                        limit: launcher.limits.startup_timeout + init_budget,
+                        call: if loading {
+                            init_call
+                        } else {
+                            "worker start-up".into()
+                        },
+                        limit,
                     },
                     _ => Error::Crash {
-                        call: "worker start-up".into(),
+                        call: if loading {
+                            init_call
+                        } else {
+                            "worker start-up".into()
+                        },
                         status: format!(
                             "{}{}",
                             describe_status(status, w.bwrap),
