@@ -152,6 +152,11 @@ impl SandboxConfig {
         }
     }
 
+    /// The effective number of workers one environment's batch is spread over.
+    pub fn workers_per_env_effective(&self) -> usize {
+        self.workers_per_env()
+    }
+
     pub(crate) fn workers_per_env(&self) -> usize {
         if self.workers_per_env > 0 {
             self.workers_per_env

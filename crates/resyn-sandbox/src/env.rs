@@ -478,10 +478,10 @@ impl PythonEnv {
             cap_push(&mut out.stderr, &outcome.err, limits.output_chars);
             for (k, v) in (next..).zip(outcome.items) {
                 let r = self.item(v, call(k));
-                if let Err(e) = &r {
-                    if e.is_fault() {
-                        w.broken = true;
-                    }
+                if let Err(e) = &r
+                    && e.is_fault()
+                {
+                    w.broken = true;
                 }
                 out.results.push(r);
             }

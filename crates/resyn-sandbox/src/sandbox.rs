@@ -320,10 +320,10 @@ impl Inner {
             l.call_timeout,
         )?;
         let f = reply.frame;
-        if f.ok == Some(true) {
-            if let Some(meta) = f.meta {
-                return Ok((w, meta));
-            }
+        if f.ok == Some(true)
+            && let Some(meta) = f.meta
+        {
+            return Ok((w, meta));
         }
         w.kill();
         Err(load_error(&module.filename, f.error.as_ref()))
@@ -337,10 +337,10 @@ impl Inner {
         {
             let mut st = lock(&self.pool);
             loop {
-                if !fresh {
-                    if let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
-                        return Ok((st.idle.remove(i), None));
-                    }
+                if !fresh
+                    && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key))
+                {
+                    return Ok((st.idle.remove(i), None));
                 }
                 if st.live < max {
                     st.live += 1;
