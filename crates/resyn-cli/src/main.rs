@@ -1,2 +1,53 @@
-//! The `resyn` command-line entry point (work in progress).
-fn main() {}
+//! `resyn`: synthesize, list, generate and verify reasoning environments.
+//!
+//! The CLI parses arguments and prints; the libraries do the work. stdout
+//! carries data only (JSON/JSONL or tables); progress and summaries go to
+//! stderr. Exit codes: 0 success, 1 when the check a command exists to make
+//! fails, 2 usage or input error. A closed stdout pipe exits 0.
+
+mod cmd;
+mod jsonl;
+mod output;
+mod parallel;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// resyn: reasoning environments for RL with verifiable rewards.
+#[derive(Debug, Parser)]
+#[command(name = "resyn", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: registry::EnvSources,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the available environments.
+    Envs(cmd::envs::Args),
+    /// Generate instances as JSON Lines.
+    Generate(cmd::generate::Args),
+    /// Verify model responses against instances.
+    Verify(cmd::verify::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Envs(a) => cmd::envs::run(a, &cli.global),
+        Command::Generate(a) => cmd::generate::run(a, &cli.global),
+        Command::Verify(a) => cmd::verify::run(a, &cli.global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -20,6 +20,7 @@
 //! assert_eq!(got.text.trim(), "42");
 //! ```
 
+mod atomic;
 mod environment;
 mod error;
 mod extract;
@@ -29,6 +30,7 @@ mod registry;
 mod rng;
 mod verdict;
 
+pub use atomic::{AtomicFile, write_atomic};
 pub use environment::{Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFICULTY, Source};
 pub use error::{Error, Result};
 pub use extract::{ExtractConfig, ExtractError, Extracted, ExtractedFrom, extract_answer};

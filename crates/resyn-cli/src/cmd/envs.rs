@@ -1,0 +1,45 @@
+//! `resyn envs`: list environments.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::registry::EnvSources;
+
+/// Arguments of `resyn envs`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print a JSON array of environment metadata instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run the command.
+pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+    let metas = sources.registry()?.metas();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &metas)?;
+        writeln!(out)?;
+    } else {
+        let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(2).max(2);
+        writeln!(
+            out,
+            "{:w$}  {:>3}  {:23}  {:6}  DIFFICULTY",
+            "ID", "VER", "CATEGORY", "SOURCE"
+        )?;
+        for m in &metas {
+            writeln!(
+                out,
+                "{:w$}  {:>3}  {:23}  {:6}  {}-{}",
+                m.id,
+                m.version,
+                m.category.as_str(),
+                serde_json::to_value(m.source)?.as_str().unwrap_or("?"),
+                m.min_difficulty,
+                m.max_difficulty
+            )?;
+        }
+        eprintln!("{} environments", metas.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod envs;
+pub mod generate;
+pub mod verify;

@@ -1,0 +1,241 @@
+//! End-to-end tests of the `resyn` binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn resyn() -> Command {
+    Command::cargo_bin("resyn").expect("binary built")
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("resyn-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn lines(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn generate(dir: &TempDir, extra: &[&str]) -> PathBuf {
+    let out = dir.path("instances.jsonl");
+    let mut cmd = resyn();
+    cmd.args([
+        "generate",
+        "--count",
+        "4",
+        "--seed",
+        "10",
+        "--difficulty",
+        "1-3",
+        "-o",
+    ])
+    .arg(&out)
+    .args(extra);
+    cmd.assert().success();
+    out
+}
+
+fn all_env_ids() -> Vec<String> {
+    let out = resyn().args(["envs", "--json"]).assert().success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn envs_json_has_documented_fields() {
+    let out = resyn().args(["envs", "--json"]).assert().success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let envs = v.as_array().unwrap();
+    assert!(!envs.is_empty());
+    for e in envs {
+        for key in [
+            "id",
+            "version",
+            "category",
+            "description",
+            "min_difficulty",
+            "max_difficulty",
+            "source",
+        ] {
+            assert!(e.get(key).is_some(), "missing {key} in {e}");
+        }
+        assert_eq!(e["source"], "native");
+    }
+}
+
+#[test]
+fn generate_is_deterministic_and_complete() {
+    let ids = all_env_ids();
+    let mut args = vec!["generate"];
+    args.extend(ids.iter().map(String::as_str));
+    args.extend(["--count", "3", "--seed", "1", "--difficulty", "1-10"]);
+    let a = resyn()
+        .args(&args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let b = resyn()
+        .args(&args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(a, b, "two runs differ");
+    let insts = lines(&a);
+    assert_eq!(insts.len(), ids.len() * 3 * 10);
+    for i in &insts {
+        for key in [
+            "id",
+            "env",
+            "env_version",
+            "seed",
+            "difficulty",
+            "prompt",
+            "data",
+            "reference",
+        ] {
+            assert!(i.get(key).is_some(), "missing {key}");
+        }
+    }
+}
+
+fn write_responses(path: &Path, instances: &Path, f: impl Fn(usize, &Value) -> String) {
+    let text = std::fs::read_to_string(instances).unwrap();
+    let mut out = String::new();
+    for (k, line) in text.lines().enumerate() {
+        let inst: Value = serde_json::from_str(line).unwrap();
+        out += &serde_json::json!({"id": inst["id"], "response": f(k, &inst)}).to_string();
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn verify_scores_references_and_wrong_answers() {
+    let dir = TempDir::new("verify");
+    let ids = all_env_ids();
+    let inst = generate(&dir, &ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let resp = dir.path("responses.jsonl");
+    write_responses(&resp, &inst, |k, i| {
+        if k % 2 == 0 {
+            i["reference"].as_str().unwrap().to_string()
+        } else {
+            "<answer>nonsense</answer>".into()
+        }
+    });
+    let out = dir.path("scores.jsonl");
+    let a = resyn()
+        .args(["verify", "--instances"])
+        .arg(&inst)
+        .arg("--responses")
+        .arg(&resp)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(stderr.contains("verified"), "{stderr}");
+    let scores = lines(&std::fs::read(&out).unwrap());
+    assert_eq!(scores.len(), ids.len() * 12);
+    for (k, s) in scores.iter().enumerate() {
+        assert_eq!(s["correct"], k % 2 == 0, "{s}");
+        assert_eq!(s["reward"], if k % 2 == 0 { 1.0 } else { 0.0 });
+        assert!(s["reason"].is_string());
+    }
+}
+
+#[test]
+fn verify_errors_name_file_and_line_and_write_nothing() {
+    let dir = TempDir::new("verify-errors");
+    let inst = generate(&dir, &["tower_of_hanoi"]);
+    let resp = dir.path("responses.jsonl");
+    let out = dir.path("scores.jsonl");
+    let cases: [(&str, &str); 3] = [
+        (
+            "{\"id\": \"nope\", \"response\": \"x\"}\n",
+            "responses.jsonl:2: unknown instance id `nope`",
+        ),
+        ("{not json\n", "responses.jsonl:2: malformed line"),
+        ("{\"id\": 5}\n", "responses.jsonl:2: malformed line"),
+    ];
+    for (bad, expect) in cases {
+        let first = std::fs::read_to_string(&inst).unwrap();
+        let first: Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+        let good = serde_json::json!({"id": first["id"], "response": "x"}).to_string();
+        std::fs::write(&resp, format!("{good}\n{bad}")).unwrap();
+        let a = resyn()
+            .args(["verify", "--instances"])
+            .arg(&inst)
+            .arg("--responses")
+            .arg(&resp)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(stderr.contains(expect), "expected `{expect}` in: {stderr}");
+        assert!(!out.exists(), "output written despite error");
+    }
+    // An instance of an unknown environment names the instances file and line.
+    std::fs::write(&inst, "{\"id\":\"x\",\"env\":\"ghost\",\"env_version\":1,\"seed\":0,\"difficulty\":1,\"prompt\":\"\",\"data\":null,\"reference\":\"\"}\n").unwrap();
+    let a = resyn()
+        .args(["verify", "--instances"])
+        .arg(&inst)
+        .arg("--responses")
+        .arg(&resp)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("instances.jsonl:1") && stderr.contains("ghost"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(&dir.0).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.')),
+        "temp files left"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    resyn().args(["generate", "no_such_env"]).assert().code(2);
+    resyn()
+        .args(["generate", "tower_of_hanoi", "--difficulty", "0"])
+        .assert()
+        .code(2);
+    resyn()
+        .args(["generate", "tower_of_hanoi", "--difficulty", "7-3"])
+        .assert()
+        .code(2);
+}
