@@ -52,10 +52,13 @@ def generate(rng, difficulty):
         "right": "turn right 90 degrees",
         "around": "turn around (180 degrees)",
     }
-    listing = "\n".join(
-        "%d. %s" % (i + 1, text.get(c, "move forward %s cells" % c.split()[1] if " " in c else c))
-        for i, c in enumerate(commands)
-    )
+    def describe(c):
+        if c in text:
+            return text[c]
+        k = int(c.split()[1])
+        return "move forward %d cell%s" % (k, "" if k == 1 else "s")
+
+    listing = "\n".join("%d. %s" % (i + 1, describe(c)) for i, c in enumerate(commands))
     prompt = (
         "A robot stands at (0, 0) on an unbounded grid, facing north. East is +x and "
         "north is +y. It executes these commands in order:\n\n"

@@ -34,8 +34,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     let probe_time = t.elapsed();
     let cores = std::thread::available_parallelism()?.get();
-    println!("host: {cores} cores; sandbox: {}", sandbox.enforcement().backend);
-    println!("sandbox set-up (resolve python + probe worker): {:.0} ms", ms(probe_time));
+    println!(
+        "host: {cores} cores; sandbox: {}",
+        sandbox.enforcement().backend
+    );
+    println!(
+        "sandbox set-up (resolve python + probe worker): {:.0} ms",
+        ms(probe_time)
+    );
 
     // Worker start-up latency: fresh worker, harness boot, module load.
     let mut startups = Vec::new();
@@ -60,7 +66,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .generate_batch(&(0..2000).map(|s| (s, 5)).collect::<Vec<_>>())
         .into_iter()
         .collect::<Result<_, _>>()?;
-    let wrong: Vec<String> = insts.iter().map(|i| format!("<answer>{}</answer>", i.data["a"])).collect();
+    let wrong: Vec<String> = insts
+        .iter()
+        .map(|i| format!("<answer>{}</answer>", i.data["a"]))
+        .collect();
     let mut items: Vec<(&Instance, &str)> = Vec::new();
     for _ in 0..5 {
         for (i, w) in insts.iter().zip(&wrong) {
@@ -75,7 +84,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "worker memory: {:.1} MiB RSS total ({})",
             tree.iter().map(|(_, r)| *r).sum::<u64>() as f64 / (1 << 20) as f64,
-            tree.iter().map(|(n, r)| format!("{n} {:.1} MiB", *r as f64 / (1 << 20) as f64)).collect::<Vec<_>>().join(", ")
+            tree.iter()
+                .map(|(n, r)| format!("{n} {:.1} MiB", *r as f64 / (1 << 20) as f64))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
 
@@ -97,7 +109,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One plain (unsandboxed) Python process per call, same verifier.
     let python = resolve_python()?;
-    let runner = format!("{VERIFIER}\nimport json, sys\nd = json.loads(sys.argv[1])\nprint(verify(d['instance'], d['answer']))\n");
+    let runner = format!(
+        "{VERIFIER}\nimport json, sys\nd = json.loads(sys.argv[1])\nprint(verify(d['instance'], d['answer']))\n"
+    );
     let n = 100;
     let t = Instant::now();
     for (inst, resp) in items.iter().take(n) {
@@ -116,13 +130,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = 20;
     let t = Instant::now();
     for (k, (inst, resp)) in items.iter().take(n).enumerate() {
-        let env = PythonEnv::from_source(&format!("once_{k}.py"), VERIFIER.replace("bench_add", "bench_add"), &sandbox)?;
+        let env = PythonEnv::from_source(&format!("once_{k}.py"), VERIFIER.to_string(), &sandbox)?;
         env.verify(inst, resp);
         drop(env);
         sandbox.shutdown_idle();
     }
     let sandboxed_per_call = n as f64 / t.elapsed().as_secs_f64();
-    println!("sandboxed process per call (bwrap + python + harness): {sandboxed_per_call:.1} verifications/s");
+    println!(
+        "sandboxed process per call (bwrap + python + harness): {sandboxed_per_call:.1} verifications/s"
+    );
     println!(
         "speed-up of the pool: {:.0}x over plain process-per-call, {:.0}x over sandboxed process-per-call",
         pool_rate / per_call_rate,
@@ -148,10 +164,18 @@ fn tree_rss(pid: u32) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
-        let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().trim().to_string();
+        let name = std::fs::read_to_string(format!("/proc/{p}/comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         out.push((name, rss_bytes(p).unwrap_or(0)));
-        let children = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        stack.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        let children =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        stack.extend(
+            children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok()),
+        );
     }
     out
 }

@@ -337,9 +337,7 @@ impl Inner {
         {
             let mut st = lock(&self.pool);
             loop {
-                if !fresh
-                    && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key))
-                {
+                if !fresh && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
                     return Ok((st.idle.remove(i), None));
                 }
                 if st.live < max {

@@ -136,3 +136,21 @@ fn bundled_python_envs_pass_conformance_and_validation() {
         assert_eq!(v.solved, 40);
     }
 }
+
+#[test]
+fn the_documented_example_passes() {
+    let doc =
+        std::fs::read_to_string(crate::common::repo_root().join("docs/python-environments.md"))
+            .unwrap();
+    let start = doc.find("```python\n").expect("a python block") + "```python\n".len();
+    let len = doc[start..].find("```").unwrap();
+    let env = PythonEnv::from_source(
+        "robot_walk_mini.py",
+        doc[start..start + len].to_string(),
+        sandbox(),
+    )
+    .unwrap();
+    assert_eq!(env.meta().id, "robot_walk_mini");
+    Conformance::new(&env).seeds(5).run();
+    validate(&env, 0..3, 1..=10).unwrap();
+}

@@ -1,9 +1,9 @@
-"""Shortest path: the length of the cheapest route between two nodes of a
+"""Cheapest route: the length of the cheapest route between two nodes of a
 weighted directed graph, listed edge by edge."""
 
 import heapq
 
-NAME = "shortest_path"
+NAME = "cheapest_route"
 CATEGORY = "algorithmic"
 DESCRIPTION = (
     "Find the total weight of the cheapest directed path between two named nodes "

@@ -1,7 +1,7 @@
-"""Knights and knaves: knights always tell the truth, knaves always lie.
+"""Liar island (knights and knaves): knights always tell the truth, knaves always lie.
 Puzzles are generated with exactly one consistent assignment."""
 
-NAME = "knights_knaves"
+NAME = "liar_island"
 CATEGORY = "logic"
 DESCRIPTION = (
     "Each islander is a knight (always truthful) or a knave (always lies); from their "
