@@ -329,8 +329,22 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
             let sock = f["socket_inet"].as_str().unwrap_or("?").to_string();
             let unix = f["socket_unix"].as_str().unwrap_or("?").to_string();
             let denied = |s: &str| s.starts_with("errno");
+            // execve of a missing file: EPERM (1) when the second-stage filter
+            // holds, ENOENT (2) when exec is allowed.
+            let exec = match f["exec"].as_str() {
+                Some("errno 1") => "execve denied".to_string(),
+                _ => format!(
+                    "execve allowed (second-stage filter: {})",
+                    f["exec_filter"].as_str().unwrap_or("?")
+                ),
+            };
             if mode == "2" && denied(&fork) && denied(&sock) && denied(&unix) {
-                (Enforced, "filter mode 2; fork, socket denied".into())
+                (
+                    Enforced,
+                    format!(
+                        "filter mode 2; fork, clone without CLONE_THREAD, socket denied; {exec}"
+                    ),
+                )
             } else if mode == "2" {
                 (
                     Partial,

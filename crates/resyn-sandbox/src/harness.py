@@ -437,6 +437,29 @@ def _load(source, filename):
     return meta
 
 
+# ---------------------------------------------------------------- hardening
+
+def _deny_exec(hexprog):
+    """Install the second-stage seccomp filter (execve/execveat -> EPERM).
+    no_new_privs is already set by the sandbox. Returns a status string."""
+    try:
+        import ctypes
+    except ImportError as e:
+        return "unavailable: %s" % e
+    prog = bytes.fromhex(hexprog)
+    buf = ctypes.create_string_buffer(prog, len(prog))
+
+    class _FProg(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    # PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        return "failed: errno %d" % ctypes.get_errno()
+    return "installed"
+
+
 # ---------------------------------------------------------------- probe
 
 def _probe(hidden):
@@ -490,6 +513,10 @@ def _probe(hidden):
     facts["visible"] = [p for p in hidden if os.path.lexists(p)]
     facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd") if f.isdigit())
     try:
+        os.execv("/nonexistent/resyn-probe", ["probe"])
+    except OSError as e:
+        facts["exec"] = "errno %d" % e.errno
+    try:
         pid = os.fork()
         if pid == 0:
             os._exit(0)
@@ -525,8 +552,12 @@ def _main():
     _State.flush_s = int(init.get("flush_ms", 10)) / 1000.0
     _State.max_item = int(init.get("max_item", 1 << 22))
     extra = {"ok": True, "python": sys.version.split()[0]}
+    if init.get("exec_filter"):
+        extra["exec_filter"] = _deny_exec(init["exec_filter"])
     if init.get("probe") is not None:
+        facts_exec = extra.get("exec_filter", "not requested")
         extra["probe"] = _probe(init["probe"])
+        extra["probe"]["exec_filter"] = facts_exec
     if init.get("source") is not None:
         try:
             extra["meta"] = _load(init["source"], init["filename"])

@@ -57,6 +57,7 @@ struct PoolState {
 
 pub(crate) struct Inner {
     pub config: SandboxConfig,
+    exec_filter: String,
     pub launcher: Launcher,
     pub enforcement: Enforcement,
     pool: Mutex<PoolState>,
@@ -175,6 +176,7 @@ impl Sandbox {
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 config,
+                exec_filter: launcher.exec_filter_hex(),
                 launcher,
                 enforcement,
                 pool: Mutex::new(PoolState {
@@ -273,7 +275,7 @@ fn hidden_paths(launcher: &Launcher) -> Vec<String> {
 fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<Value> {
     let init = json!({
         "op": "init", "id": 0, "source": null, "filename": "probe",
-        "probe": hidden_paths(launcher),
+        "probe": hidden_paths(launcher), "exec_filter": launcher.exec_filter_hex(),
     });
     let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
     let (mut w, reply) = Worker::start(launcher, &spawn, None, &init, Duration::from_secs(5))?;
@@ -310,6 +312,7 @@ impl Inner {
             "op": "init", "id": 0,
             "source": module.source, "filename": module.filename,
             "out_cap": l.output_chars, "flush_ms": 10, "max_item": l.max_instance_bytes,
+            "exec_filter": self.exec_filter,
         });
         let spawn = |cmd: Command| self.spawn(cmd);
         let (mut w, reply) = Worker::start(

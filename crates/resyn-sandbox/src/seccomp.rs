@@ -174,6 +174,24 @@ pub(crate) fn filter() -> Vec<Insn> {
     p
 }
 
+/// The second-stage filter the harness installs on itself before it loads
+/// any environment code: `execve` and `execveat` fail with `EPERM`. (The
+/// first-stage filter must allow them, because it is installed before the
+/// interpreter is exec'd.)
+pub(crate) fn exec_filter() -> Vec<Insn> {
+    let eperm = RET_ERRNO | libc::EPERM as u32;
+    vec![
+        stmt(BPF_LD_W_ABS, OFF_ARCH),
+        jump(BPF_JMP_JEQ_K, AUDIT_ARCH, 1, 0),
+        stmt(BPF_RET_K, RET_KILL_PROCESS),
+        stmt(BPF_LD_W_ABS, OFF_NR),
+        jump(BPF_JMP_JEQ_K, libc::SYS_execve as u32, 1, 0),
+        jump(BPF_JMP_JEQ_K, libc::SYS_execveat as u32, 0, 1),
+        stmt(BPF_RET_K, eperm),
+        stmt(BPF_RET_K, RET_ALLOW),
+    ]
+}
+
 /// The filter as `struct sock_filter` values, for `PR_SET_SECCOMP`.
 pub(crate) fn to_sock_filters(p: &[Insn]) -> Vec<libc::sock_filter> {
     p.iter()
@@ -266,5 +284,10 @@ mod tests {
             );
         }
         assert_eq!(to_bytes(&p).len(), p.len() * 8);
+
+        let x = exec_filter();
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execve), 0), eperm);
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execveat), 0), eperm);
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_read), 0), RET_ALLOW);
     }
 }

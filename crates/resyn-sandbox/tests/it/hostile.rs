@@ -57,11 +57,19 @@ fn fork_bomb_and_subprocess_are_denied() {
 }
 
 #[test]
-fn exec_replaces_only_the_worker_itself() {
-    // execve stays allowed (the interpreter is exec'd under the filter), but
-    // the new program inherits every layer and the harness is gone: a crash.
+fn exec_is_denied_by_the_second_stage_filter() {
     let e = gen_err("exec_shell");
-    assert!(matches!(e, Error::Crash { .. }), "{e}");
+    assert!(matches!(e, Error::Forbidden { .. }), "{e}");
+    assert!(e.to_string().contains("execv"), "{e}");
+    assert!(
+        sandbox()
+            .enforcement()
+            .layers
+            .iter()
+            .any(|l| l.detail.contains("execve denied")),
+        "{}",
+        sandbox().enforcement().to_text()
+    );
     assert_pool_serves();
 }
 
