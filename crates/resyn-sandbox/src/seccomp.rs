@@ -11,8 +11,10 @@
 //!
 //! Invariants: a foreign architecture is killed outright, and on x86_64 every
 //! x32-ABI syscall number (bit 30 set) is denied, so the deny-list cannot be
-//! bypassed through an alternative syscall table. `execve` stays allowed: the
-//! filter is installed before the interpreter is exec'd.
+//! bypassed through an alternative syscall table. `execve` must stay allowed
+//! in this filter, which is installed before the interpreter is exec'd; the
+//! harness installs [`exec_filter`] (denying `execve`/`execveat`) on itself
+//! before any environment code runs.
 
 /// One classic-BPF instruction (`struct sock_filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -72,6 +72,31 @@ fn direct_backend_reports_what_it_lacks_and_policy_refuses() {
         "{}",
         rep.to_text()
     );
+    // It runs environments, with the same network and process guarantees.
+    let good = weak.load(crate::common::fixture("good/add.py")).unwrap();
+    use resyn_core::Environment;
+    let inst = good.generate(5, 4).unwrap();
+    assert!(good.verify(&inst, &inst.reference).correct);
+    let net = weak
+        .load(crate::common::fixture("hostile/net_connect.py"))
+        .unwrap();
+    let e = net
+        .try_generate_batch(&[(1, 1)], false)
+        .results
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, resyn_sandbox::Error::Forbidden { .. }), "{e}");
+    let fork = weak
+        .load(crate::common::fixture("hostile/fork_bomb.py"))
+        .unwrap();
+    let e = fork
+        .try_generate_batch(&[(1, 1)], false)
+        .results
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, resyn_sandbox::Error::Forbidden { .. }), "{e}");
     // Network isolation and limits hold, so the default policy accepts it.
     Sandbox::new(SandboxConfig {
         policy: SandboxPolicy::default(),

@@ -9,5 +9,6 @@ mod concurrency;
 mod conformance;
 mod enforcement;
 mod hostile;
+mod limits;
 mod load;
 mod verify_errors;
