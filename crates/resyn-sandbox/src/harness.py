@@ -120,7 +120,7 @@ class _Capture:
         if self.dropped:
             text += "\n[... %d more characters dropped]" % self.dropped
         self.parts, self.kept, self.dropped = [], 0, 0
-        return text
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # ---------------------------------------------------------------- errors
@@ -171,7 +171,7 @@ def _error(e, func, skip=1):
     return {
         "kind": kind,
         "func": func,
-        "type": type(e).__name__,
+        "type": _clean(type(e).__name__, 200),
         "message": _clean(message, _MSG_CAP),
         "traceback": _clean(text, _TB_CAP) if kind != "bad_return" else "",
     }
@@ -419,7 +419,7 @@ def _load(source, filename):
         if type(v) is not str or not v.strip():
             problems.append("%s must be a non-empty str (got %s)" % (key, type(v).__name__))
         else:
-            meta[key.lower()] = v.strip()
+            meta[key.lower()] = _clean(v.strip(), 1 << 16)
     version = getattr(mod, "VERSION", 1)
     if type(version) is not int or not 1 <= version < (1 << 32):
         problems.append("VERSION must be an int from 1 to 2**32-1 (got %r)" % (version,))
