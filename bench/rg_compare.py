@@ -4,6 +4,8 @@
 Library to library, single thread, in one run on one machine:
 - generation: instances produced per second (Reasoning Gym: `dataset[i]`,
   which builds the entry on access; resyn: `Environment::generate`);
+- rates are per second of thread CPU time on both sides, so other load on
+  the shared machine does not skew the ratio;
 - scoring: known-correct answers scored per second (Reasoning Gym:
   `dataset.score_answer(answer, entry)`; resyn: `Environment::verify` on the
   reference response, which includes answer extraction).
@@ -53,13 +55,17 @@ def correct_answer(name, entry):
 
 
 def rate(budget, fn):
-    n, start = 0, time.perf_counter()
+    """Calls per CPU-second (thread CPU time, like the Rust side: the machine
+    is shared, and CPU time does not count time spent waiting for a core)."""
+    n, batch, start = 0, 1, time.thread_time()
     while True:
-        fn(n)
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= budget and n >= 3:
-            return n / elapsed
+        for _ in range(batch):
+            fn(n)
+            n += 1
+        spent = time.thread_time() - start
+        if spent >= budget:
+            return n / spent
+        batch = min(batch * 2, 4096)
 
 
 def rg_rates(name, config, budget):

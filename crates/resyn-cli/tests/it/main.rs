@@ -1,6 +1,4 @@
 //! End-to-end tests of the `resyn` binary.
-
-// Helpers outside #[test] fns unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
