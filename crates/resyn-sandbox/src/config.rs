@@ -54,7 +54,7 @@ impl Default for Limits {
             tmp_bytes: 64 << 20,
             output_chars: 8 << 10,
             max_instance_bytes: 4 << 20,
-            max_frame_bytes: 256 << 20,
+            max_frame_bytes: 64 << 20,
         }
     }
 }

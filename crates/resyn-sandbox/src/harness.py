@@ -404,7 +404,8 @@ def _op_solve(req):
 # ---------------------------------------------------------------- loading
 
 def _load(source, filename):
-    name = os.path.splitext(os.path.basename(filename))[0] or "env"
+    # A fixed name: a module called e.g. random.py must not shadow the stdlib.
+    name = "resyn_env"
     lines = source.splitlines(True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     mod = types.ModuleType(name)
