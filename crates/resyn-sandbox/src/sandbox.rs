@@ -276,6 +276,7 @@ fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result
     let init = json!({
         "op": "init", "id": 0, "source": null, "filename": "probe",
         "probe": hidden_paths(launcher), "exec_filter": launcher.exec_filter_hex(),
+        "landlock": true,
     });
     let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
     let (mut w, reply) = Worker::start(launcher, &spawn, None, &init, Duration::from_secs(5))?;
@@ -313,6 +314,7 @@ impl Inner {
             "source": module.source, "filename": module.filename,
             "out_cap": l.output_chars, "flush_ms": 10, "max_item": l.max_instance_bytes,
             "exec_filter": self.exec_filter,
+            "landlock": true,
         });
         let spawn = |cmd: Command| self.spawn(cmd);
         let (mut w, reply) = Worker::start(

@@ -365,9 +365,7 @@ fn sandbox_doctor_reports_every_layer() {
     let layers = v["layers"].as_array().unwrap();
     assert!(layers.len() >= 9);
     for l in layers {
-        if l["layer"] != "landlock" {
-            assert_eq!(l["status"], "enforced", "{l}");
-        }
+        assert_eq!(l["status"], "enforced", "{l}");
     }
     let text = resyn().args(["sandbox", "doctor"]).assert().success();
     assert!(String::from_utf8_lossy(&text.get_output().stdout).contains("net_ns"));
