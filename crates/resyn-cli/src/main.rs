@@ -33,6 +33,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
+    /// Evaluate a model on environments and benchmarks; compare and plot reports.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
+        Command::Eval(a) => cmd::eval::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -204,10 +204,8 @@ impl Cache {
     /// # Errors
     /// [`Error::Io`] if syncing fails.
     pub fn sync(&mut self) -> Result<()> {
-        if let (Some(file), Some(path)) = (&self.file, &self.path) {
-            if self.unsynced > 0 {
-                file.sync_data().map_err(|e| Error::io(path, e))?;
-            }
+        if let (Some(file), Some(path), true) = (&self.file, &self.path, self.unsynced > 0) {
+            file.sync_data().map_err(|e| Error::io(path, e))?;
         }
         self.unsynced = 0;
         self.oldest_unsynced = None;

@@ -149,7 +149,8 @@ pub struct Stats {
     pub mean_reward: f64,
     /// 95 % Wilson interval over samples.
     pub ci: (f64, f64),
-    /// Unbiased pass@k by k.
+    /// Unbiased pass@k by k (JSON object keyed by k as a string).
+    #[serde(with = "k_map")]
     pub pass_at_k: BTreeMap<u64, f64>,
     /// Samples with no answer found.
     pub no_answer: u64,
@@ -157,6 +158,37 @@ pub struct Stats {
     pub truncated: u64,
     /// Samples not scored (failed or not requested).
     pub unscored: u64,
+}
+
+/// `BTreeMap<u64, f64>` as a JSON object with string keys. serde_json does
+/// this by itself, but not inside `#[serde(flatten)]`, which these stats use.
+mod k_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(
+        m: &BTreeMap<u64, f64>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(k, v)| (k.to_string(), v)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<u64, f64>, D::Error> {
+        BTreeMap::<String, f64>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.parse().map_err(|_| {
+                        D::Error::custom(format!("pass_at_k key `{k}` is not an integer"))
+                    })?,
+                    v,
+                ))
+            })
+            .collect()
+    }
 }
 
 /// One difficulty level of one environment.
@@ -678,6 +710,49 @@ mod tests {
         assert_eq!(g.by_difficulty.len(), 2);
         assert_eq!(g.by_difficulty[0].stats.mean, 1.0);
         assert_eq!(g.by_difficulty[1].stats.mean, 0.0);
+    }
+
+    #[test]
+    fn report_round_trips_through_json() {
+        let items = vec![
+            item("a", "x", None, &[Some(true), Some(false)]),
+            item("e", "hanoi", Some(3), &[Some(true), None]),
+        ];
+        let report = Report {
+            format: REPORT_FORMAT.into(),
+            config: ReportConfig {
+                base_url: "http://127.0.0.1:1/v1".into(),
+                run: RunConfig {
+                    model: "m".into(),
+                    system: None,
+                    sampling: crate::Sampling::default(),
+                    samples: 2,
+                    max_calls: None,
+                },
+                concurrency: 4,
+                targets: vec![],
+                started_at_unix: 0,
+                resyn_version: "0".into(),
+            },
+            complete: false,
+            usage: UsageSummary::default(),
+            timings: Timings::default(),
+            suites: summarize(&items),
+            items,
+        };
+        let text = report.to_json();
+        assert!(text.contains("\"pass_at_k\": {\n"), "{text}");
+        let back = Report::from_json(std::path::Path::new("r.json"), &text).unwrap();
+        // Floats may differ in the last bit (serde_json's default float parsing).
+        assert_eq!(back.items, report.items);
+        assert_eq!(back.config, report.config);
+        for (b, r) in back.suites.iter().zip(&report.suites) {
+            assert_eq!(
+                b.stats.pass_at_k.keys().collect::<Vec<_>>(),
+                r.stats.pass_at_k.keys().collect::<Vec<_>>()
+            );
+            assert!((b.stats.ci.1 - r.stats.ci.1).abs() < 1e-12);
+        }
     }
 
     #[test]

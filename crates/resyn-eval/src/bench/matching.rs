@@ -98,12 +98,10 @@ pub fn extract(response: &str, gsm8k_hashes: bool) -> Option<String> {
             return Some(line.to_string());
         }
     }
-    if gsm8k_hashes {
-        if let Some(i) = response.rfind("####") {
-            let line = response[i + 4..].lines().next().unwrap_or("").trim();
-            if !line.is_empty() {
-                return Some(line.to_string());
-            }
+    if let Some(i) = response.rfind("####").filter(|_| gsm8k_hashes) {
+        let line = response[i + 4..].lines().next().unwrap_or("").trim();
+        if !line.is_empty() {
+            return Some(line.to_string());
         }
     }
     None

@@ -206,9 +206,9 @@ fn load_examples(bench: Benchmark, path: &Path) -> Result<Vec<BenchItem>> {
 
 /// JSON objects from a JSONL file or a JSON array, with 1-based line numbers
 /// (JSON arrays report no line).
-fn records(
-    path: &Path,
-) -> Result<Vec<(Option<usize>, serde_json::Map<String, serde_json::Value>)>> {
+type Object = serde_json::Map<String, serde_json::Value>;
+
+fn records(path: &Path) -> Result<Vec<(Option<usize>, Object)>> {
     let text = read(path)?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
