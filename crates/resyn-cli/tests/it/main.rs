@@ -1,4 +1,5 @@
 //! End-to-end tests of the `resyn` binary.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
