@@ -206,7 +206,7 @@ async fn mean_and_pass_at_k_over_seeded_samples() {
     // Right only for seeds that are multiples of 4: one sample in four.
     let server = TestServer::start(move |r: &resyn_llm::test_server::RecordedRequest| {
         let t = &targets[&r.prompt];
-        if r.seed.unwrap() % 4 == 0 {
+        if r.seed.unwrap().is_multiple_of(4) {
             Behavior::answer(format!("<answer>{t}</answer>"))
         } else {
             Behavior::answer("<answer>-1</answer>")

@@ -126,7 +126,7 @@ async fn interruption_mid_run_loses_nothing_completed() {
     let first: Vec<RecordedRequest> = server.requests();
     let cached = Cache::open(dir.path("c.jsonl")).unwrap();
     let n_cached = cached.len();
-    assert!(n_cached >= 10 && n_cached < 40, "{n_cached} cached");
+    assert!((10..40).contains(&n_cached), "{n_cached} cached");
     assert!(
         first.len() - n_cached <= 6,
         "at most the in-flight requests were lost"
