@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod envs;
+pub mod eval;
 pub mod generate;
 pub mod sandbox;
 pub mod verify;

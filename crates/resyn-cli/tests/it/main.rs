@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod eval;
+
 fn resyn() -> Command {
     Command::cargo_bin("resyn").expect("binary built")
 }
