@@ -47,7 +47,6 @@ import re
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,13 +166,18 @@ def _latin_ok(grid, n):
     )
 
 
-def alt_latin_square_completion(inst, answer):
-    puzzle = inst["data"]["puzzle"]
-    n = len(puzzle)
+def alt_kenken_cages(inst, answer):
+    d = inst["data"]
+    n = d["n"]
     g = _digit_rows(answer, n)
     if g is None or not _latin_ok(g, n):
         return False
-    return all(puzzle[i][j] in (0, g[i][j]) for i in range(n) for j in range(n))
+    for cage in d["cages"]:
+        vals = [g[r][c] for r, c in cage["cells"]]
+        got = sum(vals) if cage["op"] == "+" else math.prod(vals)
+        if got != cage["target"]:
+            return False
+    return True
 
 
 def alt_futoshiki(inst, answer):
@@ -232,33 +236,25 @@ def alt_magic_square_completion(inst, answer):
 
 def alt_bin_packing(inst, answer):
     d = inst["data"]
-    v = _ints(answer)
-    if v is None or len(v) != len(d["weights"]):
+    names = answer.replace(",", " ").upper().split()
+    if len(names) != len(d["weights"]) or any(n not in d["labels"] for n in names):
         return False
-    loads = [0] * d["bins"]
-    for w, b in zip(d["weights"], v):
-        if not 1 <= b <= d["bins"]:
-            return False
-        loads[b - 1] += w
-    return max(loads) <= d["capacity"]
+    loads = {}
+    for w, n in zip(d["weights"], names):
+        loads[n] = loads.get(n, 0) + w
+    return max(loads.values()) <= d["capacity"]
 
 
 def alt_set_cover_budget(inst, answer):
     d = inst["data"]
-    toks = answer.replace(",", " ").split()
-    chosen = []
-    for t in toks:
-        m = re.fullmatch(r"[Ss](\d+)", t)
-        if not m:
-            return False
-        chosen.append(int(m.group(1)))
+    chosen = answer.replace(",", " ").upper().split()
     if not chosen or len(set(chosen)) != len(chosen) or len(chosen) > d["budget"]:
         return False
-    if any(not 1 <= c <= len(d["sets"]) for c in chosen):
+    if any(c not in d["labels"] for c in chosen):
         return False
     covered = set()
     for c in chosen:
-        covered |= set(d["sets"][c - 1])
+        covered |= set(d["sets"][d["labels"].index(c)])
     return covered == set(range(1, d["universe"] + 1))
 
 
@@ -341,15 +337,15 @@ def alt_coin_change_min(inst, answer):
 
 
 def alt_matrix_chain_order(inst, answer):
-    dims = inst["data"]["dims"]
+    dims, names = inst["data"]["dims"], inst["data"]["names"]
     n = len(dims) - 1
-    toks = re.findall(r"A\d+|[()]|\S", answer.strip())
+    toks = [t for t in re.findall(r"\S", answer.upper()) if t != "*"]
     pos = 0
 
     def parse():
         nonlocal pos
-        if pos < len(toks) and toks[pos].startswith("A") and len(toks[pos]) > 1:
-            k = int(toks[pos][1:])
+        if pos < len(toks) and toks[pos] in names:
+            k = names.index(toks[pos]) + 1
             pos += 1
             return (k, k, 0)
         if pos < len(toks) and toks[pos] == "(":
@@ -440,18 +436,22 @@ def alt_word_ladder(inst, answer):
 def alt_robot_exact_path(inst, answer):
     d = inst["data"]
     grid = d["grid"]
-    moves = "".join(answer.replace(",", " ").split()).upper()
-    if len(moves) != d["steps"] or set(moves) - set("UDLR"):
-        return False
-    (r, c) = d["start"]
-    seen = {(r, c)}
-    for m in moves:
-        r += {"U": -1, "D": 1}.get(m, 0)
-        c += {"L": -1, "R": 1}.get(m, 0)
-        if not (0 <= r < len(grid) and 0 <= c < len(grid[0])) or grid[r][c] == "#" or (r, c) in seen:
+    cells = []
+    for tok in answer.split():
+        m = re.fullmatch(r"\(?(\d+),(\d+)\)?", tok)
+        if not m:
             return False
-        seen.add((r, c))
-    return [r, c] == d["target"]
+        cells.append((int(m.group(1)) - 1, int(m.group(2)) - 1))
+    if len(cells) != d["steps"] + 1 or list(cells[0]) != d["start"] or list(cells[-1]) != d["target"]:
+        return False
+    if len(set(cells)) != len(cells):
+        return False
+    for (a, b), (r, c) in zip(cells, cells[1:]):
+        if abs(a - r) + abs(b - c) != 1:
+            return False
+        if not (0 <= r < len(grid) and 0 <= c < len(grid[0])) or grid[r][c] == "#":
+            return False
+    return True
 
 
 def alt_sliding_puzzle(inst, answer):
@@ -473,15 +473,19 @@ def alt_sliding_puzzle(inst, answer):
 
 def alt_nim_winning_move(inst, answer):
     d = inst["data"]
-    v = _ints(answer)
-    if v is None or len(v) != 2:
+    parts = [p.replace(" ", "") for p in answer.strip().split(",")]
+    if len(parts) != len(d["labels"]):
         return False
-    p, t = v
-    piles = list(d["piles"])
-    limit = d["max_take"] or max(piles)
-    if not 1 <= p <= len(piles) or not 1 <= t <= min(piles[p - 1], limit):
+    piles = []
+    for label, part in zip(d["labels"], parts):
+        m = re.fullmatch(r"([A-Za-z])=(\d+)", part)
+        if not m or m.group(1).upper() != label:
+            return False
+        piles.append(int(m.group(2)))
+    diff = [b - a for a, b in zip(piles, d["piles"])]
+    limit = d["max_take"] or max(d["piles"])
+    if sum(1 for x in diff if x) != 1 or not 1 <= sum(diff) <= limit:
         return False
-    piles[p - 1] -= t
     x = 0
     for s in piles:
         x ^= s % (limit + 1) if d["max_take"] else s
@@ -737,16 +741,21 @@ def check_env(path: Path) -> list[str]:
             if med > VERIFY_BUDGET_S or p90 > 4 * VERIFY_BUDGET_S:
                 fail(f"difficulty=10: verify median {med*1e3:.2f} ms, 90th percentile {p90*1e3:.2f} ms")
             inst = {k: v for k, v in instances[0].items() if k != "_ref"}
-            t0 = time.perf_counter()
-            try:
-                big = call_verify(inst, ("1 2 A b # , . \n" * 8000)[:100_000])
-            except Exception as exc:  # noqa: BLE001
-                fail(f"difficulty=10: verify raised on a 100 KB answer: {exc!r}")
-            else:
+            big_answer = ("1 2 A b # , . \n" * 8000)[:100_000]
+            best = float("inf")
+            for _ in range(3):  # best of three: the host may be busy
+                t0 = time.perf_counter()
+                try:
+                    big = call_verify(inst, big_answer)
+                except Exception as exc:  # noqa: BLE001
+                    fail(f"difficulty=10: verify raised on a 100 KB answer: {exc!r}")
+                    break
+                best = min(best, time.perf_counter() - t0)
                 if big != 0.0:
                     fail("difficulty=10: verify accepted a 100 KB garbage answer")
-            if time.perf_counter() - t0 > 0.005:
-                fail("difficulty=10: verify took over 5 ms on a 100 KB garbage answer")
+                    break
+            if best != float("inf") and best > 0.005:
+                fail(f"difficulty=10: verify took {best*1e3:.1f} ms on a 100 KB garbage answer")
 
     # determinism across processes (string hashing is randomized per process)
     expected = digest_generation(path)
