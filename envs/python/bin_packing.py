@@ -6,11 +6,11 @@ NAME = "bin_packing"
 CATEGORY = "constraint_satisfaction"
 DESCRIPTION = (
     "Bin packing with a fixed number of bins: assign every item to one of k bins of equal "
-    "capacity (named by random letters) so that no bin is overloaded. Instances are planted by cutting each bin's "
-    "capacity (minus a small slack) into item weights, so a packing exists; any valid "
-    "assignment is accepted. Difficulty raises the bins from 2 to 6, the items per bin from 2 to "
-    "6 and the capacity from about 15 to about 120, and removes the slack so that the packing "
-    "must be perfect."
+    "capacity (named by random letters) so that no bin is overloaded. Instances are planted by "
+    "cutting each bin's capacity (minus a small slack) into item weights, so a packing exists; "
+    "any valid assignment is accepted. Difficulty raises the bins from 2 to 6, the items per "
+    "bin from 2 to 6 and the capacity from about 15 to about 120, and removes the slack so that "
+    "the packing must be perfect."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True

@@ -15,8 +15,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (congruences, largest modulus, moduli pairwise coprime?)
-_LEVELS = [(2, 7, True), (2, 11, True), (3, 11, True), (3, 17, True), (3, 23, False),
-           (4, 23, False), (4, 31, False), (4, 41, False), (5, 47, False), (5, 59, False)]
+_LEVELS = [
+    (2, 7, True),
+    (2, 11, True),
+    (3, 11, True),
+    (3, 17, True),
+    (3, 23, False),
+    (4, 23, False),
+    (4, 31, False),
+    (4, 41, False),
+    (5, 47, False),
+    (5, 59, False),
+]
 _MAX_ANSWER_CHARS = 100
 
 
@@ -51,9 +61,11 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     count, largest, coprime = _LEVELS[_level(difficulty)]
     while True:
         moduli = sorted(rng.sample(range(3, largest + 1), count))
-        if coprime and any(math.gcd(a, b) > 1 for i, a in enumerate(moduli) for b in moduli[i + 1:]):
+        if coprime and any(
+            math.gcd(a, b) > 1 for i, a in enumerate(moduli) for b in moduli[i + 1 :]
+        ):
             continue
-        if any(b % a == 0 for i, a in enumerate(moduli) for b in moduli[i + 1:]):
+        if any(b % a == 0 for i, a in enumerate(moduli) for b in moduli[i + 1 :]):
             continue  # a modulus dividing another would make its congruence redundant
         break
     rng.shuffle(moduli)

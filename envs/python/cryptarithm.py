@@ -17,8 +17,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (addends, shortest addend, longest addend)
-_LEVELS = [(2, 2, 2), (2, 2, 3), (2, 3, 3), (2, 3, 4), (2, 4, 4), (2, 4, 5), (3, 3, 4),
-           (3, 4, 5), (3, 5, 5), (3, 5, 6)]
+_LEVELS = [
+    (2, 2, 2),
+    (2, 2, 3),
+    (2, 3, 3),
+    (2, 3, 4),
+    (2, 4, 4),
+    (2, 4, 5),
+    (3, 3, 4),
+    (3, 4, 5),
+    (3, 5, 5),
+    (3, 5, 6),
+]
 _LETTERS = "ABCDEFGHJKLMNPRSTUWXY"
 _MAX_ANSWER_CHARS = 300
 
@@ -84,8 +94,10 @@ def _solutions(words, result, fixed, limit):
 def generate(rng: random.Random, difficulty: int) -> dict:
     count, shortest, longest = _LEVELS[_level(difficulty)]
     while True:
-        numbers = [rng.randint(10 ** (n - 1), 10 ** n - 1)
-                   for n in (rng.randint(shortest, longest) for _ in range(count))]
+        numbers = [
+            rng.randint(10 ** (n - 1), 10**n - 1)
+            for n in (rng.randint(shortest, longest) for _ in range(count))
+        ]
         total = sum(numbers)
         digits = sorted(set("".join(map(str, numbers + [total]))))
         if len(digits) >= 3:
@@ -110,8 +122,11 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     lines += ["-" * width, result.rjust(width)]
     hint_text = ""
     if hints:
-        hint_text = "You are also told that " + ", ".join(
-            f"{x} = {hints[x]}" for x in sorted(hints)) + ".\n\n"
+        hint_text = (
+            "You are also told that "
+            + ", ".join(f"{x} = {hints[x]}" for x in sorted(hints))
+            + ".\n\n"
+        )
     prompt = (
         f"In the addition below every letter stands for a digit. Different letters stand for "
         f"different digits, the same letter always stands for the same digit, and no number "

@@ -14,8 +14,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (largest B, divisibility condition?)
-_LEVELS = [(100, False), (500, False), (2000, False), (10 ** 4, False), (10 ** 5, False),
-           (10 ** 4, True), (10 ** 6, True), (10 ** 8, True), (10 ** 10, True), (10 ** 12, True)]
+_LEVELS = [
+    (100, False),
+    (500, False),
+    (2000, False),
+    (10**4, False),
+    (10**5, False),
+    (10**4, True),
+    (10**6, True),
+    (10**8, True),
+    (10**10, True),
+    (10**12, True),
+]
 _MAX_ANSWER_CHARS = 100
 
 
@@ -97,8 +107,10 @@ def solve(instance: dict) -> str:
             if pos == len(digits):
                 return int(total == d["s"] and rem == 0)
             top = digits[pos] if tight else 9
-            return sum(go(pos + 1, total + x, (rem * 10 + x) % d["k"], tight and x == top)
-                       for x in range(top + 1))
+            return sum(
+                go(pos + 1, total + x, (rem * 10 + x) % d["k"], tight and x == top)
+                for x in range(top + 1)
+            )
 
         return go(0, 0, 0, True)
 

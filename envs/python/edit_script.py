@@ -111,9 +111,16 @@ def verify(instance: dict, answer: str) -> float:
             pos = int(parts[1])
             if op == "DEL" and len(parts) == 2 and 1 <= pos <= len(current):
                 del current[pos - 1]
-            elif op == "SUB" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current):
+            elif (
+                op == "SUB" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current)
+            ):
                 current[pos - 1] = parts[2]
-            elif op == "INS" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current) + 1:
+            elif (
+                op == "INS"
+                and len(parts) == 3
+                and len(parts[2]) == 1
+                and 1 <= pos <= len(current) + 1
+            ):
                 current.insert(pos - 1, parts[2])
             else:
                 return 0.0

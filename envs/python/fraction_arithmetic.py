@@ -18,8 +18,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (operands, largest denominator, operators)
-_LEVELS = [(2, 6, "+-"), (3, 8, "+-"), (3, 10, "+-*"), (4, 12, "+-*"), (4, 12, "+-*/"),
-           (5, 15, "+-*/"), (5, 20, "+-*/"), (6, 20, "+-*/"), (6, 25, "+-*/"), (7, 30, "+-*/")]
+_LEVELS = [
+    (2, 6, "+-"),
+    (3, 8, "+-"),
+    (3, 10, "+-*"),
+    (4, 12, "+-*"),
+    (4, 12, "+-*/"),
+    (5, 15, "+-*/"),
+    (5, 20, "+-*/"),
+    (6, 20, "+-*/"),
+    (6, 25, "+-*/"),
+    (7, 30, "+-*/"),
+]
 _MAX_ANSWER_CHARS = 100
 _ANSWER = re.compile(r"([+-]?\d{1,30})(?:\s*/\s*(\d{1,30}))?")
 
@@ -38,7 +48,11 @@ def _tree(rng, leaves, largest, ops):
     if leaves == 1:
         return _leaf(rng, largest)
     left = rng.randint(1, leaves - 1)
-    return [rng.choice(ops), _tree(rng, left, largest, ops), _tree(rng, leaves - left, largest, ops)]
+    return [
+        rng.choice(ops),
+        _tree(rng, left, largest, ops),
+        _tree(rng, leaves - left, largest, ops),
+    ]
 
 
 def _value(node):
@@ -62,7 +76,8 @@ def _render(node, parent_op=None, right_side=False):
         text = f"{node[1]}/{node[2]}"
         return f"({text})" if parent_op in ("*", "/") else text
     op = node[0]
-    text = f"{_render(node[1], op)} {'×' if op == '*' else '÷' if op == '/' else op} {_render(node[2], op, True)}"
+    symbol = {"*": "×", "/": "÷"}.get(op, op)
+    text = f"{_render(node[1], op)} {symbol} {_render(node[2], op, True)}"
     if parent_op is not None:
         weaker = _PRECEDENCE[op] < _PRECEDENCE[parent_op]
         same_right = right_side and _PRECEDENCE[op] == _PRECEDENCE[parent_op]
@@ -72,7 +87,9 @@ def _render(node, parent_op=None, right_side=False):
 
 
 def _format(value):
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )
 
 
 def generate(rng: random.Random, difficulty: int) -> dict:
@@ -83,7 +100,7 @@ def generate(rng: random.Random, difficulty: int) -> dict:
             value = _value(tree)
         except ZeroDivisionError:
             continue
-        if value.denominator <= 10 ** 6 and abs(value.numerator) <= 10 ** 7:
+        if value.denominator <= 10**6 and abs(value.numerator) <= 10**7:
             break
     expression = _render(tree)
     prompt = (

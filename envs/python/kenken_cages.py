@@ -1,5 +1,6 @@
 """KenKen-style cages: a Latin square whose cages must reach a target sum or product."""
 
+import itertools
 import random
 
 NAME = "kenken_cages"
@@ -16,8 +17,18 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (side, largest cage, products allowed)
-_LEVELS = [(4, 2, False), (4, 3, False), (5, 3, False), (5, 3, False), (5, 4, False),
-           (6, 3, True), (6, 4, True), (6, 4, True), (7, 4, True), (7, 4, True)]
+_LEVELS = [
+    (4, 2, False),
+    (4, 3, False),
+    (5, 3, False),
+    (5, 3, False),
+    (5, 4, False),
+    (6, 3, True),
+    (6, 4, True),
+    (6, 4, True),
+    (7, 4, True),
+    (7, 4, True),
+]
 _NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MAX_ANSWER_CHARS = 2000
 
@@ -46,8 +57,14 @@ def _cages(rng, n, largest):
         cage = [cell]
         owner[cell[0]][cell[1]] = len(cages)
         while len(cage) < size:
-            options = sorted({(r + dr, c + dc) for r, c in cage for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1))
-                              if 0 <= r + dr < n and 0 <= c + dc < n and owner[r + dr][c + dc] == -1})
+            options = sorted(
+                {
+                    (r + dr, c + dc)
+                    for r, c in cage
+                    for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1))
+                    if 0 <= r + dr < n and 0 <= c + dc < n and owner[r + dr][c + dc] == -1
+                }
+            )
             if not options:
                 break
             nxt = rng.choice(options)
@@ -139,8 +156,9 @@ def verify(instance: dict, answer: str) -> float:
 
 
 def solve(instance: dict) -> str:
-    """Backtracking on the empty cell with the fewest candidates; a candidate must be new to
-    its row and column and keep its cage able to reach the target."""
+    """Backtracking on the most constrained choice (the empty cell with the fewest candidates,
+    or the row/column value with the fewest places); a candidate must be new to its row and
+    column and keep its cage able to reach the target."""
     data = instance["data"]
     n = data["n"]
     grid = [[0] * n for _ in range(n)]
@@ -160,9 +178,30 @@ def solve(instance: dict) -> str:
             return False
         return left > 0 or product == cage["target"]
 
+    # Root filtering: a value stays possible for a cell only if some filling of its cage
+    # (cells sharing a row or column differ) reaches the target with it.
+    allowed = {}
+    for cage in data["cages"]:
+        cells = [tuple(c) for c in cage["cells"]]
+        support = [set() for _ in cells]
+        for values in itertools.product(range(1, n + 1), repeat=len(cells)):
+            if _combine(cage["op"], values) != cage["target"]:
+                continue
+            if any(
+                values[a] == values[b]
+                and (cells[a][0] == cells[b][0] or cells[a][1] == cells[b][1])
+                for a in range(len(cells))
+                for b in range(a)
+            ):
+                continue
+            for k, v in enumerate(values):
+                support[k].add(v)
+        for cell, values in zip(cells, support):
+            allowed[cell] = sorted(values)
+
     def candidates(i, j):
         out = []
-        for v in range(1, n + 1):
+        for v in allowed[(i, j)]:
             if v in grid[i] or any(grid[r][j] == v for r in range(n)):
                 continue
             grid[i][j] = v
@@ -172,25 +211,28 @@ def solve(instance: dict) -> str:
         return out
 
     def search():
-        best = None
-        for i in range(n):
-            for j in range(n):
-                if not grid[i][j]:
-                    options = candidates(i, j)
-                    if best is None or len(options) < len(best[2]):
-                        best = (i, j, options)
-                        if len(options) <= 1:
-                            break
-            if best is not None and len(best[2]) <= 1:
-                break
-        if best is None:
+        cands = {(i, j): candidates(i, j) for i in range(n) for j in range(n) if not grid[i][j]}
+        if not cands:
             return True
-        i, j, options = best
-        for v in options:
+        best = None  # alternatives (cell, value), fewest first: a cell's values or a value's places
+        for cell, options in cands.items():
+            if best is None or len(options) < len(best):
+                best = [(cell, v) for v in options]
+        for k in range(n):
+            for v in range(1, n + 1):
+                if v not in grid[k]:
+                    places = [((k, j), v) for j in range(n) if v in cands.get((k, j), ())]
+                    if len(places) < len(best):
+                        best = places
+                if all(grid[r][k] != v for r in range(n)):
+                    places = [((r, k), v) for r in range(n) if v in cands.get((r, k), ())]
+                    if len(places) < len(best):
+                        best = places
+        for (i, j), v in best:
             grid[i][j] = v
             if search():
                 return True
-        grid[i][j] = 0
+            grid[i][j] = 0
         return False
 
     search()

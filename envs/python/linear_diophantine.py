@@ -16,9 +16,18 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (largest |coefficient|, negative coefficients allowed, largest |x|, |y|, box width)
-_LEVELS = [(9, False, 40, 6), (15, False, 60, 10), (30, False, 100, 20), (60, True, 150, 30),
-           (100, True, 300, 50), (200, True, 1000, 60), (400, True, 3000, 80),
-           (800, True, 10 ** 4, 100), (2000, True, 3 * 10 ** 4, 120), (5000, True, 10 ** 5, 150)]
+_LEVELS = [
+    (9, False, 40, 6),
+    (15, False, 60, 10),
+    (30, False, 100, 20),
+    (60, True, 150, 30),
+    (100, True, 300, 50),
+    (200, True, 1000, 60),
+    (400, True, 3000, 80),
+    (800, True, 10**4, 100),
+    (2000, True, 3 * 10**4, 120),
+    (5000, True, 10**5, 150),
+]
 _MAX_ANSWER_CHARS = 100
 
 
@@ -40,8 +49,15 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     c = a * x0 + b * y0
     x_min = x0 - rng.randint(0, width)
     y_min = y0 - rng.randint(0, width)
-    data = {"a": a, "b": b, "c": c, "x_min": x_min, "x_max": x_min + width,
-            "y_min": y_min, "y_max": y_min + width}
+    data = {
+        "a": a,
+        "b": b,
+        "c": c,
+        "x_min": x_min,
+        "x_max": x_min + width,
+        "y_min": y_min,
+        "y_max": y_min + width,
+    }
     sign = "+" if b >= 0 else "-"
     prompt = (
         f"Find integers x and y such that\n\n"

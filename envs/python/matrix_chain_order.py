@@ -7,17 +7,28 @@ NAME = "matrix_chain_order"
 CATEGORY = "algorithmic"
 DESCRIPTION = (
     "Matrix chain multiplication: given the dimensions of a chain of matrices (named by random "
-    "distinct letters), write a full parenthesization of the product whose evaluation needs the minimum number of scalar "
-    "multiplications (multiplying p x q by q x r costs p*q*r). The verifier parses the "
-    "expression, checks that it multiplies the chain in order with one multiplication per pair of "
-    "parentheses, and compares its cost with the dynamic-programming optimum; any optimal "
-    "parenthesization is accepted. Difficulty grows the chain from 4 to 10 matrices and the "
-    "dimension range from 2..10 to 2..40."
+    "distinct letters), write a full parenthesization of the product whose evaluation needs the "
+    "minimum number of scalar multiplications (multiplying p x q by q x r costs p*q*r). The "
+    "verifier parses the expression, checks that it multiplies the chain in order with one "
+    "multiplication per pair of parentheses, and compares its cost with the dynamic-programming "
+    "optimum; any optimal parenthesization is accepted. Difficulty grows the chain from 4 to 10 "
+    "matrices and the dimension range from 2..10 to 2..40."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
-_LEVELS = [(4, 10), (4, 15), (5, 15), (5, 20), (6, 20), (6, 25), (7, 30), (8, 30), (9, 35), (10, 40)]
+_LEVELS = [
+    (4, 10),
+    (4, 15),
+    (5, 15),
+    (5, 20),
+    (6, 20),
+    (6, 25),
+    (7, 30),
+    (8, 30),
+    (9, 35),
+    (10, 40),
+]
 _MAX_ANSWER_CHARS = 1000
 _TOKEN = re.compile(r"\s*([A-Z]|\(|\)|\*)")
 _LETTERS = "ABCDEFGHJKLMNPQRSTU"  # V..Z are reserved for the format example

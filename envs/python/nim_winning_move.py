@@ -8,18 +8,29 @@ CATEGORY = "logic"
 DESCRIPTION = (
     "Combinatorial game reasoning: in a Nim position (normal play: whoever takes the last "
     "object wins), name a move that wins with perfect play. From difficulty 7 a move may take "
-    "at most m objects, so the Sprague-Grundy value of a pile is its size mod (m + 1). "
-    "Piles are named by random letters and the answer is the whole position after the move, "
-    "so an answer copied from another instance almost never fits. Positions are drawn until they are winning for the "
-    "player to move; the verifier accepts any legal move to a position of Grundy value 0, i.e. "
-    "every winning move. Difficulty raises the piles from 2 to 6 and their sizes up to 31, and introduces the cap."
+    "at most m objects, so the Sprague-Grundy value of a pile is its size mod (m + 1). Piles "
+    "are named by random letters and the answer is the whole position after the move, so an "
+    "answer copied from another instance almost never fits. Positions are drawn until they are "
+    "winning for the player to move; the verifier accepts any legal move to a position of "
+    "Grundy value 0, i.e. every winning move. Difficulty raises the piles from 2 to 6 and their "
+    "sizes up to 31, and introduces the cap."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (piles, largest pile, capped variant?)
-_LEVELS = [(2, 12, False), (3, 7, False), (3, 10, False), (4, 12, False), (4, 15, False),
-           (5, 20, False), (3, 15, True), (4, 20, True), (5, 25, True), (6, 31, True)]
+_LEVELS = [
+    (2, 12, False),
+    (3, 7, False),
+    (3, 10, False),
+    (4, 12, False),
+    (4, 15, False),
+    (5, 20, False),
+    (3, 15, True),
+    (4, 20, True),
+    (5, 25, True),
+    (6, 31, True),
+]
 _LABELS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _MAX_ANSWER_CHARS = 100
 
@@ -40,7 +51,7 @@ def _winning_moves(piles, cap):
     moves = []
     for i, size in enumerate(piles):
         for take in range(1, (min(size, cap) if cap else size) + 1):
-            after = piles[:i] + [size - take] + piles[i + 1:]
+            after = piles[:i] + [size - take] + piles[i + 1 :]
             if _grundy(after, cap) == 0:
                 moves.append((i, take))
     return moves
@@ -65,9 +76,13 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     moves = _winning_moves(piles, cap)
     labels = sorted(rng.sample(_LABELS, count))
     listing = ", ".join(f"pile {labels[i]}: {s}" for i, s in enumerate(piles))
-    rule = (f"In one move a player takes between 1 and {cap} objects (inclusive) from a single "
-            f"pile." if cap else "In one move a player takes any positive number of objects "
-            "from a single pile (possibly the whole pile).")
+    rule = (
+        f"In one move a player takes between 1 and {cap} objects (inclusive) from a single "
+        f"pile."
+        if cap
+        else "In one move a player takes any positive number of objects "
+        "from a single pile (possibly the whole pile)."
+    )
     prompt = (
         f"Two players play a game with {count} piles of objects ({listing}). They move in "
         f"turn. {rule} The player who takes the last object wins. It is your move, and you "

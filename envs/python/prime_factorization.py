@@ -15,8 +15,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (number of prime factors with multiplicity, largest prime)
-_LEVELS = [(2, 40), (3, 20), (3, 40), (4, 60), (4, 100), (5, 150), (5, 300), (6, 400),
-           (6, 700), (7, 1000)]
+_LEVELS = [
+    (2, 40),
+    (3, 20),
+    (3, 40),
+    (4, 60),
+    (4, 100),
+    (5, 150),
+    (5, 300),
+    (6, 400),
+    (6, 700),
+    (7, 1000),
+]
 _MAX_ANSWER_CHARS = 300
 _TERM = re.compile(r"(\d{1,7})(?:\s*\^\s*(\d{1,2}))?")
 
@@ -28,9 +38,9 @@ def _level(difficulty):
 def _primes_up_to(n):
     sieve = [True] * (n + 1)
     sieve[0:2] = [False, False]
-    for i in range(2, int(n ** 0.5) + 1):
+    for i in range(2, int(n**0.5) + 1):
         if sieve[i]:
-            sieve[i * i::i] = [False] * len(sieve[i * i::i])
+            sieve[i * i :: i] = [False] * len(sieve[i * i :: i])
     return [i for i, is_prime in enumerate(sieve) if is_prime]
 
 
@@ -57,8 +67,9 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     count, largest = _LEVELS[_level(difficulty)]
     primes = _primes_up_to(largest)
     small = [p for p in primes if p < 20]
-    factors = [rng.choice(primes)] + [rng.choice(primes if rng.random() < 0.5 else small)
-                                      for _ in range(count - 1)]
+    factors = [rng.choice(primes)] + [
+        rng.choice(primes if rng.random() < 0.5 else small) for _ in range(count - 1)
+    ]
     n = 1
     for p in factors:
         n *= p
@@ -87,7 +98,7 @@ def verify(instance: dict, answer: str) -> float:
             k = int(m.group(2)) if m.group(2) else 1
             if k < 1 or n % p or not _is_prime(p):
                 return 0.0
-            product *= p ** k
+            product *= p**k
             if product > n:
                 return 0.0
         return 1.0 if product == n else 0.0

@@ -18,8 +18,18 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (rows, cols, steps, wall density)
-_LEVELS = [(6, 6, 6, 0.20), (6, 6, 8, 0.20), (6, 7, 10, 0.20), (6, 7, 12, 0.22), (7, 7, 13, 0.22),
-           (7, 7, 15, 0.22), (7, 8, 17, 0.25), (8, 8, 20, 0.25), (8, 9, 24, 0.25), (9, 9, 28, 0.25)]
+_LEVELS = [
+    (6, 6, 6, 0.20),
+    (6, 6, 8, 0.20),
+    (6, 7, 10, 0.20),
+    (6, 7, 12, 0.22),
+    (7, 7, 13, 0.22),
+    (7, 7, 15, 0.22),
+    (7, 8, 17, 0.25),
+    (8, 8, 20, 0.25),
+    (8, 9, 24, 0.25),
+    (9, 9, 28, 0.25),
+]
 _DELTA = {"U": (-1, 0), "D": (1, 0), "L": (0, -1), "R": (0, 1)}
 _MAX_ANSWER_CHARS = 500
 
@@ -70,7 +80,12 @@ def _shortest(grid, start, target):
     for r, c in queue:
         for dr, dc in _DELTA.values():
             nxt = (r + dr, c + dc)
-            if 0 <= nxt[0] < rows and 0 <= nxt[1] < cols and grid[nxt[0]][nxt[1]] != "#" and nxt not in dist:
+            if (
+                0 <= nxt[0] < rows
+                and 0 <= nxt[1] < cols
+                and grid[nxt[0]][nxt[1]] != "#"
+                and nxt not in dist
+            ):
                 dist[nxt] = dist[(r, c)] + 1
                 queue.append(nxt)
     return dist.get(target)
@@ -85,12 +100,16 @@ def generate(rng: random.Random, difficulty: int) -> dict:
             continue
         # random mirror images and direction: walks are spread evenly over the board
         flip_rows, flip_cols = rng.random() < 0.5, rng.random() < 0.5
-        path = [(rows - 1 - r if flip_rows else r, cols - 1 - c if flip_cols else c) for r, c in path]
+        path = [
+            (rows - 1 - r if flip_rows else r, cols - 1 - c if flip_cols else c) for r, c in path
+        ]
         if rng.random() < 0.5:
             path.reverse()
         on_path = set(path)
-        grid = [["#" if (r, c) not in on_path and rng.random() < density else "."
-                 for c in range(cols)] for r in range(rows)]
+        grid = [
+            ["#" if (r, c) not in on_path and rng.random() < density else "." for c in range(cols)]
+            for r in range(rows)
+        ]
         (sr, sc), (tr, tc) = path[0], path[-1]
         grid[sr][sc], grid[tr][tc] = "S", "T"
         grid = ["".join(row) for row in grid]
@@ -160,8 +179,13 @@ def solve(instance: dict) -> str:
         for r, c in queue:
             for dr, dc in _DELTA.values():
                 nxt = (r + dr, c + dc)
-                if (0 <= nxt[0] < rows and 0 <= nxt[1] < cols and grid[nxt[0]][nxt[1]] != "#"
-                        and nxt not in seen and nxt not in region):
+                if (
+                    0 <= nxt[0] < rows
+                    and 0 <= nxt[1] < cols
+                    and grid[nxt[0]][nxt[1]] != "#"
+                    and nxt not in seen
+                    and nxt not in region
+                ):
                     region.add(nxt)
                     queue.append(nxt)
         return target in region and len(region) > left
@@ -178,7 +202,12 @@ def solve(instance: dict) -> str:
         for name in "UDLR":
             dr, dc = _DELTA[name]
             nxt = (cell[0] + dr, cell[1] + dc)
-            if 0 <= nxt[0] < rows and 0 <= nxt[1] < cols and grid[nxt[0]][nxt[1]] != "#" and nxt not in seen:
+            if (
+                0 <= nxt[0] < rows
+                and 0 <= nxt[1] < cols
+                and grid[nxt[0]][nxt[1]] != "#"
+                and nxt not in seen
+            ):
                 if nxt == target and left > 1:
                     continue
                 seen.add(nxt)

@@ -5,19 +5,29 @@ import random
 NAME = "set_cover_budget"
 CATEGORY = "constraint_satisfaction"
 DESCRIPTION = (
-    "Set cover under a budget: from a numbered family of subsets of {1..U}, choose at most k "
-    "sets whose union is all of {1..U}. Sets carry random letter names. A cover of exactly k "
-    "sets is planted (a random "
-    "partition of the universe, lightly overlapped) among decoy sets of similar size, so a "
-    "solution exists; any cover within the budget is accepted. Difficulty raises the universe "
-    "from 6 to 40 elements, the budget from 2 to 7 and the number of sets from 4 to 22."
+    "Set cover under a budget: from a family of subsets of {1..U} named by random letters, "
+    "choose at most k sets whose union is all of {1..U}. A cover of exactly k sets is planted "
+    "(a random partition of the universe, lightly overlapped) among decoy sets of similar size, "
+    "so a solution exists; any cover within the budget is accepted. Difficulty raises the "
+    "universe from 6 to 40 elements, the budget from 2 to 7 and the number of sets from 4 to "
+    "22."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (universe size, budget, total number of sets)
-_LEVELS = [(6, 2, 4), (8, 2, 6), (10, 3, 7), (14, 3, 9), (18, 4, 11),
-           (22, 4, 13), (26, 5, 15), (30, 5, 17), (35, 6, 19), (40, 7, 22)]
+_LEVELS = [
+    (6, 2, 4),
+    (8, 2, 6),
+    (10, 3, 7),
+    (14, 3, 9),
+    (18, 4, 11),
+    (22, 4, 13),
+    (26, 5, 15),
+    (30, 5, 17),
+    (35, 6, 19),
+    (40, 7, 22),
+]
 _LABELS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _MAX_ANSWER_CHARS = 500
 
@@ -39,7 +49,7 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     rng.shuffle(elements)
     cuts = sorted(rng.sample(range(1, universe), budget - 1))
     bounds = [0] + cuts + [universe]
-    planted = [set(elements[bounds[i]:bounds[i + 1]]) for i in range(budget)]
+    planted = [set(elements[bounds[i] : bounds[i + 1]]) for i in range(budget)]
     for part in planted:  # a little overlap so the planted sets do not look like a partition
         if rng.random() < 0.5:
             part.add(rng.randint(1, universe))

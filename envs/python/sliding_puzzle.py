@@ -17,8 +17,18 @@ DESCRIPTION = (
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
-_LEVELS = [(3, 3, 3), (3, 3, 5), (3, 3, 7), (3, 3, 9), (3, 3, 12),
-           (3, 4, 14), (4, 4, 16), (4, 4, 19), (4, 4, 22), (4, 4, 26)]
+_LEVELS = [
+    (3, 3, 3),
+    (3, 3, 5),
+    (3, 3, 7),
+    (3, 3, 9),
+    (3, 3, 12),
+    (3, 4, 14),
+    (4, 4, 16),
+    (4, 4, 19),
+    (4, 4, 22),
+    (4, 4, 26),
+]
 _MAX_ANSWER_CHARS = 1000
 
 
@@ -36,7 +46,7 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     while True:
         tiles = list(range(rows * cols))
         rng.shuffle(tiles)
-        goal = [tiles[r * cols:(r + 1) * cols] for r in range(rows)]
+        goal = [tiles[r * cols : (r + 1) * cols] for r in range(rows)]
         board = [row[:] for row in goal]
         blank = next((r, c) for r in range(rows) for c in range(cols) if goal[r][c] == 0)
         trail = [blank]
@@ -123,8 +133,13 @@ def solve(instance: dict) -> str:
     neighbours = []
     for cell in range(size):
         r, c = divmod(cell, cols)
-        neighbours.append([(r + dr) * cols + c + dc for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1))
-                           if 0 <= r + dr < rows and 0 <= c + dc < cols])
+        neighbours.append(
+            [
+                (r + dr) * cols + c + dc
+                for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1))
+                if 0 <= r + dr < rows and 0 <= c + dc < cols
+            ]
+        )
     low_mask = (1 << shift) - 1
 
     def expand(state):
@@ -141,7 +156,9 @@ def solve(instance: dict) -> str:
     meet = None
     while meet is None:
         grow_forward = len(front) <= len(back)
-        frontier, seen, other = (front, forward, backward) if grow_forward else (back, backward, forward)
+        frontier, seen, other = (
+            (front, forward, backward) if grow_forward else (back, backward, forward)
+        )
         nxt = []
         for state in frontier:
             for child, tile in expand(state):
