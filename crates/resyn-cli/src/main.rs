@@ -33,6 +33,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
+    /// Build validated datasets for RL trainers (verl parquet, JSONL).
+    Dataset(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
+        Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

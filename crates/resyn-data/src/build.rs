@@ -174,7 +174,7 @@ impl<'a> DatasetBuilder<'a> {
                 Outcome::Done(manifest) => {
                     staging.publish()?;
                     return Ok(BuildReport {
-                        manifest,
+                        manifest: *manifest,
                         out_dir: target,
                         elapsed: start.elapsed(),
                         restarts,
@@ -263,7 +263,7 @@ impl<'a> DatasetBuilder<'a> {
         std::fs::File::open(&path)
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::io(&path, e))?;
-        Ok(Outcome::Done(manifest))
+        Ok(Outcome::Done(Box::new(manifest)))
     }
 
     fn run_env(
@@ -403,7 +403,7 @@ impl<'a> DatasetBuilder<'a> {
 }
 
 enum Outcome {
-    Done(Manifest),
+    Done(Box<Manifest>),
     Restart(Excluded),
 }
 

@@ -12,7 +12,7 @@ use crate::row::{Batch, RowContext};
 use crate::{Error, FileEntry, Format, Result, Split};
 
 enum Sink {
-    Parquet(ParquetSink),
+    Parquet(Box<ParquetSink>),
     Jsonl(JsonlSink),
 }
 
@@ -40,7 +40,9 @@ impl WriterThread {
                 let name = format!("{split}.{}", f.extension());
                 let path = dir.join(&name);
                 per_split.push(match f {
-                    Format::Parquet => Sink::Parquet(ParquetSink::create(&path, row_group_size)?),
+                    Format::Parquet => {
+                        Sink::Parquet(Box::new(ParquetSink::create(&path, row_group_size)?))
+                    }
                     Format::Jsonl => Sink::Jsonl(JsonlSink::create(&path)?),
                 });
             }

@@ -1,4 +1,5 @@
 //! End-to-end tests of the dataset builder.
+#![allow(clippy::unwrap_used)]
 
 mod fake;
 
