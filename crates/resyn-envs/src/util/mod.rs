@@ -1,6 +1,9 @@
-//! Helpers shared by environments: parsing answers, grids, graphs.
-//! Anything two environments need lives here, never copied.
+//! Helpers shared by environments: parsing answers, grids, graphs,
+//! expressions, symmetries. Anything two environments need lives here,
+//! never copied.
 
+pub mod dihedral;
+pub mod expr;
 pub mod graph;
 pub mod grid;
 pub mod parse;

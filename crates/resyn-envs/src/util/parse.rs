@@ -43,12 +43,12 @@ pub fn strip_brackets(s: &str) -> &str {
 /// Parse a signed integer, allowing a leading `+` and no other decoration.
 pub fn int(s: &str) -> Result<i64, String> {
     let t = s.trim();
-    let digits = t.strip_prefix('+').unwrap_or(t);
-    if digits.is_empty() || digits.len() > 19 {
+    // One optional sign, then digits only: `+-5`, `--5` and `5.0` are not integers.
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if body.is_empty() || body.len() > 19 || !body.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("`{}` is not an integer", clip(t)));
     }
-    digits
-        .parse::<i64>()
+    t.parse::<i64>()
         .map_err(|_| format!("`{}` is not an integer", clip(t)))
 }
 
@@ -100,6 +100,9 @@ mod tests {
         assert_eq!(int(" +7 "), Ok(7));
         assert_eq!(int("-3"), Ok(-3));
         assert!(int("7.0").is_err());
+        assert!(int("+-5").is_err());
+        assert!(int("--5").is_err());
+        assert!(int("-").is_err());
         assert!(int("").is_err());
         assert!(int("99999999999999999999999").is_err());
         assert_eq!(int_list("[1, 2,3  4]"), Ok(vec![1, 2, 3, 4]));

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Side-by-side throughput: resyn native environments vs Reasoning Gym.
+
+Library to library, single thread, in one run on one machine:
+- generation: instances produced per second (Reasoning Gym: `dataset[i]`,
+  which builds the entry on access; resyn: `Environment::generate`);
+- rates are per second of thread CPU time on both sides, so other load on
+  the shared machine does not skew the ratio;
+- scoring: known-correct answers scored per second (Reasoning Gym:
+  `dataset.score_answer(answer, entry)`; resyn: `Environment::verify` on the
+  reference response, which includes answer extraction).
+Each task pair is matched by name and by size (see TASKS). Prints a markdown
+table with the ratio per task, the geometric mean and the minimum.
+
+Run through bench/rg_compare.sh, which sets up the virtual environment.
+"""
+
+import argparse
+import ast
+import json
+import math
+import subprocess
+import sys
+import time
+
+import reasoning_gym
+
+# (reasoning-gym task, its config overrides, resyn env, resyn difficulty, note)
+# Difficulties are chosen so resyn's instance size matches Reasoning Gym's
+# default configuration (see each environment's module docs).
+TASKS = [
+    ("mini_sudoku", {}, "sudoku", 3, "4x4, 10-12 blanks"),
+    ("sudoku", {}, "sudoku", 7, "9x9, 39-45 blanks"),
+    ("n_queens", {}, "n_queens", 5, "8x8 board"),
+    ("graph_color", {}, "graph_coloring", 5, "10 vertices, 3 colors"),
+    ("maze", {}, "maze", 3, "9x11 grid"),
+    ("knights_knaves", {}, "knights_knaves", 1, "2 people"),
+    ("zebra_puzzles", {}, "zebra_puzzle", 5, "4 houses x 4 attributes"),
+    ("countdown", {}, "countdown", 6, "5 numbers, target 100-999"),
+    ("basic_arithmetic", {}, "basic_arithmetic", 6, "5 terms"),
+    ("tower_of_hanoi", {}, "tower_of_hanoi", 4, "5 disks"),
+    ("shortest_path", {}, "shortest_path", 3, "8 nodes"),
+    ("rotate_matrix", {}, "grid_transform", 3, "grid rotation"),
+]
+
+
+def correct_answer(name, entry):
+    """The known-correct answer Reasoning Gym scores."""
+    if name == "graph_color":
+        coloring = entry["metadata"]["possible_answer"]
+        if isinstance(coloring, str):
+            coloring = ast.literal_eval(coloring)
+        return json.dumps({str(k): v for k, v in coloring.items()})
+    return entry["answer"]
+
+
+def rate(budget, fn):
+    """Calls per CPU-second (thread CPU time, like the Rust side: the machine
+    is shared, and CPU time does not count time spent waiting for a core)."""
+    n, batch, start = 0, 1, time.thread_time()
+    while True:
+        for _ in range(batch):
+            fn(n)
+            n += 1
+        spent = time.thread_time() - start
+        if spent >= budget:
+            return n / spent
+        batch = min(batch * 2, 4096)
+
+
+def rg_rates(name, config, budget):
+    ds = reasoning_gym.create_dataset(name, size=100_000, seed=42, **config)
+    gen = rate(budget, lambda i: ds[i])
+    pool = [ds[50_000 + i] for i in range(64)]
+    answers = [correct_answer(name, e) for e in pool]
+    scores = [ds.score_answer(a, e) for a, e in zip(answers, pool)]
+    assert min(scores) == 1.0, f"{name}: reference answers do not score 1.0: {scores}"
+    score = rate(budget, lambda i: ds.score_answer(answers[i % 64], pool[i % 64]))
+    return gen, score
+
+
+def resyn_rates(binary, specs, budget):
+    out = subprocess.run(
+        [binary, str(budget), *specs], check=True, capture_output=True, text=True
+    ).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {(r["env"], r["difficulty"]): r for r in rows}
+
+
+def fmt(x):
+    return f"{x:,.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--throughput-bin", required=True, help="resyn throughput example binary")
+    ap.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
+    args = ap.parse_args()
+
+    ours = resyn_rates(
+        args.throughput_bin, [f"{env}:{d}" for _, _, env, d, _ in TASKS], args.seconds
+    )
+    rows, gen_ratios, score_ratios = [], [], []
+    for name, config, env, d, note in TASKS:
+        rg_gen, rg_score = rg_rates(name, config, args.seconds)
+        r = ours[(env, d)]
+        g, s = r["generate_per_s"] / rg_gen, r["verify_per_s"] / rg_score
+        gen_ratios.append(g)
+        score_ratios.append(s)
+        rows.append(
+            f"| {name} | {env} d{d} ({note}) | {fmt(rg_gen)} | {fmt(r['generate_per_s'])} | "
+            f"**{g:,.1f}x** | {fmt(rg_score)} | {fmt(r['verify_per_s'])} | **{s:,.1f}x** |"
+        )
+        print(f"measured {name}", file=sys.stderr)
+
+    def geo(xs):
+        return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+    print("| Reasoning Gym task | resyn env | RG gen/s | resyn gen/s | gen ratio "
+          "| RG score/s | resyn verify/s | score ratio |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print(
+        f"| **geometric mean** | | | | **{geo(gen_ratios):,.1f}x** | | | **{geo(score_ratios):,.1f}x** |"
+    )
+    print(f"| minimum | | | | {min(gen_ratios):,.1f}x | | | {min(score_ratios):,.1f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# resyn's main job on a fresh machine, on the embedded defaults, no LLM needed:
+# build resyn, then turn every environment (native, the bundled Python corpus
+# in envs/python, and whatever `resyn synth` stored in the embedded store)
+# into a validated, trainer-ready dataset in out/dataset plus a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+fi
+cargo build --release -p resyn-cli
+exec target/release/resyn dataset build "$@"
