@@ -48,7 +48,7 @@ impl WriterThread {
             }
             sinks.push((f.extension().to_string(), per_split));
         }
-        let (tx, rx) = sync_channel::<Batch>(2);
+        let (tx, rx) = sync_channel::<Batch>(4);
         let handle = std::thread::Builder::new()
             .name("resyn-data-writer".into())
             .spawn(move || {
@@ -86,7 +86,7 @@ impl WriterThread {
         })
     }
 
-    /// Queue a batch (blocks while the writer is two batches behind).
+    /// Queue a batch (blocks while the writer is four batches behind).
     ///
     /// # Errors
     /// The writer's own error if it has stopped.
