@@ -394,4 +394,28 @@ fn killed_dataset_build_leaves_the_previous_output() {
     child.wait().unwrap();
     assert_eq!(std::fs::read(out.join("train.parquet")).unwrap(), before);
     assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), manifest);
+    // The killed build's staging directory is left behind; the next build
+    // removes it.
+    let leftovers = |d: &TempDir| {
+        std::fs::read_dir(&d.0)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".ds.")
+            })
+            .count()
+    };
+    assert_eq!(leftovers(&dir), 1);
+    resyn()
+        .args(["dataset", "build"])
+        .arg(&small)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(leftovers(&dir), 0);
+    assert_eq!(std::fs::read(out.join("train.parquet")).unwrap(), before);
 }
