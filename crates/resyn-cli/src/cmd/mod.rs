@@ -3,4 +3,5 @@
 pub mod envs;
 pub mod eval;
 pub mod generate;
+pub mod sandbox;
 pub mod verify;
