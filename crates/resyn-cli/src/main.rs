@@ -33,10 +33,10 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
-    /// Evaluate a model on environments and benchmarks; compare and plot reports.
-    Eval(cmd::eval::Args),
     /// Inspect the sandbox that runs Python environments.
     Sandbox(cmd::sandbox::Args),
+    /// Evaluate a model on environments and benchmarks; compare and plot reports.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,8 +45,8 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
-        Command::Eval(a) => cmd::eval::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
+        Command::Eval(a) => cmd::eval::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,
