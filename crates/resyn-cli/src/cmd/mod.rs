@@ -2,5 +2,7 @@
 
 pub mod dataset;
 pub mod envs;
+pub mod eval;
 pub mod generate;
+pub mod sandbox;
 pub mod verify;
