@@ -33,12 +33,12 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
-    /// Build validated datasets for RL trainers (verl parquet, JSONL).
-    Dataset(cmd::dataset::Args),
     /// Inspect the sandbox that runs Python environments.
     Sandbox(cmd::sandbox::Args),
     /// Evaluate a model on environments and benchmarks; compare and plot reports.
     Eval(cmd::eval::Args),
+    /// Build validated datasets for RL trainers (verl parquet, JSONL).
+    Dataset(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,9 +47,9 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
-        Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),
+        Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,
