@@ -8,6 +8,7 @@
 #   bench/dataset_build.sh                 # both sizes
 #   SIZES=1000000 bench/dataset_build.sh   # one size
 #   FORMATS='"parquet"' bench/dataset_build.sh
+#   RESYN_BIN=path/to/release/resyn bench/dataset_build.sh   # skip the build
 #
 # Needs /usr/bin/time (Debian: apt-get install time). Output goes to a
 # temporary directory that is removed afterwards (set KEEP=1 to keep it).
@@ -26,8 +27,12 @@ if [ ! -x /usr/bin/time ]; then
   fi
 fi
 
-cargo build --release -q -p resyn-cli
-BIN="$TARGET/release/resyn"
+if [ -n "${RESYN_BIN:-}" ]; then
+  BIN=$RESYN_BIN   # an already built release binary
+else
+  cargo build --release -q -p resyn-cli
+  BIN="$TARGET/release/resyn"
+fi
 WORK=$(mktemp -d)
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
 

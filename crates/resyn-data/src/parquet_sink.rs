@@ -22,7 +22,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::builder::{ArrayBuilder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, ListArray, RecordBatch, StructArray};
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
@@ -145,13 +145,12 @@ impl Columns {
     fn finish(&mut self) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let messages = StructArray::try_new(
             message_fields(),
-            vec![
-                Arc::new(self.roles.finish()) as ArrayRef,
-                Arc::new(self.contents.finish()),
-            ],
+            vec![take_str(&mut self.roles), take_str(&mut self.contents)],
             None,
         )?;
-        let offsets = std::mem::replace(&mut self.offsets, vec![0]);
+        let rows = self.offsets.len() - 1;
+        let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(rows + 1));
+        self.offsets.push(0);
         let prompt = ListArray::try_new(
             item_field(),
             OffsetBuffer::new(offsets.into()),
@@ -160,37 +159,51 @@ impl Columns {
         )?;
         let reward = StructArray::try_new(
             reward_fields(),
-            vec![
-                Arc::new(self.style.finish()) as ArrayRef,
-                Arc::new(self.ground_truth.finish()),
-            ],
+            vec![take_str(&mut self.style), take_str(&mut self.ground_truth)],
             None,
         )?;
         let extra = StructArray::try_new(
             extra_fields(),
             vec![
-                Arc::new(self.env.finish()) as ArrayRef,
-                Arc::new(self.env_version.finish()),
-                Arc::new(self.seed.finish()),
-                Arc::new(self.difficulty.finish()),
-                Arc::new(self.instance_id.finish()),
-                Arc::new(self.split.finish()),
-                Arc::new(self.index.finish()),
-                Arc::new(self.data.finish()),
+                take_str(&mut self.env),
+                take_int(&mut self.env_version),
+                take_int(&mut self.seed),
+                take_int(&mut self.difficulty),
+                take_str(&mut self.instance_id),
+                take_str(&mut self.split),
+                take_int(&mut self.index),
+                take_str(&mut self.data),
             ],
             None,
         )?;
         RecordBatch::try_new(
             verl_schema(),
             vec![
-                Arc::new(self.data_source.finish()) as ArrayRef,
+                take_str(&mut self.data_source),
                 Arc::new(prompt),
-                Arc::new(self.ability.finish()),
+                take_str(&mut self.ability),
                 Arc::new(reward),
                 Arc::new(extra),
             ],
         )
     }
+}
+
+/// Finish a string column and start the next with the same capacity, so
+/// row groups after the first fill their buffers without reallocating.
+fn take_str(b: &mut StringBuilder) -> ArrayRef {
+    let (items, bytes) = (b.len(), b.values_slice().len());
+    let array = b.finish();
+    *b = StringBuilder::with_capacity(items, bytes);
+    Arc::new(array)
+}
+
+/// [`take_str`] for an integer column.
+fn take_int(b: &mut Int64Builder) -> ArrayRef {
+    let items = b.len();
+    let array = b.finish();
+    *b = Int64Builder::with_capacity(items);
+    Arc::new(array)
 }
 
 /// One split's parquet file.
