@@ -33,6 +33,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
+    /// Serve rewards over HTTP (verification, OpenRLHF remote reward, metrics).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
+        Command::Serve(a) => cmd::serve::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -2,4 +2,5 @@
 
 pub mod envs;
 pub mod generate;
+pub mod serve;
 pub mod verify;
