@@ -35,6 +35,10 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Serve rewards over HTTP (verification, OpenRLHF remote reward, metrics).
     Serve(cmd::serve::Args),
+    /// Inspect the sandbox that runs Python environments.
+    Sandbox(cmd::sandbox::Args),
+    /// Evaluate a model on environments and benchmarks; compare and plot reports.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
         Command::Serve(a) => cmd::serve::run(a, &cli.global),
+        Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
+        Command::Eval(a) => cmd::eval::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,
