@@ -200,3 +200,49 @@ def test_batch_scoring_releases_the_gil():
         t.join()
     assert scores == [1.0] * len(sols)
     assert ran_during_batch, "the other thread did not run while the batch was scored"
+
+
+# -- Python environments (sandboxed) -----------------------------------------------------------
+
+
+def test_python_environments_through_the_sandbox_pool(tmp_path):
+    """In a fresh process (the environment sources are fixed at first use): load the bundled
+    Python environments from RESYN_ENV_DIRS and score a batch over several of them."""
+    import os
+    import pathlib
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = tmp_path / "py_envs.py"
+    script.write_text(
+        "import json, resyn\n"
+        "py = [m for m in resyn.envs() if m['source'] == 'python'][:4]\n"
+        "assert len(py) == 4, py\n"
+        "insts = [resyn.generate(m['id'], s, m['min_difficulty']) for m in py for s in range(3)]\n"
+        "gts = [json.dumps({'reward_mode': 'verifier', **{k: i[k] for k in "
+        "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}) for i in insts]\n"
+        "sols = [i['reference'] if k % 2 == 0 else '<answer>surely wrong</answer>' for k, i in enumerate(insts)]\n"
+        "scores = resyn.compute_score(data_sources=None, solution_strs=sols, ground_truths=gts)\n"
+        "assert [s for s in scores[::2]] == [1.0] * len(scores[::2]), scores\n"
+        "assert all(s == 0.0 for s in scores[1::2]), scores\n"
+        "try:\n"
+        "    resyn.configure(['/nonexistent'])\n"
+        "    raise SystemExit('configure after first use must fail')\n"
+        "except resyn.ResynError:\n"
+        "    pass\n"
+        "print('ok', len(insts))\n"
+    )
+    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok 12"
+
+
+def test_missing_env_dir_is_a_clear_error(tmp_path):
+    import os
+    import subprocess
+
+    code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
+    env = dict(os.environ, RESYN_ENV_DIRS=str(tmp_path / "missing"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert "does not exist" in out.stdout, out

@@ -5,7 +5,8 @@
 //! - `UnknownEnvironmentError`: an environment id this process does not know;
 //! - `InstanceError`: an instance that does not parse, or an instance the
 //!   environment could not generate (difficulty out of range, backend error);
-//! - `ResynError` itself: invalid arguments (e.g. non-finite weights).
+//! - `ResynError` itself: invalid arguments (e.g. non-finite weights) and
+//!   configuration errors (Python environment directories, the sandbox).
 
 use pyo3::PyErr;
 use pyo3::create_exception;
@@ -42,6 +43,8 @@ pub(crate) enum Error {
     Reward(resyn_reward::Error),
     Core(resyn_core::Error),
     Instance(String),
+    /// Configuration (sandbox, environment directories, call order).
+    Config(String),
 }
 
 impl From<resyn_reward::Error> for Error {
@@ -70,6 +73,7 @@ impl From<Error> for PyErr {
             }
             Error::Core(e) => InstanceError::new_err(e.to_string()),
             Error::Instance(m) => InstanceError::new_err(m),
+            Error::Config(m) => ResynError::new_err(m),
         }
     }
 }

@@ -56,9 +56,9 @@ fn score(
     detail: bool,
 ) -> PyResult<Py<PyAny>> {
     let cfg = config(verifier_weight, format_weight)?;
-    let r = py
-        .detach(|| scorer().score_ground_truth(&ground_truth, &response, &cfg))
-        .map_err(Error::from)?;
+    let r = py.detach(|| -> Result<Reward> {
+        Ok(scorer()?.score_ground_truth(&ground_truth, &response, &cfg)?)
+    })?;
     reward_to_py(py, &r, detail)
 }
 
@@ -81,14 +81,14 @@ fn score_batch(
             responses.len()
         )));
     }
-    let results = py.detach(|| {
+    let results = py.detach(|| -> Result<_> {
         let items: Vec<(&str, &str)> = ground_truths
             .iter()
             .zip(&responses)
             .map(|(g, r)| (g.as_str(), r.as_str()))
             .collect();
-        scorer().score_ground_truths(&items, &cfg)
-    });
+        Ok(scorer()?.score_ground_truths(&items, &cfg))
+    })?;
     results
         .into_iter()
         .enumerate()
@@ -105,16 +105,17 @@ fn score_batch(
 
 /// Metadata of every environment, as a JSON array.
 #[pyfunction]
-fn envs() -> PyResult<String> {
-    serde_json::to_string(&scorer().registry().metas())
-        .map_err(|e| ResynError::new_err(e.to_string()))
+fn envs(py: Python<'_>) -> PyResult<String> {
+    // The first use may start the sandbox and load Python environments.
+    let metas = py.detach(|| scorer().map(|s| s.registry().metas()))?;
+    serde_json::to_string(&metas).map_err(|e| ResynError::new_err(e.to_string()))
 }
 
 /// Generate one instance; returns it as JSON.
 #[pyfunction]
 fn generate(py: Python<'_>, env: String, seed: u64, difficulty: u8) -> PyResult<String> {
     py.detach(|| -> Result<String> {
-        let inst = scorer().registry().get(&env)?.generate(seed, difficulty)?;
+        let inst = scorer()?.registry().get(&env)?.generate(seed, difficulty)?;
         serde_json::to_string(&inst).map_err(|e| Error::Instance(e.to_string()))
     })
     .map_err(PyErr::from)
@@ -152,11 +153,22 @@ fn verify_batch(
             .zip(&responses)
             .map(|(t, r)| (t, r.as_str()))
             .collect();
-        scorer()
+        scorer()?
             .score_targets(&items, &cfg)
             .into_iter()
             .map(|r| serde_json::to_string(&r?).map_err(|e| Error::Instance(e.to_string())))
             .collect()
+    })
+    .map_err(PyErr::from)
+}
+
+/// Set where Python environments come from; only before the first use.
+#[pyfunction]
+#[pyo3(signature = (env_dirs, allow_weak_sandbox))]
+fn configure(env_dirs: Vec<std::path::PathBuf>, allow_weak_sandbox: bool) -> PyResult<()> {
+    registry::configure(registry::Sources {
+        env_dirs,
+        allow_weak_sandbox,
     })
     .map_err(PyErr::from)
 }
@@ -173,6 +185,7 @@ fn _resyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("InstanceError", py.get_type::<InstanceError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(configure, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(score_batch, m)?)?;
     m.add_function(wrap_pyfunction!(envs, m)?)?;

@@ -16,6 +16,12 @@ environments) and ``format_ok`` is 1 when the response holds one ``<think>...</t
 followed by exactly one ``<answer>...</answer>`` block. Defaults: ``verifier_weight=1``,
 ``format_weight=0``. The same Rust function computes rewards for ``resyn serve``.
 
+Python environments
+-------------------
+Native environments are always available. Python environments (``envs/python`` and the like)
+are loaded from the directories in ``RESYN_ENV_DIRS`` or :func:`configure`, and run in one
+process-wide sandbox worker pool.
+
 Ground truth
 ------------
 Rewards are computed against a dataset row's ``reward_model.ground_truth`` string, as written
@@ -48,6 +54,7 @@ __all__ = [
     "ResynError",
     "UnknownEnvironmentError",
     "compute_score",
+    "configure",
     "envs",
     "generate",
     "make_trl_reward",
@@ -298,3 +305,18 @@ def _completion_text(c: Any) -> str:
     return "\n".join(
         _message_text(m) for m in c if isinstance(m, Mapping) and m.get("role", "assistant") == "assistant"
     )
+
+
+def configure(env_dirs: Sequence[str] = (), *, allow_weak_sandbox: bool = False) -> None:
+    """Load Python environments from ``env_dirs``; call before any other resyn function.
+
+    By default the directories come from ``RESYN_ENV_DIRS`` (``:``-separated, as for
+    ``resyn --env-dir``) and ``RESYN_ALLOW_WEAK_SANDBOX=1`` relaxes the sandbox policy; in
+    trainers that run rewards in worker processes (verl's Ray workers), set those environment
+    variables rather than calling this. Python environments run in one process-wide sandbox
+    worker pool shared by every thread.
+
+    Raises:
+        ResynError: resyn was already used in this process.
+    """
+    _resyn.configure([str(d) for d in env_dirs], bool(allow_weak_sandbox))
