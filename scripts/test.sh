@@ -16,3 +16,12 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
+
+# The Python package (crate resyn-py) and its tests, in a private virtualenv:
+# `pip install .` builds the abi3 extension with maturin, which pip fetches
+# from PyPI (build isolation); the dev profile reuses cargo's dev build.
+VENV=.venv-test
+python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$VENV"; }
+"$VENV/bin/python" -m pip install -q --upgrade pip
+MATURIN_PEP517_ARGS="--profile dev" "$VENV/bin/python" -m pip install -q ".[test]"
+"$VENV/bin/python" -m pytest -q tests/python
