@@ -2,16 +2,18 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tower::limit::GlobalConcurrencyLimitLayer;
+use tokio::sync::Semaphore;
 use tower::timeout::TimeoutLayer;
 use tower::{BoxError, ServiceBuilder};
 
@@ -21,10 +23,12 @@ use crate::{ApiError, AppState, ops};
 ///
 /// Layers, outermost first: request metrics (every route); then, on the
 /// scoring routes only, so `/health` and `/metrics` answer under load: the
-/// timeout (503 `timeout`; it includes time queued), the global concurrency
-/// limit (excess requests queue), and the body-size limit (413).
+/// timeout (503 `timeout`), the global concurrency limit (excess requests
+/// wait for a permit *inside* the timeout, so time queued counts), and the
+/// body-size limit (413).
 pub fn app(state: AppState) -> Router {
     let limits = state.limits;
+    let permits = Arc::new(Semaphore::new(limits.concurrency));
     let scoring = Router::new()
         .route("/verify", post(crate::verify::verify))
         .route("/openrlhf", post(crate::openrlhf::reward))
@@ -39,7 +43,7 @@ pub fn app(state: AppState) -> Router {
                     }
                 }))
                 .layer(TimeoutLayer::new(limits.timeout))
-                .layer(GlobalConcurrencyLimitLayer::new(limits.concurrency)),
+                .layer(middleware::from_fn_with_state(permits, concurrency_limit)),
         )
         .layer(DefaultBodyLimit::max(limits.max_body_bytes));
     Router::new()
@@ -50,6 +54,20 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Wait for one of the scoring permits, then handle the request. (tower's
+/// `ConcurrencyLimit` waits in `poll_ready`, which `Timeout` does not time.)
+async fn concurrency_limit(
+    State(permits): State<Arc<Semaphore>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match permits.acquire_owned().await {
+        Ok(_permit) => next.run(req).await,
+        // The semaphore is never closed.
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {

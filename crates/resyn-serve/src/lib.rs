@@ -18,7 +18,7 @@
 //! the async runtime is never stalled; large request bodies are decoded
 //! there too. Limits are tower layers on the scoring routes: body size
 //! (413), a global concurrency limit (requests queue), and a per-request
-//! timeout (503, counted in the queue). Every error is JSON
+//! timeout (503) that counts time spent in the queue. Every error is JSON
 //! `{"error": {"code", "message"}}` with a 4xx status for bad input
 //! ([`ApiError`]); `docs/trainers.md` documents the protocol.
 //!

@@ -3,6 +3,6 @@
 pub mod envs;
 pub mod eval;
 pub mod generate;
-pub mod serve;
 pub mod sandbox;
+pub mod serve;
 pub mod verify;

@@ -63,7 +63,8 @@ async fn per_env_and_per_difficulty_solve_rates() {
         }
     }
     // Identical prompts (small instance spaces at low levels) are asked once.
-    let distinct: std::collections::HashSet<&str> = items.iter().map(|i| i.prompt.as_str()).collect();
+    let distinct: std::collections::HashSet<&str> =
+        items.iter().map(|i| i.prompt.as_str()).collect();
     assert_eq!(server.request_count(), distinct.len() as u64);
 }
 

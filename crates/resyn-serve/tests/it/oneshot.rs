@@ -284,3 +284,41 @@ async fn slow_requests_time_out_with_503() {
         "{v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_limit_queues_requests_and_the_queue_counts_toward_the_timeout() {
+    // One request at a time; each takes ~400 ms (the slow environment). The
+    // second request waits for the first, so it cannot finish within 600 ms.
+    let limits = Limits {
+        concurrency: 1,
+        timeout: std::time::Duration::from_millis(600),
+        ..Limits::default()
+    };
+    let st = state_with(limits, RewardConfig::default());
+    let slow = resyn_core::Instance {
+        id: "s".into(),
+        env: "slow".into(),
+        env_version: 1,
+        seed: 0,
+        difficulty: 1,
+        prompt: String::new(),
+        data: json!({}),
+        reference: String::new(),
+    };
+    let body = json!({"items": [{"instance": slow, "response": ""}]});
+    let router = app(st);
+    let (a, b) = tokio::join!(
+        call(router.clone(), "POST", "/verify", Some(body.clone())),
+        call(router.clone(), "POST", "/verify", Some(body)),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE],
+        "{a:?} {b:?}"
+    );
+    // Health is outside the limit and answers while a slow request runs.
+    let (s, _) = call(router, "GET", "/health", None).await;
+    assert_eq!(s, StatusCode::OK);
+}
