@@ -39,6 +39,8 @@ enum Command {
     Sandbox(cmd::sandbox::Args),
     /// Evaluate a model on environments and benchmarks; compare and plot reports.
     Eval(cmd::eval::Args),
+    /// Build validated datasets for RL trainers (verl parquet, JSONL).
+    Dataset(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),
+        Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -118,7 +118,7 @@ impl<'a> DatasetBuilder<'a> {
             registry,
             progress: &NoProgress,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            hold_back: 16_384,
+            hold_back: 4096,
             chunk: 4096,
         }
     }
@@ -136,7 +136,7 @@ impl<'a> DatasetBuilder<'a> {
     }
 
     /// Rows of one environment held back before any is written (default
-    /// 16384). An environment that fails after this many rows restarts
+    /// 4096). An environment that fails after this many rows restarts
     /// the build (see the module docs); the output does not depend on it.
     pub fn hold_back(mut self, rows: usize) -> Self {
         self.hold_back = rows.max(1);
@@ -174,7 +174,7 @@ impl<'a> DatasetBuilder<'a> {
                 Outcome::Done(manifest) => {
                     staging.publish()?;
                     return Ok(BuildReport {
-                        manifest,
+                        manifest: *manifest,
                         out_dir: target,
                         elapsed: start.elapsed(),
                         restarts,
@@ -263,7 +263,7 @@ impl<'a> DatasetBuilder<'a> {
         std::fs::File::open(&path)
             .and_then(|f| f.sync_all())
             .map_err(|e| Error::io(&path, e))?;
-        Ok(Outcome::Done(manifest))
+        Ok(Outcome::Done(Box::new(manifest)))
     }
 
     fn run_env(
@@ -403,7 +403,7 @@ impl<'a> DatasetBuilder<'a> {
 }
 
 enum Outcome {
-    Done(Manifest),
+    Done(Box<Manifest>),
     Restart(Excluded),
 }
 
@@ -501,11 +501,25 @@ fn commit(
     s: &mut EnvStats,
     writer: &mut WriterThread,
 ) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
+    while !pending.is_empty() {
+        let n = pending.len().min(BATCH_ROWS);
+        commit_batch(info, pending.drain(..n), st, s, writer)?;
     }
-    let rows = pending
-        .drain(..)
+    Ok(())
+}
+
+/// Rows per batch sent to the writer; with the channel's capacity this
+/// bounds the rows in flight.
+const BATCH_ROWS: usize = 1024;
+
+fn commit_batch(
+    info: &Arc<EnvInfo>,
+    rows: impl Iterator<Item = Row>,
+    st: &mut State,
+    s: &mut EnvStats,
+    writer: &mut WriterThread,
+) -> Result<()> {
+    let rows = rows
         .map(|row| {
             let (split, index) = st.splitter.next();
             s.rows += 1;
@@ -612,6 +626,8 @@ fn prepare(env: &dyn Environment, sub: &[(u64, u8)], cfg: &DatasetConfig) -> Vec
 
 /// Turn a verified instance into row fields.
 fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
+    // A `Value` always serializes.
+    let data = serde_json::to_string(&inst.data).unwrap_or_default();
     let ground_truth = match cfg.reward {
         RewardMode::Code => {
             let answer = reference_answer(&inst);
@@ -629,11 +645,9 @@ fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
             }
             code_json(&inst, answer)
         }
-        _ => verifier_json(&inst),
+        _ => verifier_json(&inst, &data),
     };
     let hash = normalized_prompt_hash(&inst.prompt);
-    // A `Value` always serializes.
-    let data = serde_json::to_string(&inst.data).unwrap_or_default();
     let p = &cfg.prompt;
     let user = if p.prefix.is_empty() && p.suffix.is_empty() {
         inst.prompt

@@ -521,9 +521,11 @@ mod tests {
 
     #[test]
     fn toml_round_trip() {
-        let mut c = DatasetConfig::default();
-        c.total_instances = Some(100);
-        c.max_environments = Some(3);
+        let mut c = DatasetConfig {
+            total_instances: Some(100),
+            max_environments: Some(3),
+            ..DatasetConfig::default()
+        };
         c.difficulty.mix = Some([("3".to_string(), 1.0)].into());
         let back = DatasetConfig::from_toml_str(&c.to_toml_string().unwrap()).unwrap();
         assert_eq!(back, c);

@@ -95,8 +95,9 @@ impl Error {
         }
     }
 
-    /// Attach the config file path to a config error.
-    pub(crate) fn with_config_path(self, p: &std::path::Path) -> Self {
+    /// Attach the config file path to a config error (other errors are
+    /// returned unchanged).
+    pub fn with_config_path(self, p: &std::path::Path) -> Self {
         match self {
             Self::Config { field, message, .. } => Self::Config {
                 path: Some(p.to_path_buf()),

@@ -50,8 +50,9 @@ pub enum GroundTruth {
     },
 }
 
-/// Borrowing twin of [`GroundTruth::Verifier`] for serialization without
-/// cloning instance data; the field order must match.
+/// Borrowing twin of [`GroundTruth::Verifier`]; `verifier_json` must give
+/// the same bytes (tested).
+#[cfg(test)]
 #[derive(Serialize)]
 struct VerifierRef<'a> {
     reward_mode: &'static str,
@@ -73,19 +74,37 @@ struct CodeRef<'a> {
     answer: &'a str,
 }
 
-/// The verifier-mode ground truth string of `inst`.
-pub(crate) fn verifier_json(inst: &Instance) -> String {
-    let r = VerifierRef {
+/// `VerifierRef` without `data`, which `verifier_json` splices in.
+#[derive(Serialize)]
+struct VerifierHead<'a> {
+    reward_mode: &'static str,
+    id: &'a str,
+    env: &'a str,
+    env_version: u32,
+    seed: u64,
+    difficulty: u8,
+}
+
+/// The verifier-mode ground truth string of `inst`, given its data already
+/// serialized (compact) as `data_json`: the same bytes as serializing the
+/// whole `VerifierRef`, without serializing the data twice.
+pub(crate) fn verifier_json(inst: &Instance, data_json: &str) -> String {
+    let head = VerifierHead {
         reward_mode: "verifier",
         id: &inst.id,
         env: &inst.env,
         env_version: inst.env_version,
         seed: inst.seed,
         difficulty: inst.difficulty,
-        data: &inst.data,
     };
-    // Serializing plain strings, integers and a `Value` to a String cannot fail.
-    serde_json::to_string(&r).unwrap_or_default()
+    // Serializing plain strings and integers to a String cannot fail.
+    let mut s = serde_json::to_string(&head).unwrap_or_default();
+    s.pop(); // the closing brace
+    s.reserve(data_json.len() + 10);
+    s.push_str(",\"data\":");
+    s.push_str(data_json);
+    s.push('}');
+    s
 }
 
 /// The code-mode ground truth string of `inst` with reference `answer`.
@@ -232,7 +251,18 @@ mod tests {
 
     #[test]
     fn ground_truth_strings_are_stable_and_round_trip() {
-        let v = verifier_json(&inst());
+        let i = inst();
+        let v = verifier_json(&i, &serde_json::to_string(&i.data).unwrap());
+        let whole = VerifierRef {
+            reward_mode: "verifier",
+            id: &i.id,
+            env: &i.env,
+            env_version: i.env_version,
+            seed: i.seed,
+            difficulty: i.difficulty,
+            data: &i.data,
+        };
+        assert_eq!(v, serde_json::to_string(&whole).unwrap());
         assert_eq!(
             v,
             r#"{"reward_mode":"verifier","id":"abc","env":"e","env_version":2,"seed":7,"difficulty":3,"data":{"a":[1,2],"z":1}}"#

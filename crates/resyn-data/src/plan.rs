@@ -79,7 +79,8 @@ pub(crate) fn select(
     if config.max_environments.is_none() {
         return Ok(matches);
     }
-    let mut by_cat: BTreeMap<_, Vec<([u8; 32], Arc<dyn Environment>)>> = BTreeMap::new();
+    type Keyed = Vec<([u8; 32], Arc<dyn Environment>)>;
+    let mut by_cat: BTreeMap<_, Keyed> = BTreeMap::new();
     for e in matches {
         let key = content_hash(&[
             b"resyn-dataset-select-v1",
@@ -91,7 +92,7 @@ pub(crate) fn select(
     let mut queues: Vec<std::vec::IntoIter<_>> = by_cat
         .into_values()
         .map(|mut v| {
-            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v.sort_by_key(|a| a.0);
             v.into_iter()
         })
         .collect();

@@ -6,12 +6,15 @@
 //! directory renamed into place, and the old one removed. An error, a
 //! panic or an early return drops the [`Staging`] guard, which deletes the
 //! staging directory and leaves the previous output untouched. A process
-//! killed outright leaves its staging directory behind (never the
-//! target); it is removed by the next build with the same pid or by hand.
+//! killed outright leaves its staging directory behind (never a partial
+//! target).
 //!
 //! Between the two renames the target path briefly does not exist; if the
 //! process dies exactly there, the previous output survives as
-//! `.<name>.old-<pid>`.
+//! `.<name>.old-<pid>`. The next build for the same target cleans up after
+//! dead builds (on systems with `/proc`): it deletes their staging
+//! directories and puts an orphaned `.old` directory back in place when the
+//! target is missing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -72,6 +75,7 @@ impl Staging {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        recover(&parent, &name, target)?;
         let dir = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if dir.exists() {
             // Left by an earlier, killed process that had our pid.
@@ -129,6 +133,43 @@ impl Drop for Staging {
     }
 }
 
+/// Clean up after builds of `target` whose process is gone (see the module
+/// docs). Does nothing where liveness cannot be checked.
+fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Ok(());
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // `.old` before `.tmp`, deterministic order.
+    names.sort();
+    for entry in names {
+        let Some(rest) = entry.strip_prefix(&format!(".{name}.")) else {
+            continue;
+        };
+        let (kind, pid) = match rest.split_once('-') {
+            Some((k @ ("old" | "tmp"), pid)) if pid.bytes().all(|b| b.is_ascii_digit()) => (k, pid),
+            _ => continue,
+        };
+        if proc.join(pid).exists() {
+            continue; // a live build (or our own pid: handled by the caller)
+        }
+        let path = parent.join(&entry);
+        if kind == "old" && !target.exists() {
+            fs::rename(&path, target).map_err(|e| Error::io(&path, e))?;
+        } else {
+            fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// fsync a directory so renames in it are durable.
 fn sync_dir(dir: &Path) -> Result<()> {
     fs::File::open(dir)
@@ -183,6 +224,30 @@ mod tests {
             vec![std::ffi::OsString::from("ds")],
             "leftovers: {names:?}"
         );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn leftovers_of_dead_builds_are_recovered() {
+        let root = tmp("recover");
+        let target = root.join("ds");
+        // A pid that cannot be running (above the kernel's pid_max).
+        let dead = 4_194_305;
+        fs::create_dir(root.join(format!(".ds.old-{dead}"))).unwrap();
+        fs::write(root.join(format!(".ds.old-{dead}/manifest.json")), "prev").unwrap();
+        fs::create_dir(root.join(format!(".ds.tmp-{dead}"))).unwrap();
+        fs::create_dir(root.join(".other.tmp-1")).unwrap();
+        drop(Staging::create(&target).unwrap());
+        assert_eq!(
+            fs::read_to_string(target.join("manifest.json")).unwrap(),
+            "prev"
+        );
+        let mut names: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".other.tmp-1", "ds"]);
         fs::remove_dir_all(&root).unwrap();
     }
 

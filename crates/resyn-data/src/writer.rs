@@ -12,7 +12,7 @@ use crate::row::{Batch, RowContext};
 use crate::{Error, FileEntry, Format, Result, Split};
 
 enum Sink {
-    Parquet(ParquetSink),
+    Parquet(Box<ParquetSink>),
     Jsonl(JsonlSink),
 }
 
@@ -40,13 +40,15 @@ impl WriterThread {
                 let name = format!("{split}.{}", f.extension());
                 let path = dir.join(&name);
                 per_split.push(match f {
-                    Format::Parquet => Sink::Parquet(ParquetSink::create(&path, row_group_size)?),
+                    Format::Parquet => {
+                        Sink::Parquet(Box::new(ParquetSink::create(&path, row_group_size)?))
+                    }
                     Format::Jsonl => Sink::Jsonl(JsonlSink::create(&path)?),
                 });
             }
             sinks.push((f.extension().to_string(), per_split));
         }
-        let (tx, rx) = sync_channel::<Batch>(2);
+        let (tx, rx) = sync_channel::<Batch>(4);
         let handle = std::thread::Builder::new()
             .name("resyn-data-writer".into())
             .spawn(move || {
@@ -84,7 +86,7 @@ impl WriterThread {
         })
     }
 
-    /// Queue a batch (blocks while the writer is two batches behind).
+    /// Queue a batch (blocks while the writer is four batches behind).
     ///
     /// # Errors
     /// The writer's own error if it has stopped.

@@ -129,7 +129,7 @@ impl EvalItem {
     }
 }
 
-fn from_verdict(v: Verdict) -> Scored {
+pub(crate) fn from_verdict(v: Verdict) -> Scored {
     Scored {
         reward: v.reward,
         correct: v.correct,

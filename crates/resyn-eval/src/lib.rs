@@ -63,7 +63,7 @@ pub use evaluate::{ReportOptions, evaluate};
 pub use item::{ENVS_SUITE, EnvSelection, EvalItem, Scored, Target, env_items};
 pub use report::{
     GroupSummary, ItemResult, LevelSummary, Percentiles, REPORT_FORMAT, Report, ReportConfig,
-    SampleResult, Stats, SuiteSummary, Timings, UsageSummary,
+    SampleResult, Stats, SuiteSummary, Timings, UsageSummary, VERIFY_CHUNK,
 };
 pub use resyn_core::Registry;
 pub use runner::{NoProgress, Outcome, Progress, RunConfig, Sampling};

@@ -284,44 +284,107 @@ pub struct SampleResult {
     pub response: Option<String>,
 }
 
-/// Score every fetched completion (in parallel) into per-item results.
+/// Score every fetched completion into per-item results.
+///
+/// Environment responses are verified with [`resyn_core::Environment::verify_batch`]
+/// in chunks of [`VERIFY_CHUNK`] per environment (sandboxed backends pay a
+/// per-call overhead), chunks spread over all cores; benchmark responses are
+/// matched in place.
 pub fn score_items(
     items: &[EvalItem],
     fetched: &Fetched,
     include_responses: bool,
 ) -> Vec<ItemResult> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = items.len().div_ceil(threads).max(1);
-    let score_one = |(item, outcomes): (&EvalItem, &Vec<Outcome>)| -> ItemResult {
-        let samples: Vec<SampleResult> = outcomes
-            .iter()
-            .enumerate()
-            .map(|(s, o)| sample_result(item, s as u32, o, include_responses))
-            .collect();
-        let scored: Vec<_> = samples.iter().filter(|s| s.scored).collect();
-        let mean = if scored.is_empty() {
-            0.0
-        } else {
-            scored.iter().filter(|s| s.correct).count() as f64 / scored.len() as f64
-        };
-        ItemResult {
-            id: item.id.clone(),
-            suite: item.suite.clone(),
-            group: item.group.clone(),
-            difficulty: item.difficulty,
-            expected: item.expected().map(str::to_string),
-            mean,
-            samples,
+    let mut verdicts = verify_env_samples(items, fetched);
+    items
+        .iter()
+        .zip(&fetched.outcomes)
+        .enumerate()
+        .map(|(i, (item, outcomes))| {
+            let samples: Vec<SampleResult> = outcomes
+                .iter()
+                .enumerate()
+                .map(|(s, o)| {
+                    let pre = verdicts.remove(&(i, s));
+                    sample_result(item, s as u32, o, include_responses, pre)
+                })
+                .collect();
+            let scored: Vec<_> = samples.iter().filter(|s| s.scored).collect();
+            let mean = if scored.is_empty() {
+                0.0
+            } else {
+                scored.iter().filter(|s| s.correct).count() as f64 / scored.len() as f64
+            };
+            ItemResult {
+                id: item.id.clone(),
+                suite: item.suite.clone(),
+                group: item.group.clone(),
+                difficulty: item.difficulty,
+                expected: item.expected().map(str::to_string),
+                mean,
+                samples,
+            }
+        })
+        .collect()
+}
+
+/// Responses per `verify_batch` call.
+pub const VERIFY_CHUNK: usize = 64;
+
+/// Verdicts of every completed environment sample, by (item, sample).
+fn verify_env_samples(
+    items: &[EvalItem],
+    fetched: &Fetched,
+) -> std::collections::HashMap<(usize, usize), Scored> {
+    use crate::Target;
+    let mut by_env: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (i, (item, outcomes)) in items.iter().zip(&fetched.outcomes).enumerate() {
+        if let Target::Env { .. } = item.target {
+            for (s, o) in outcomes.iter().enumerate() {
+                if matches!(o, Outcome::Done { .. }) {
+                    by_env.entry(item.group.as_str()).or_default().push((i, s));
+                }
+            }
         }
-    };
-    let pairs: Vec<_> = items.iter().zip(&fetched.outcomes).collect();
-    if threads <= 1 || items.len() < 64 {
-        return pairs.into_iter().map(score_one).collect();
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|c| s.spawn(|| c.iter().copied().map(score_one).collect::<Vec<_>>()))
+    let chunks: Vec<&[(usize, usize)]> = by_env
+        .values()
+        .flat_map(|jobs| jobs.chunks(VERIFY_CHUNK))
+        .collect();
+    let run_chunk = |chunk: &[(usize, usize)]| -> Vec<((usize, usize), Scored)> {
+        let Target::Env { env, .. } = &items[chunk[0].0].target else {
+            return Vec::new();
+        };
+        let pairs: Vec<(&resyn_core::Instance, &str)> = chunk
+            .iter()
+            .filter_map(
+                |&(i, s)| match (&items[i].target, &fetched.outcomes[i][s]) {
+                    (Target::Env { instance, .. }, Outcome::Done { record, .. }) => {
+                        Some((instance.as_ref(), record.text.as_str()))
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        chunk
+            .iter()
+            .copied()
+            .zip(
+                env.verify_batch(&pairs)
+                    .into_iter()
+                    .map(crate::item::from_verdict),
+            )
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || chunks.len() <= 1 {
+        return chunks.into_iter().flat_map(run_chunk).collect();
+    }
+    let per = chunks.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = chunks
+            .chunks(per)
+            .map(|group| sc.spawn(|| group.iter().flat_map(|c| run_chunk(c)).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
@@ -331,7 +394,13 @@ pub fn score_items(
     })
 }
 
-fn sample_result(item: &EvalItem, index: u32, o: &Outcome, with_text: bool) -> SampleResult {
+fn sample_result(
+    item: &EvalItem,
+    index: u32,
+    o: &Outcome,
+    with_text: bool,
+    verdict: Option<Scored>,
+) -> SampleResult {
     let blank = |reason: &str, error: Option<String>| SampleResult {
         index,
         scored: false,
@@ -356,7 +425,7 @@ fn sample_result(item: &EvalItem, index: u32, o: &Outcome, with_text: bool) -> S
                 correct,
                 reason,
                 extracted,
-            } = item.score(&record.text);
+            } = verdict.unwrap_or_else(|| item.score(&record.text));
             SampleResult {
                 index,
                 scored: true,

@@ -1,4 +1,5 @@
 //! End-to-end tests of the dataset builder.
+#![allow(clippy::unwrap_used)]
 
 mod fake;
 
@@ -640,4 +641,24 @@ fn jsonl_only_and_parquet_only_outputs() {
         .collect();
     assert_eq!(names, ["train.jsonl", "validation.jsonl", "test.jsonl"]);
     assert!(!out.join("train.parquet").exists());
+}
+
+#[test]
+fn every_shipped_config_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut dirs = HashSet::new();
+    let mut n = 0;
+    for e in fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let c = DatasetConfig::from_path(&p).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                dirs.insert(c.output.dir.clone()),
+                "{}: output dir reused",
+                p.display()
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 6, "default + 5 ablation configs");
 }

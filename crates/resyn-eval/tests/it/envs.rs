@@ -106,3 +106,65 @@ fn selection_errors_are_clear() {
     );
     assert!(items.iter().any(|i| i.group == first.id));
 }
+
+/// Counts how an environment is asked to verify.
+struct Counting {
+    inner: std::sync::Arc<dyn resyn_core::Environment>,
+    single: std::sync::atomic::AtomicUsize,
+    batches: std::sync::Mutex<Vec<usize>>,
+}
+
+impl resyn_core::Environment for Counting {
+    fn meta(&self) -> &resyn_core::EnvMeta {
+        self.inner.meta()
+    }
+    fn generate(&self, seed: u64, difficulty: u8) -> resyn_core::Result<resyn_core::Instance> {
+        self.inner.generate(seed, difficulty)
+    }
+    fn verify(&self, instance: &resyn_core::Instance, response: &str) -> resyn_core::Verdict {
+        self.single
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.verify(instance, response)
+    }
+    fn verify_batch(&self, items: &[(&resyn_core::Instance, &str)]) -> Vec<resyn_core::Verdict> {
+        self.batches.lock().unwrap().push(items.len());
+        items.iter().map(|(i, r)| self.inner.verify(i, r)).collect()
+    }
+}
+
+#[tokio::test]
+async fn environments_are_verified_in_batches() {
+    let inner = resyn_envs::registry().iter().next().unwrap().clone();
+    let env = std::sync::Arc::new(Counting {
+        inner,
+        single: Default::default(),
+        batches: Default::default(),
+    });
+    let mut registry = resyn_core::Registry::new();
+    registry.register(env.clone()).unwrap();
+    let sel = EnvSelection {
+        ids: vec!["all".into()],
+        categories: vec![],
+        difficulties: (1, 10),
+        per_level: 13,
+        seed: 0,
+    };
+    let items = env_items(&registry, &sel).unwrap();
+    let server = TestServer::start(Behavior::answer("<answer>x</answer>"));
+    let report = run(
+        &items,
+        &config(1),
+        &client(&server, 8),
+        &mut Cache::in_memory(),
+    )
+    .await;
+    assert_eq!(report.suites[0].stats.samples, items.len() as u64);
+    assert_eq!(env.single.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let batches = env.batches.lock().unwrap().clone();
+    assert_eq!(batches.iter().sum::<usize>(), items.len());
+    assert!(batches.iter().all(|&b| b <= resyn_eval::VERIFY_CHUNK));
+    assert_eq!(
+        batches.len(),
+        items.len().div_ceil(resyn_eval::VERIFY_CHUNK)
+    );
+}

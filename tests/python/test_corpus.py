@@ -806,7 +806,7 @@ def check_env(path: Path) -> list[str]:
     for hashseed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
         code = (
-            "import sys; sys.path.insert(0, sys.argv[1]); import corpus_check as c; "
+            "import sys; sys.path.insert(0, sys.argv[1]); import test_corpus as c; "
             "from pathlib import Path; print(c.digest_generation(Path(sys.argv[2])))"
         )
         res = subprocess.run(
@@ -896,7 +896,7 @@ def main(argv: list[str]) -> int:
     for f in all_fails:
         if f.startswith("corpus:"):
             print(f)
-    print(f"corpus_check: {passed} passed, {failed} failed")
+    print(f"test_corpus: {passed} passed, {failed} failed")
     return 1 if all_fails else 0
 
 
