@@ -23,7 +23,11 @@ python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
 
-# Python: the bundled environment corpus and the dataset files as trainers read them.
+# Python: the `resyn` package (crate resyn-py: `pip install .` builds the abi3
+# extension with maturin, which pip fetches from PyPI; the dev profile reuses
+# cargo's dev build), the bundled environment corpus, and the dataset files
+# as trainers read them.
 cargo build -q -p resyn-cli
 export RESYN_BIN="$PWD/target/debug/resyn"
+MATURIN_PEP517_ARGS="--profile dev" python3 -m pip install -q --disable-pip-version-check .
 python3 -m pytest -q tests/python

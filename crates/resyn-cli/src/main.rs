@@ -33,6 +33,8 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
+    /// Serve rewards over HTTP (verification, OpenRLHF remote reward, metrics).
+    Serve(cmd::serve::Args),
     /// Inspect the sandbox that runs Python environments.
     Sandbox(cmd::sandbox::Args),
     /// Evaluate a model on environments and benchmarks; compare and plot reports.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
+        Command::Serve(a) => cmd::serve::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),
         Command::Dataset(a) => cmd::dataset::run(a, &cli.global),

@@ -5,4 +5,5 @@ pub mod envs;
 pub mod eval;
 pub mod generate;
 pub mod sandbox;
+pub mod serve;
 pub mod verify;

@@ -1,0 +1,82 @@
+//! Every error the extension raises, mapped to Python exceptions in one place.
+//!
+//! Exceptions (all subclasses of `resyn.ResynError`):
+//! - `GroundTruthError`: a `ground_truth` string is not a resyn ground truth;
+//! - `UnknownEnvironmentError`: an environment id this process does not know;
+//! - `InstanceError`: an instance that does not parse, or an instance the
+//!   environment could not generate (difficulty out of range, backend error);
+//! - `ResynError` itself: invalid arguments (e.g. non-finite weights) and
+//!   configuration errors (Python environment directories, the sandbox).
+
+use pyo3::PyErr;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+
+create_exception!(
+    resyn,
+    ResynError,
+    PyException,
+    "Base class of every error resyn raises."
+);
+create_exception!(
+    resyn,
+    GroundTruthError,
+    ResynError,
+    "A ground-truth string is not a resyn ground truth (malformed JSON or shape)."
+);
+create_exception!(
+    resyn,
+    UnknownEnvironmentError,
+    ResynError,
+    "An environment id that this process does not know."
+);
+create_exception!(
+    resyn,
+    InstanceError,
+    ResynError,
+    "An instance that does not parse, or that could not be generated."
+);
+
+/// Errors of the extension's functions.
+#[derive(Debug)]
+pub(crate) enum Error {
+    Reward(resyn_reward::Error),
+    Core(resyn_core::Error),
+    Instance(String),
+    /// Configuration (sandbox, environment directories, call order).
+    Config(String),
+}
+
+impl From<resyn_reward::Error> for Error {
+    fn from(e: resyn_reward::Error) -> Self {
+        Self::Reward(e)
+    }
+}
+
+impl From<resyn_core::Error> for Error {
+    fn from(e: resyn_core::Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> PyErr {
+        use resyn_reward::Error as R;
+        match e {
+            Error::Reward(e @ R::GroundTruth(_)) => GroundTruthError::new_err(e.to_string()),
+            Error::Reward(e @ R::UnknownEnvironment(_)) => {
+                UnknownEnvironmentError::new_err(e.to_string())
+            }
+            Error::Reward(e) => ResynError::new_err(e.to_string()),
+            Error::Core(e @ resyn_core::Error::UnknownEnvironment(_)) => {
+                UnknownEnvironmentError::new_err(e.to_string())
+            }
+            Error::Core(e) => InstanceError::new_err(e.to_string()),
+            Error::Instance(m) => InstanceError::new_err(m),
+            Error::Config(m) => ResynError::new_err(m),
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,269 @@
+//! [`Scorer`]: targets + responses → [`Reward`]s, one at a time or batched.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use resyn_core::{Environment, Instance, Registry};
+use resyn_data::{GroundTruth, code_verdict};
+
+use crate::{Error, Result, Reward, RewardConfig, compose, parallel};
+
+/// What a response is scored against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Run the environment's verifier on this instance.
+    Instance(Arc<Instance>),
+    /// Exact canonical match of the extracted answer against a reference
+    /// answer ([`resyn_data::code_verdict`]); the `"code"` reward mode.
+    Answer {
+        /// Environment id (informational: no environment is run).
+        env: String,
+        /// The reference solver's answer.
+        answer: String,
+    },
+}
+
+impl Target {
+    /// Decode a `reward_model.ground_truth` string.
+    ///
+    /// # Errors
+    /// [`Error::GroundTruth`] when it is not a documented shape.
+    pub fn parse_ground_truth(s: &str) -> Result<Target> {
+        let gt = GroundTruth::from_json(s).map_err(|e| Error::GroundTruth(e.to_string()))?;
+        Self::from_ground_truth(gt)
+    }
+
+    /// The target a decoded ground truth describes.
+    ///
+    /// # Errors
+    /// [`Error::GroundTruth`] for a reward mode this version cannot score.
+    pub fn from_ground_truth(gt: GroundTruth) -> Result<Target> {
+        match gt {
+            GroundTruth::Verifier {
+                id,
+                env,
+                env_version,
+                seed,
+                difficulty,
+                data,
+            } => Ok(Target::Instance(Arc::new(Instance {
+                id,
+                env,
+                env_version,
+                seed,
+                difficulty,
+                // Verifiers read only `data`; the prompt and reference are not
+                // part of the ground truth.
+                prompt: String::new(),
+                data,
+                reference: String::new(),
+            }))),
+            GroundTruth::Code { env, answer, .. } => Ok(Target::Answer { env, answer }),
+            other => Err(Error::GroundTruth(format!(
+                "unsupported reward mode in {}",
+                other.to_json()
+            ))),
+        }
+    }
+
+    /// The environment id.
+    pub fn env(&self) -> &str {
+        match self {
+            Target::Instance(i) => &i.env,
+            Target::Answer { env, .. } => env,
+        }
+    }
+}
+
+/// Scores responses with the environments of a [`Registry`].
+///
+/// Cheap to clone (the registry holds `Arc`s); `Send + Sync`, so one scorer
+/// serves every thread.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    registry: Registry,
+}
+
+impl Scorer {
+    /// A scorer over these environments.
+    pub fn new(registry: Registry) -> Self {
+        Self { registry }
+    }
+
+    /// The environments.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Score one response.
+    ///
+    /// # Errors
+    /// [`Error::UnknownEnvironment`] when an instance's environment is not in
+    /// the registry.
+    pub fn score(&self, target: &Target, response: &str, config: &RewardConfig) -> Result<Reward> {
+        let verdict = match target {
+            Target::Instance(inst) => self.env(&inst.env)?.verify(inst, response),
+            Target::Answer { answer, .. } => code_verdict(answer, response),
+        };
+        Ok(compose(verdict, response, config))
+    }
+
+    /// Decode a ground-truth string and score one response against it.
+    ///
+    /// # Errors
+    /// [`Error::GroundTruth`] or [`Error::UnknownEnvironment`].
+    pub fn score_ground_truth(
+        &self,
+        ground_truth: &str,
+        response: &str,
+        config: &RewardConfig,
+    ) -> Result<Reward> {
+        self.score(&Target::parse_ground_truth(ground_truth)?, response, config)
+    }
+
+    /// Score `(ground truth, response)` pairs on all cores; results are in
+    /// input order, and an error in one item does not affect the others.
+    pub fn score_ground_truths(
+        &self,
+        items: &[(&str, &str)],
+        config: &RewardConfig,
+    ) -> Vec<Result<Reward>> {
+        let pieces = pieces(items.len());
+        let decoded: Vec<Result<Target>> = parallel::map(&pieces, |r| {
+            items[r.clone()]
+                .iter()
+                .map(|(gt, _)| Target::parse_ground_truth(gt))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut out: Vec<Option<Result<Reward>>> = Vec::with_capacity(items.len());
+        let mut targets: Vec<(usize, Target)> = Vec::with_capacity(items.len());
+        for (k, d) in decoded.into_iter().enumerate() {
+            match d {
+                Ok(t) => {
+                    targets.push((k, t));
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        let ok: Vec<(&Target, &str)> = targets.iter().map(|(k, t)| (t, items[*k].1)).collect();
+        for ((k, _), r) in targets.iter().zip(self.score_targets(&ok, config)) {
+            out[*k] = Some(r);
+        }
+        // Every slot is filled: decode errors above, the rest just now.
+        out.into_iter().flatten().collect()
+    }
+
+    /// Score `(target, response)` pairs on all cores; results are in input
+    /// order. Items are grouped by environment so that backends with
+    /// per-call overhead (sandboxed Python) see whole batches
+    /// ([`Environment::verify_batch`]).
+    pub fn score_targets(
+        &self,
+        items: &[(&Target, &str)],
+        config: &RewardConfig,
+    ) -> Vec<Result<Reward>> {
+        // Stable sort by environment: runs of one environment, input order within.
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| items[a].0.env().cmp(items[b].0.env()));
+        let size = parallel::piece_size(items.len());
+        let mut work: Vec<&[usize]> = Vec::new();
+        let mut rest = &order[..];
+        while let Some((&first, _)) = rest.split_first() {
+            let env = items[first].0.env();
+            let run = rest
+                .iter()
+                .take(size)
+                .take_while(|&&k| items[k].0.env() == env)
+                .count();
+            let (piece, tail) = rest.split_at(run);
+            work.push(piece);
+            rest = tail;
+        }
+        let done = parallel::map(&work, |piece| self.score_piece(items, piece, config));
+        let mut out: Vec<Option<Result<Reward>>> = (0..items.len()).map(|_| None).collect();
+        for (piece, results) in work.iter().zip(done) {
+            for (&k, r) in piece.iter().zip(results) {
+                out[k] = Some(r);
+            }
+        }
+        // `work` partitions `0..items.len()`, so every slot is filled.
+        out.into_iter().flatten().collect()
+    }
+
+    /// Score items of one environment (indices into `items`).
+    fn score_piece(
+        &self,
+        items: &[(&Target, &str)],
+        piece: &[usize],
+        config: &RewardConfig,
+    ) -> Vec<Result<Reward>> {
+        let Some(&first) = piece.first() else {
+            return Vec::new();
+        };
+        let insts: Vec<(&Instance, &str)> = piece
+            .iter()
+            .filter_map(|&k| match items[k].0 {
+                Target::Instance(i) => Some((&**i, items[k].1)),
+                Target::Answer { .. } => None,
+            })
+            .collect();
+        let mut verdicts = if insts.is_empty() {
+            Vec::new()
+        } else {
+            match self.env(items[first].0.env()) {
+                Ok(env) => env.verify_batch(&insts),
+                Err(e) => {
+                    let name = match e {
+                        Error::UnknownEnvironment(n) => n,
+                        other => other.to_string(),
+                    };
+                    return piece
+                        .iter()
+                        .map(|&k| match items[k].0 {
+                            Target::Answer { answer, .. } => Ok(compose(
+                                code_verdict(answer, items[k].1),
+                                items[k].1,
+                                config,
+                            )),
+                            Target::Instance(_) => Err(Error::UnknownEnvironment(name.clone())),
+                        })
+                        .collect();
+                }
+            }
+        }
+        .into_iter();
+        piece
+            .iter()
+            .map(|&k| {
+                let (target, resp) = items[k];
+                let verdict = match target {
+                    Target::Answer { answer, .. } => code_verdict(answer, resp),
+                    // `verify_batch` returns one verdict per instance item, in order.
+                    Target::Instance(_) => verdicts.next().unwrap_or_else(|| {
+                        resyn_core::Verdict::zero(
+                            resyn_core::ReasonCode::EnvError,
+                            "environment returned too few verdicts",
+                        )
+                    }),
+                };
+                Ok(compose(verdict, resp, config))
+            })
+            .collect()
+    }
+
+    fn env(&self, id: &str) -> Result<&Arc<dyn Environment>> {
+        self.registry
+            .get(id)
+            .map_err(|_| Error::UnknownEnvironment(id.to_string()))
+    }
+}
+
+/// Split `0..n` into index ranges of [`parallel::piece_size`].
+fn pieces(n: usize) -> Vec<Range<usize>> {
+    let size = parallel::piece_size(n);
+    (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect()
+}

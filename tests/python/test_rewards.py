@@ -1,0 +1,248 @@
+"""The `resyn` Python package, called the way each trainer calls it.
+
+Run after `pip install .` at the repository root: `python -m pytest tests/python`.
+"""
+
+import json
+import sys
+import threading
+
+import pytest
+
+import resyn
+
+ENV = "tower_of_hanoi"
+
+
+def ground_truth(inst, mode="verifier"):
+    """The ground-truth string `resyn dataset build` writes for `inst`."""
+    if mode == "code":
+        answer = inst["reference"].split("<answer>")[1].split("</answer>")[0].strip()
+        return json.dumps({"reward_mode": "code", "id": inst["id"], "env": inst["env"],
+                           "env_version": inst["env_version"], "answer": answer})
+    return json.dumps({"reward_mode": "verifier", "id": inst["id"], "env": inst["env"],
+                       "env_version": inst["env_version"], "seed": inst["seed"],
+                       "difficulty": inst["difficulty"], "data": inst["data"]})
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return resyn.generate(ENV, 7, 3)
+
+
+def think(resp):
+    return "<think>move the smaller disks first</think>\n" + resp
+
+
+# -- verl --------------------------------------------------------------------------------------
+
+
+def test_verl_single_call(inst):
+    # As verl's NaiveRewardManager / DAPORewardManager / reward loop call it.
+    extra = {"index": 0, "split": "train", "num_turns": None, "rollout_reward_scores": {}}
+    kw = dict(data_source="resyn/" + ENV, ground_truth=ground_truth(inst), extra_info=extra)
+    assert resyn.compute_score(solution_str=inst["reference"], **kw) == 1.0
+    assert resyn.compute_score(solution_str="<answer>A->C</answer>", **kw) == 0.0
+    assert resyn.compute_score(solution_str="", **kw) == 0.0
+    # Positional, as the documented signature allows.
+    assert resyn.compute_score("resyn/" + ENV, inst["reference"], ground_truth(inst), None) == 1.0
+
+
+def test_verl_reward_kwargs_and_dict(inst):
+    # custom_reward_function.reward_kwargs arrive merged into the call's kwargs,
+    # together with keys verl adds (ignored).
+    gt = ground_truth(inst)
+    s = resyn.compute_score(data_source="x", solution_str=think(inst["reference"]), ground_truth=gt,
+                            extra_info={}, format_weight=0.1, reward_router_address=None)
+    assert s == pytest.approx(1.1)
+    d = resyn.compute_score(data_source="x", solution_str=inst["reference"], ground_truth=gt,
+                            extra_info={}, format_weight=0.1, return_dict=True)
+    assert d == {"score": 1.0, "acc": 1.0, "verifier_reward": 1.0, "format_ok": 0.0, "reason": "ok"}
+    bad = resyn.compute_score(data_source="x", solution_str=think("<answer>A->C</answer>"),
+                              ground_truth=gt, return_dict=True, format_weight=0.1)
+    assert bad["score"] == pytest.approx(0.1) and bad["acc"] == 0.0 and set(bad) == set(d)
+
+
+def test_verl_batch_call(inst):
+    # As verl's BatchRewardManager calls it: plural keywords, lists (data_sources is a
+    # numpy array there), extra_infos carrying rollout_reward_scores.
+    insts = [resyn.generate(ENV, s, 2) for s in range(50)]
+    sols = [i["reference"] if k % 3 else "<answer>A->B</answer>" for k, i in enumerate(insts)]
+    kw = dict(data_sources=["resyn/" + ENV] * 50, solution_strs=sols,
+              ground_truths=[ground_truth(i) for i in insts],
+              extra_infos=[{"rollout_reward_scores": {}} for _ in insts])
+    scores = resyn.compute_score(**kw)
+    assert isinstance(scores, list) and len(scores) == 50
+    for k, (s, i) in enumerate(zip(scores, insts)):
+        assert s == (1.0 if k % 3 else resyn.verify(i, "<answer>A->B</answer>")["score"])
+    dicts = resyn.compute_score(**kw, return_dict=True)
+    assert [d["score"] for d in dicts] == scores
+    np = pytest.importorskip("numpy")
+    kw["data_sources"] = np.array(kw["data_sources"], dtype=object)
+    kw["ground_truths"] = np.array(kw["ground_truths"], dtype=object)
+    assert resyn.compute_score(**kw) == scores
+
+
+def test_code_mode_ground_truth(inst):
+    gt = ground_truth(inst, "code")
+    assert resyn.compute_score(data_source="x", solution_str=inst["reference"], ground_truth=gt) == 1.0
+    assert resyn.compute_score(data_source="x", solution_str="<answer>A->C</answer>", ground_truth=gt) == 0.0
+
+
+def test_bad_ground_truth_raises(inst):
+    for bad in ["not json", "{}", '{"reward_mode": "magic"}', None, 42]:
+        with pytest.raises(resyn.GroundTruthError):
+            resyn.compute_score(data_source="x", solution_str="<answer>1</answer>", ground_truth=bad)
+    alien = json.loads(ground_truth(inst))
+    alien["env"] = "no_such_env"
+    with pytest.raises(resyn.UnknownEnvironmentError, match="no_such_env"):
+        resyn.compute_score(data_source="x", solution_str="r", ground_truth=json.dumps(alien))
+    # In a batch the error names the item.
+    with pytest.raises(resyn.GroundTruthError, match="item 1"):
+        resyn.compute_score(data_sources=["x", "x"], solution_strs=["a", "b"],
+                            ground_truths=[ground_truth(inst), "{"], extra_infos=[{}, {}])
+    assert issubclass(resyn.GroundTruthError, resyn.ResynError)
+    with pytest.raises(resyn.ResynError, match="finite"):
+        resyn.compute_score(data_source="x", solution_str="r", ground_truth=ground_truth(inst),
+                            format_weight=float("nan"))
+
+
+# -- TRL ---------------------------------------------------------------------------------------
+
+
+def trl_kwargs(labels, n):
+    # What GRPOTrainer._calculate_rewards passes besides prompts/completions.
+    return dict(completion_ids=[[1, 2, 3]] * n, label=labels, trainer_state=object(),
+                log_extra=lambda *a, **k: None, log_metric=lambda *a, **k: None)
+
+
+def test_trl_conversational(inst):
+    prompts = [[{"role": "user", "content": inst["prompt"]}]] * 4
+    completions = [
+        [{"role": "assistant", "content": inst["reference"]}],
+        [{"role": "assistant", "content": "<answer>A->C</answer>"}],
+        [{"role": "assistant", "content": [{"type": "text", "text": inst["reference"]}]}],
+        [{"role": "assistant", "content": inst["reference"]}],
+    ]
+    labels = [ground_truth(inst)] * 3 + [None]
+    out = resyn.trl_reward(prompts=prompts, completions=completions, **trl_kwargs(labels, 4))
+    assert out == [1.0, 0.0, 1.0, None]
+
+
+def test_trl_standard_format_weights_and_reasoning_field(inst):
+    f = resyn.make_trl_reward(format_weight=0.5, label_key="ground_truth")
+    gt = ground_truth(inst)
+    out = f(prompts=[inst["prompt"]] * 2, completions=[think(inst["reference"]), inst["reference"]],
+            ground_truth=[gt, gt], trainer_state=None)
+    assert out == [1.5, 1.0]
+    # A chat parser that split the reasoning into its own field keeps the format credit.
+    msg = [{"role": "assistant", "reasoning_content": "plan", "content": inst["reference"]}]
+    assert f(prompts=[[]], completions=[msg], ground_truth=[gt]) == [1.5]
+    assert f.__name__ == "resyn_reward"
+    # verl-style rows: the ground truth inside reward_model.
+    rm = [{"style": "rule", "ground_truth": gt}]
+    assert resyn.trl_reward(prompts=[""], completions=[inst["reference"]], reward_model=rm) == [1.0]
+    with pytest.raises(resyn.ResynError, match="ground-truth column"):
+        resyn.trl_reward(prompts=[""], completions=["x"], answer=["1"])
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+def test_envs_generate_verify_round_trip():
+    metas = resyn.envs()
+    assert len(metas) >= 18 and {"id", "version", "category", "min_difficulty"} <= set(metas[0])
+    for m in metas:
+        i = resyn.generate(m["id"], 11, m["min_difficulty"])
+        assert i == resyn.generate(m["id"], 11, m["min_difficulty"])  # deterministic
+        v = resyn.verify(i, i["reference"])
+        assert v["correct"] and v["score"] == 1.0 and v["reason"] == "ok", (m["id"], v)
+        assert resyn.verify(json.dumps(i), "")["reason"] == "no_answer"
+    with pytest.raises(resyn.UnknownEnvironmentError):
+        resyn.generate("no_such_env", 0, 1)
+    with pytest.raises(resyn.InstanceError, match="difficulty"):
+        resyn.generate(ENV, 0, 99)
+    with pytest.raises(resyn.InstanceError):
+        resyn.verify({"id": "x"}, "r")
+
+
+# -- GIL ---------------------------------------------------------------------------------------
+
+
+def test_batch_scoring_releases_the_gil():
+    """While one thread is inside a long `compute_score` batch, another thread runs Python.
+
+    The switch interval is raised so that a thread holding the GIL is never asked to drop it:
+    if the batch held the GIL, the other thread could not run until the batch had returned
+    and the main thread had read the flag.
+    """
+    insts = [resyn.generate(ENV, s, 6) for s in range(200)]
+    gts = [ground_truth(i) for i in insts] * 100
+    sols = [i["reference"] for i in insts] * 100
+    started, ran = threading.Event(), threading.Event()
+
+    def other():
+        started.wait()
+        total = sum(range(1000))  # some Python bytecode
+        if total:
+            ran.set()
+
+    t = threading.Thread(target=other)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    try:
+        t.start()
+        started.set()
+        scores = resyn.compute_score(data_sources=None, solution_strs=sols, ground_truths=gts)
+        ran_during_batch = ran.is_set()
+    finally:
+        sys.setswitchinterval(old)
+        t.join()
+    assert scores == [1.0] * len(sols)
+    assert ran_during_batch, "the other thread did not run while the batch was scored"
+
+
+# -- Python environments (sandboxed) -----------------------------------------------------------
+
+
+def test_python_environments_through_the_sandbox_pool(tmp_path):
+    """In a fresh process (the environment sources are fixed at first use): load the bundled
+    Python environments from RESYN_ENV_DIRS and score a batch over several of them."""
+    import os
+    import pathlib
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = tmp_path / "py_envs.py"
+    script.write_text(
+        "import json, resyn\n"
+        "py = [m for m in resyn.envs() if m['source'] == 'python'][:4]\n"
+        "assert len(py) == 4, py\n"
+        "insts = [resyn.generate(m['id'], s, m['min_difficulty']) for m in py for s in range(3)]\n"
+        "gts = [json.dumps({'reward_mode': 'verifier', **{k: i[k] for k in "
+        "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}) for i in insts]\n"
+        "sols = [i['reference'] if k % 2 == 0 else '<answer>surely wrong</answer>' for k, i in enumerate(insts)]\n"
+        "scores = resyn.compute_score(data_sources=None, solution_strs=sols, ground_truths=gts)\n"
+        "assert [s for s in scores[::2]] == [1.0] * len(scores[::2]), scores\n"
+        "assert all(s == 0.0 for s in scores[1::2]), scores\n"
+        "try:\n"
+        "    resyn.configure(['/nonexistent'])\n"
+        "    raise SystemExit('configure after first use must fail')\n"
+        "except resyn.ResynError:\n"
+        "    pass\n"
+        "print('ok', len(insts))\n"
+    )
+    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok 12"
+
+
+def test_missing_env_dir_is_a_clear_error(tmp_path):
+    import os
+    import subprocess
+
+    code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
+    env = dict(os.environ, RESYN_ENV_DIRS=str(tmp_path / "missing"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert "does not exist" in out.stdout, out
