@@ -27,6 +27,11 @@ pub struct Instance {
     pub reference: String,
 }
 
+/// The sentence appended to every prompt (native and Python environments
+/// alike): how the model must format its final answer.
+pub const ANSWER_INSTRUCTION: &str = "Reason step by step, then give only your final answer \
+inside <answer></answer> tags, in exactly the answer format described above.";
+
 /// Wrap an answer text into a model-style response: `<answer>\n{answer}\n</answer>`.
 pub fn wrap_answer(answer: &str) -> String {
     format!("<answer>\n{answer}\n</answer>")

@@ -35,7 +35,7 @@ pub use environment::{Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFIC
 pub use error::{Error, Result};
 pub use extract::{ExtractConfig, ExtractError, Extracted, ExtractedFrom, extract_answer};
 pub use id::{content_hash, instance_id};
-pub use instance::{Instance, wrap_answer};
+pub use instance::{ANSWER_INSTRUCTION, Instance, wrap_answer};
 pub use registry::Registry;
 pub use rng::Rng;
 pub use verdict::{ReasonCode, Verdict};

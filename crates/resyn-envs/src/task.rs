@@ -10,9 +10,9 @@ use resyn_core::{
 };
 use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
 
-/// The sentence appended to every native prompt.
-pub const ANSWER_INSTRUCTION: &str = "Reason step by step, then give only your final answer \
-inside <answer></answer> tags, in exactly the answer format described above.";
+/// The sentence appended to every prompt (defined in `resyn-core`, shared
+/// with sandboxed Python environments).
+pub use resyn_core::ANSWER_INSTRUCTION;
 
 /// What a task generator returns.
 #[derive(Debug, Clone)]

@@ -1,0 +1,167 @@
+//! Configuration: resource limits, the isolation backend and the policy that
+//! decides which layers are required.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::enforcement::Layer;
+
+/// Per-call and per-worker resource limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock limit for one call (one item of a batch: one `generate`,
+    /// `verify` or `solve`, and for loading, the module's top-level code).
+    /// The parent kills the worker when it is exceeded.
+    pub call_timeout: Duration,
+    /// Wall-clock limit for a worker to start and report ready.
+    pub startup_timeout: Duration,
+    /// `RLIMIT_AS`: address-space bytes per worker.
+    pub memory_bytes: u64,
+    /// `RLIMIT_CPU`: CPU seconds over a worker's whole life. Workers are
+    /// recycled once they have used half of it, so a call never inherits an
+    /// almost-spent budget.
+    pub cpu_seconds: u64,
+    /// `RLIMIT_FSIZE`: largest file a worker may write (in its private tmpfs).
+    pub file_size_bytes: u64,
+    /// `RLIMIT_NOFILE`: open file descriptors per worker.
+    pub open_files: u64,
+    /// `RLIMIT_NPROC`, when set. Off by default: process creation is denied by
+    /// seccomp, and `RLIMIT_NPROC` counts every process of the host uid (and
+    /// is not enforced at all for root).
+    pub processes: Option<u64>,
+    /// Size of the private `/tmp` (bubblewrap backend).
+    pub tmp_bytes: u64,
+    /// Characters of stdout and of stderr kept per call; the rest is dropped
+    /// (and counted).
+    pub output_chars: usize,
+    /// Largest JSON encoding of one generated instance.
+    pub max_instance_bytes: usize,
+    /// Largest reply frame accepted from a worker.
+    pub max_frame_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(10),
+            startup_timeout: Duration::from_secs(10),
+            memory_bytes: 1 << 30,
+            cpu_seconds: 600,
+            file_size_bytes: 16 << 20,
+            open_files: 64,
+            processes: None,
+            tmp_bytes: 64 << 20,
+            output_chars: 8 << 10,
+            max_instance_bytes: 4 << 20,
+            max_frame_bytes: 256 << 20,
+        }
+    }
+}
+
+/// How workers are isolated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// Bubblewrap when `bwrap` is found on `PATH`, else [`Backend::Direct`].
+    #[default]
+    Auto,
+    /// Bubblewrap at this path: every namespace, a minimal read-only view of
+    /// the filesystem, a private tmpfs.
+    Bubblewrap(PathBuf),
+    /// No helper binary: the worker unshares user, network, IPC and UTS
+    /// namespaces itself; rlimits and seccomp as usual; no mount or pid
+    /// namespace, so the filesystem is visible read-only only as far as file
+    /// permissions go.
+    Direct,
+}
+
+/// Which layers must be enforced before untrusted code runs.
+///
+/// Deny by default: [`SandboxPolicy::default`] requires network isolation,
+/// resource limits and the seccomp filter, and [`crate::Sandbox::new`] refuses
+/// to start when any is missing. [`SandboxPolicy::allow_weak`] is the explicit
+/// opt-out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxPolicy {
+    required: BTreeSet<Layer>,
+}
+
+impl Default for SandboxPolicy {
+    fn default() -> Self {
+        Self::require([Layer::NetNs, Layer::Rlimits, Layer::Seccomp])
+    }
+}
+
+impl SandboxPolicy {
+    /// Require exactly these layers.
+    pub fn require(layers: impl IntoIterator<Item = Layer>) -> Self {
+        Self {
+            required: layers.into_iter().collect(),
+        }
+    }
+
+    /// Require every layer except the optional ones (Landlock).
+    pub fn strict() -> Self {
+        Self::require(Layer::ALL.into_iter().filter(|l| !l.is_optional()))
+    }
+
+    /// Run with whatever the host provides (the explicit opt-out behind
+    /// `--allow-weak-sandbox`).
+    pub fn allow_weak() -> Self {
+        Self::require([])
+    }
+
+    /// Whether `layer` is required.
+    pub fn requires(&self, layer: Layer) -> bool {
+        self.required.contains(&layer)
+    }
+
+    /// The required layers, in layer order.
+    pub fn required(&self) -> impl Iterator<Item = Layer> + '_ {
+        self.required.iter().copied()
+    }
+}
+
+/// Everything a [`crate::Sandbox`] needs.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// Resource limits.
+    pub limits: Limits,
+    /// Isolation backend.
+    pub backend: Backend,
+    /// Required layers.
+    pub policy: SandboxPolicy,
+    /// The Python interpreter; `None` resolves `$RESYN_PYTHON`, else `python3`
+    /// on `PATH` (following shims to the real executable).
+    pub python: Option<PathBuf>,
+    /// Most live worker processes (all environments together); `0` means
+    /// twice the available parallelism, at least 4.
+    pub max_workers: usize,
+    /// Most workers one environment's batch is spread over; `0` means the
+    /// available parallelism.
+    pub workers_per_env: usize,
+}
+
+impl SandboxConfig {
+    pub(crate) fn max_workers(&self) -> usize {
+        if self.max_workers > 0 {
+            self.max_workers
+        } else {
+            (2 * parallelism()).max(4)
+        }
+    }
+
+    pub(crate) fn workers_per_env(&self) -> usize {
+        if self.workers_per_env > 0 {
+            self.workers_per_env
+        } else {
+            parallelism()
+        }
+        .min(self.max_workers())
+    }
+}
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,413 @@
+//! The enforcement report: which isolation layers actually hold.
+//!
+//! Statuses are not inferred from configuration: a probe worker, started with
+//! exactly the settings real workers get, observes its own sandbox from the
+//! inside (its uid map, its `/proc`, its network devices, whether `fork` and
+//! `socket` fail, ...), and [`Enforcement`] is computed from those facts.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::{Limits, SandboxPolicy};
+
+/// One isolation layer, in the order the layers are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Layer {
+    /// Empty environment but for a fixed allow-list (`PYTHONHASHSEED`, ...).
+    EnvScrub,
+    /// No inherited file descriptors besides stdio and the protocol pipes.
+    Fds,
+    /// `RLIMIT_AS`, `RLIMIT_CPU`, `RLIMIT_FSIZE`, `RLIMIT_NOFILE`, `RLIMIT_CORE=0`.
+    Rlimits,
+    /// A user namespace (no host capabilities, host ids unmapped).
+    UserNs,
+    /// A pid namespace: no other process is visible or signalable.
+    PidNs,
+    /// A mount namespace with a minimal read-only view and a private tmpfs.
+    MountNs,
+    /// A fresh network namespace with no interface but loopback.
+    NetNs,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    NoNewPrivs,
+    /// Landlock filesystem rules (optional; not applied by this version).
+    Landlock,
+    /// A seccomp filter denying process creation, sockets, ptrace, mount,
+    /// namespaces, bpf, perf, keyrings, io_uring and the like.
+    Seccomp,
+}
+
+impl Layer {
+    /// Every layer, in application order.
+    pub const ALL: [Layer; 10] = [
+        Self::EnvScrub,
+        Self::Fds,
+        Self::Rlimits,
+        Self::UserNs,
+        Self::PidNs,
+        Self::MountNs,
+        Self::NetNs,
+        Self::NoNewPrivs,
+        Self::Landlock,
+        Self::Seccomp,
+    ];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EnvScrub => "env_scrub",
+            Self::Fds => "fds",
+            Self::Rlimits => "rlimits",
+            Self::UserNs => "user_ns",
+            Self::PidNs => "pid_ns",
+            Self::MountNs => "mount_ns",
+            Self::NetNs => "net_ns",
+            Self::NoNewPrivs => "no_new_privs",
+            Self::Landlock => "landlock",
+            Self::Seccomp => "seccomp",
+        }
+    }
+
+    /// Optional layers are never required by [`SandboxPolicy::strict`].
+    pub fn is_optional(self) -> bool {
+        matches!(self, Self::Landlock)
+    }
+}
+
+impl std::fmt::Display for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How far a layer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerStatus {
+    /// Fully in force, observed from inside the sandbox.
+    Enforced,
+    /// Partly in force (the detail says what is missing).
+    Partial,
+    /// Not in force.
+    Unavailable,
+}
+
+impl std::fmt::Display for LayerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Enforced => "enforced",
+            Self::Partial => "partial",
+            Self::Unavailable => "unavailable",
+        })
+    }
+}
+
+/// One layer's line in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerReport {
+    /// The layer.
+    pub layer: Layer,
+    /// Its status.
+    pub status: LayerStatus,
+    /// Whether the policy requires it.
+    pub required: bool,
+    /// What was observed.
+    pub detail: String,
+}
+
+/// What a [`crate::Sandbox`] enforces; printed by `resyn sandbox doctor --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enforcement {
+    /// `bubblewrap <path>` or `direct`.
+    pub backend: String,
+    /// The Python interpreter and its version.
+    pub python: String,
+    /// Each layer, in application order.
+    pub layers: Vec<LayerReport>,
+}
+
+impl Enforcement {
+    /// The status of `layer`.
+    pub fn status(&self, layer: Layer) -> LayerStatus {
+        self.layers
+            .iter()
+            .find(|r| r.layer == layer)
+            .map_or(LayerStatus::Unavailable, |r| r.status)
+    }
+
+    /// Required layers that are not [`LayerStatus::Enforced`].
+    pub fn missing_required(&self) -> Vec<Layer> {
+        self.layers
+            .iter()
+            .filter(|r| r.required && r.status != LayerStatus::Enforced)
+            .map(|r| r.layer)
+            .collect()
+    }
+
+    /// A human-readable table.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("backend: {}\npython:  {}\n", self.backend, self.python);
+        for r in &self.layers {
+            s.push_str(&format!(
+                "{:<13} {:<12} {:<9} {}\n",
+                r.layer.as_str(),
+                r.status.to_string(),
+                if r.required { "required" } else { "" },
+                r.detail
+            ));
+        }
+        s
+    }
+}
+
+/// Environment variables a worker may see.
+pub(crate) const ALLOWED_ENV: &[&str] = &[
+    "HOME",
+    "LANG",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONHASHSEED",
+    "PYTHONUTF8",
+    "PWD",
+    "TMPDIR",
+];
+
+/// Compute the report from the probe worker's facts.
+pub(crate) fn evaluate(
+    facts: &Value,
+    limits: &Limits,
+    policy: &SandboxPolicy,
+    backend: String,
+    python: String,
+) -> Enforcement {
+    let layers = Layer::ALL
+        .into_iter()
+        .map(|layer| {
+            let (status, detail) = judge(layer, facts, limits);
+            LayerReport {
+                layer,
+                status,
+                required: policy.requires(layer),
+                detail,
+            }
+        })
+        .collect();
+    Enforcement {
+        backend,
+        python,
+        layers,
+    }
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
+    use LayerStatus::*;
+    let status_field = |k: &str| f["status"][k].as_str().unwrap_or("").to_string();
+    match layer {
+        Layer::EnvScrub => {
+            let extra: Vec<String> = strs(&f["env"])
+                .into_iter()
+                .filter(|k| !ALLOWED_ENV.contains(&k.as_str()))
+                .collect();
+            if extra.is_empty() {
+                (Enforced, format!("only {}", ALLOWED_ENV.join(", ")))
+            } else {
+                (
+                    Partial,
+                    format!("extra variables visible: {}", extra.join(", ")),
+                )
+            }
+        }
+        Layer::Fds => {
+            let fds: Vec<i64> = f["fds"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
+            // The probe lists /proc/self/fd through one more descriptor.
+            let extra: Vec<i64> = fds.into_iter().filter(|&fd| fd > 5).collect();
+            if extra.is_empty() {
+                (
+                    Enforced,
+                    "only stdin/stdout/stderr (/dev/null) and the protocol pipes (3, 4)".into(),
+                )
+            } else {
+                (Partial, format!("unexpected descriptors open: {extra:?}"))
+            }
+        }
+        Layer::Rlimits => judge_rlimits(f, limits),
+        Layer::UserNs => {
+            let map = f["uid_map"].as_str().unwrap_or("");
+            let init = map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
+            if map.starts_with('!') || map.is_empty() {
+                (Unavailable, format!("cannot read uid_map ({map})"))
+            } else if init {
+                (Unavailable, "runs in the host user namespace".into())
+            } else {
+                (
+                    Enforced,
+                    format!(
+                        "uid_map `{}`",
+                        map.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ),
+                )
+            }
+        }
+        Layer::PidNs => {
+            let pid = f["pid"].as_i64().unwrap_or(-1);
+            let procs = f["procs"].as_i64().unwrap_or(-1);
+            if (1..=3).contains(&pid) && (1..=3).contains(&procs) {
+                (Enforced, format!("pid {pid}, {procs} processes visible"))
+            } else {
+                (
+                    Unavailable,
+                    format!("pid {pid}, {procs} processes visible in /proc"),
+                )
+            }
+        }
+        Layer::MountNs => {
+            let visible = strs(&f["visible"]);
+            let root_rw = f["root_writable"].as_bool().unwrap_or(true);
+            let tmp_rw = f["tmp_writable"].as_bool().unwrap_or(false);
+            if visible.is_empty() && !root_rw && tmp_rw {
+                (Enforced, "read-only minimal view (system libraries, the Python prefix), private writable /tmp".into())
+            } else if !root_rw && tmp_rw {
+                (
+                    Partial,
+                    format!("host paths visible: {}", visible.join(", ")),
+                )
+            } else {
+                (
+                    Unavailable,
+                    format!(
+                        "root writable: {root_rw}; host paths visible: {}",
+                        if visible.is_empty() {
+                            "none".into()
+                        } else {
+                            visible.join(", ")
+                        }
+                    ),
+                )
+            }
+        }
+        Layer::NetNs => {
+            let devs = strs(&f["net_dev"]);
+            if devs.iter().all(|d| d == "lo") {
+                (Enforced, "no network interface but loopback".into())
+            } else {
+                (
+                    Unavailable,
+                    format!("network interfaces visible: {}", devs.join(", ")),
+                )
+            }
+        }
+        Layer::NoNewPrivs => {
+            if status_field("NoNewPrivs") == "1" {
+                (Enforced, "PR_SET_NO_NEW_PRIVS set".into())
+            } else {
+                (Unavailable, "NoNewPrivs is not set".into())
+            }
+        }
+        Layer::Landlock => (
+            Unavailable,
+            "not applied by this version (optional; the mount namespace confines the filesystem)"
+                .into(),
+        ),
+        Layer::Seccomp => {
+            let mode = status_field("Seccomp");
+            let fork = f["fork"].as_str().unwrap_or("?").to_string();
+            let sock = f["socket_inet"].as_str().unwrap_or("?").to_string();
+            let unix = f["socket_unix"].as_str().unwrap_or("?").to_string();
+            let denied = |s: &str| s.starts_with("errno");
+            if mode == "2" && denied(&fork) && denied(&sock) && denied(&unix) {
+                (Enforced, "filter mode 2; fork, socket denied".into())
+            } else if mode == "2" {
+                (
+                    Partial,
+                    format!(
+                        "filter installed but fork: {fork}, socket(AF_INET): {sock}, socket(AF_UNIX): {unix}"
+                    ),
+                )
+            } else {
+                (Unavailable, format!("no filter (Seccomp: {mode:?})"))
+            }
+        }
+    }
+}
+
+fn judge_rlimits(f: &Value, limits: &Limits) -> (LayerStatus, String) {
+    let want: [(&str, u64); 5] = [
+        ("AS", limits.memory_bytes),
+        ("CPU", limits.cpu_seconds),
+        ("FSIZE", limits.file_size_bytes),
+        ("NOFILE", limits.open_files),
+        ("CORE", 0),
+    ];
+    let mut ok = BTreeSet::new();
+    let mut bad = Vec::new();
+    for (name, value) in want {
+        let got = &f["rlimits"][name];
+        let pair = (got[0].as_i64(), got[1].as_i64());
+        if pair == (Some(value as i64), Some(value as i64)) {
+            ok.insert(name);
+        } else {
+            bad.push(format!("{name} is {got}, want {value}"));
+        }
+    }
+    let nproc = match limits.processes {
+        Some(n) => format!("; NPROC={n} (not enforced for root)"),
+        None => "; NPROC unset (process creation is denied by seccomp)".into(),
+    };
+    let summary = format!(
+        "AS={}MiB CPU={}s FSIZE={}MiB NOFILE={} CORE=0 (soft=hard){nproc}",
+        limits.memory_bytes >> 20,
+        limits.cpu_seconds,
+        limits.file_size_bytes >> 20,
+        limits.open_files
+    );
+    if bad.is_empty() {
+        (LayerStatus::Enforced, summary)
+    } else if !ok.is_empty() {
+        (LayerStatus::Partial, bad.join("; "))
+    } else {
+        (LayerStatus::Unavailable, bad.join("; "))
+    }
+}
+
+/// How to fix a host that lacks required layers.
+pub(crate) fn hint(missing: &[Layer], bwrap: bool) -> String {
+    let mut s = String::new();
+    if !bwrap {
+        s.push_str(
+            "bubblewrap was not found: install it (Debian/Ubuntu: `apt-get install bubblewrap`, \
+             Fedora: `dnf install bubblewrap`). ",
+        );
+    }
+    if missing.iter().any(|l| {
+        matches!(
+            l,
+            Layer::NetNs | Layer::UserNs | Layer::PidNs | Layer::MountNs
+        )
+    }) {
+        s.push_str(
+            "Namespaces need unprivileged user namespaces: check `sysctl user.max_user_namespaces` \
+             (> 0), `kernel.unprivileged_userns_clone=1` and, in containers, a seccomp/AppArmor \
+             profile that allows unshare. ",
+        );
+    }
+    s.push_str(
+        "To run anyway with weaker isolation, opt out explicitly: `--allow-weak-sandbox` \
+         (SandboxPolicy::allow_weak()).",
+    );
+    s
+}

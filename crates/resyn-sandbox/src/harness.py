@@ -1,0 +1,553 @@
+# resyn sandbox harness: runs inside the sandbox before any environment code.
+#
+# Protocol: frames of a 4-byte little-endian length and UTF-8 JSON, requests
+# on fd 3, replies on fd 4. Nothing else is a channel: fds 0/1/2 are
+# /dev/null and sys.stdout/sys.stderr are capped in-memory buffers whose
+# contents travel inside replies. One worker hosts one environment module.
+#
+# This file is trusted; the module it loads is not. A module that tampers with
+# this harness only breaks its own worker, which the parent then kills.
+
+import os
+import sys
+
+
+def _boot():
+    # fds 0-2 -> /dev/null; close everything but the two protocol pipes.
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        if null != fd:
+            os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+    os.closerange(5, 1 << 16)
+
+
+_boot()
+
+import json  # noqa: E402
+import linecache  # noqa: E402
+import math  # noqa: E402
+import random  # noqa: E402
+import struct  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+
+_R, _W = 3, 4
+_HDR = struct.Struct("<I")
+_MAX_FRAME = 1 << 30
+_TB_CAP = 8192
+_MSG_CAP = 2048
+_ALLOWED_KEYS = ("prompt", "data", "reference")
+
+
+# ---------------------------------------------------------------- framing
+
+def _read_exact(n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(_R, min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return bytes(buf)
+
+
+def _recv():
+    (n,) = _HDR.unpack(_read_exact(4))
+    if n > _MAX_FRAME:
+        raise EOFError
+    return json.loads(_read_exact(n))
+
+
+def _send(payload):
+    data = _HDR.pack(len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        k = os.write(_W, view)
+        view = view[k:]
+
+
+# ---------------------------------------------------------------- capture
+
+class _Capture:
+    """A text stream keeping at most `cap` characters; the rest is counted."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.parts = []
+        self.kept = 0
+        self.dropped = 0
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
+        room = self.cap - self.kept
+        if room > 0:
+            piece = s[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+            self.dropped += len(s) - len(piece)
+        else:
+            self.dropped += len(s)
+        return len(s)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return False
+
+    def fileno(self):
+        raise OSError("captured stream has no file descriptor")
+
+    def take(self):
+        text = "".join(self.parts)
+        if self.dropped:
+            text += "\n[... %d more characters dropped]" % self.dropped
+        self.parts, self.kept, self.dropped = [], 0, 0
+        return text
+
+
+# ---------------------------------------------------------------- errors
+
+class _Bad(Exception):
+    """The environment returned a value of the wrong shape."""
+
+
+def _clean(s, cap):
+    s = str(s).encode("utf-8", "replace").decode("utf-8")
+    if len(s) > cap:
+        s = "[... %d characters cut]\n" % (len(s) - cap) + s[-cap:]
+    return s
+
+
+def _kind(e):
+    if isinstance(e, MemoryError):
+        return "memory"
+    if isinstance(e, (SystemExit, KeyboardInterrupt, GeneratorExit)):
+        return "exit"
+    if isinstance(e, _Bad):
+        return "bad_return"
+    if isinstance(e, PermissionError):
+        return "forbidden"
+    if isinstance(e, OSError) and e.errno in (1, 13, 30, 38):  # EPERM EACCES EROFS ENOSYS
+        return "forbidden"
+    if type(e).__name__ in ("gaierror", "herror"):
+        return "forbidden"
+    return "exception"
+
+
+def _error(e, func, skip=1):
+    kind = _kind(e)
+    tb = e.__traceback__
+    for _ in range(skip):
+        if tb is not None:
+            tb = tb.tb_next
+    try:
+        text = "".join(traceback.format_exception(type(e), e, tb))
+    except BaseException:  # a hostile __str__ must not take the harness down
+        text = "%s (traceback unavailable)\n" % type(e).__name__
+    try:
+        message = str(e)
+    except BaseException:
+        message = "<unprintable %s>" % type(e).__name__
+    if isinstance(e, SystemExit):
+        message = "sys.exit(%r) called" % (e.code,)
+    return {
+        "kind": kind,
+        "func": func,
+        "type": type(e).__name__,
+        "message": _clean(message, _MSG_CAP),
+        "traceback": _clean(text, _TB_CAP) if kind != "bad_return" else "",
+    }
+
+
+def _err_frag(e, func, skip=1):
+    return json.dumps({"error": _error(e, func, skip)})
+
+
+# ---------------------------------------------------------------- values
+
+def _check_json(x, path, depth=0):
+    if depth > 64:
+        raise _Bad("%s is nested more than 64 levels deep" % path)
+    t = type(x)
+    if x is None or t is bool or t is str:
+        return
+    if t is int:
+        if not -(1 << 63) <= x < (1 << 64):
+            raise _Bad("%s: integer %d does not fit in 64 bits (store it as a string)" % (path, x))
+        return
+    if t is float:
+        if not math.isfinite(x):
+            raise _Bad("%s: %r is not a finite number" % (path, x))
+        return
+    if t is list or t is tuple:
+        for i, v in enumerate(x):
+            _check_json(v, "%s[%d]" % (path, i), depth + 1)
+        return
+    if t is dict:
+        for k, v in x.items():
+            if type(k) is not str:
+                raise _Bad("%s: dict key %r is a %s; keys must be str" % (path, k, type(k).__name__))
+            _check_json(v, "%s[%r]" % (path, k), depth + 1)
+        return
+    raise _Bad("%s: a value of type %s is not JSON data (use dict, list, str, int, float, bool, None)"
+               % (path, t.__name__))
+
+
+def _reward_frag(r):
+    t = type(r)
+    if t is bool:
+        return "1.0" if r else "0.0"
+    if isinstance(r, (int, float)) and not isinstance(r, bool):
+        try:
+            f = float(r)
+        except OverflowError:
+            raise _Bad("verify() returned %d, not a reward in [0, 1]" % r)
+        if not math.isfinite(f):
+            raise _Bad("verify() returned %r, not a finite reward in [0, 1]" % f)
+        return float.__repr__(f)
+    raise _Bad("verify() must return a float or bool reward in [0, 1], got %s %s"
+               % (t.__name__, _clean(repr(r), 200)))
+
+
+def _copy(x):
+    t = type(x)
+    if t is dict:
+        return {k: _copy(v) for k, v in x.items()}
+    if t is list:
+        return [_copy(v) for v in x]
+    return x
+
+
+# ---------------------------------------------------------------- state
+
+class _State:
+    mod = None
+    out = None
+    err = None
+    flush_s = 0.01
+    max_item = 1 << 22
+
+
+def _reply(rid, frags, end, extra=None):
+    head = '{"id":%d,"end":%s' % (rid, "true" if end else "false")
+    if end:
+        usage = _rusage()
+        tail = {"out": _State.out.take(), "err": _State.err.take(), "cpu": usage}
+        if extra:
+            tail.update(extra)
+        head += "," + json.dumps(tail, ensure_ascii=True)[1:-1]
+    body = (head + ',"items":[').encode("ascii") + b",".join(frags) + b"]}"
+    _send(body)
+
+
+def _rusage():
+    try:
+        import resource
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+    except Exception:
+        return 0.0
+
+
+def _run_items(rid, items, one, flush_each=False):
+    """Run `one(item) -> bytes` over items, flushing every flush_s seconds
+    (after every item with flush_each)."""
+    frags = []
+    last = time.monotonic()
+    flush_s = -1.0 if flush_each else _State.flush_s
+    for item in items:
+        frags.append(one(item))
+        now = time.monotonic()
+        if now - last >= flush_s:
+            _reply(rid, frags, False)
+            frags = []
+            last = now
+    _reply(rid, frags, True)
+
+
+# ---------------------------------------------------------------- operations
+
+def _instance_for(prompt, data_json, difficulty, seed):
+    return {"prompt": prompt, "data": json.loads(data_json), "difficulty": difficulty, "seed": seed}
+
+
+def _call_solve(inst):
+    try:
+        sol = _State.mod.solve(inst)
+    except BaseException as e:
+        return None, _error(e, "solve")
+    if type(sol) is not str:
+        return None, {"kind": "bad_return", "func": "solve", "type": type(sol).__name__,
+                      "message": "solve() must return the answer text (str), got %s %s"
+                      % (type(sol).__name__, _clean(repr(sol), 200)), "traceback": ""}
+    return sol, None
+
+
+def _gen_one(item, want_solution):
+    rngseed, seed, difficulty = item
+    mod = _State.mod
+    rng = random.Random(rngseed)
+    random.seed(rngseed)
+    try:
+        res = mod.generate(rng, difficulty)
+    except BaseException as e:
+        return _err_frag(e, "generate").encode("ascii")
+    try:
+        if type(res) is not dict:
+            raise _Bad("generate() must return a dict with keys prompt, data and optionally "
+                       "reference; got %s" % type(res).__name__)
+        extra = [k for k in res if k not in _ALLOWED_KEYS]
+        if extra:
+            raise _Bad("generate() returned unknown key(s) %s; allowed: prompt, data, reference"
+                       % ", ".join(repr(k) for k in extra))
+        prompt = res.get("prompt")
+        if type(prompt) is not str or not prompt.strip():
+            raise _Bad("generate()['prompt'] must be a non-empty str, got %s" % type(prompt).__name__)
+        if "data" not in res:
+            raise _Bad("generate() must return a 'data' entry (JSON data for the verifier)")
+        data = res["data"]
+        _check_json(data, "data")
+        reference = res.get("reference")
+        if reference is not None and type(reference) is not str:
+            raise _Bad("generate()['reference'] must be a str (the answer text), got %s"
+                       % type(reference).__name__)
+        prompt = prompt.rstrip()
+        data_json = json.dumps(data, ensure_ascii=False, allow_nan=False, sort_keys=True)
+    except BaseException as e:
+        return _err_frag(e, "generate").encode("ascii")
+    has_solve = callable(getattr(mod, "solve", None))
+    solution = None
+    if reference is None or want_solution:
+        if not has_solve:
+            if reference is None:
+                return _err_frag(_Bad("generate() returned no 'reference' and the module "
+                                      "defines no solve(instance)"), "generate").encode("ascii")
+        else:
+            solution, err = _call_solve(_instance_for(prompt, data_json, difficulty, seed))
+            if err is not None:
+                return json.dumps({"error": err}).encode("ascii")
+            if reference is None:
+                reference = solution
+    try:
+        frag = '{"prompt":%s,"data":%s,"reference":%s,"solution":%s}' % (
+            json.dumps(prompt, ensure_ascii=False), data_json,
+            json.dumps(reference, ensure_ascii=False), json.dumps(solution, ensure_ascii=False))
+        out = frag.encode("utf-8")
+    except UnicodeEncodeError:
+        return _err_frag(_Bad("generate() returned text with unpaired surrogate characters"),
+                         "generate").encode("ascii")
+    if len(out) > _State.max_item:
+        return _err_frag(_Bad("the generated instance is %d bytes of JSON, over the %d-byte limit"
+                              % (len(out), _State.max_item)), "generate").encode("ascii")
+    return out
+
+
+def _op_generate(req):
+    want = bool(req.get("solve"))
+    _run_items(req["id"], req["items"], lambda item: _gen_one(item, want), req.get("flush_each"))
+
+
+def _op_verify(req):
+    instances = req["instances"]
+    uses = [0] * len(instances)
+    for idx, _ in req["items"]:
+        uses[idx] += 1
+    verify = _State.mod.verify
+
+    def one(item):
+        idx, answer = item
+        inst = instances[idx]
+        if uses[idx] > 1:
+            # Shared by several items: each call gets its own copy, so a
+            # verifier that mutates its instance cannot affect the others.
+            inst = _copy(inst)
+        try:
+            return _reward_frag(verify(inst, answer)).encode("ascii")
+        except BaseException as e:
+            return _err_frag(e, "verify").encode("ascii")
+
+    _run_items(req["id"], req["items"], one, req.get("flush_each"))
+
+
+def _op_solve(req):
+    def one(inst):
+        sol, err = _call_solve(inst)
+        if err is not None:
+            return json.dumps({"error": err}).encode("ascii")
+        try:
+            return json.dumps(sol, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return _err_frag(_Bad("solve() returned text with unpaired surrogate characters"),
+                             "solve").encode("ascii")
+
+    _run_items(req["id"], req["instances"], one, req.get("flush_each"))
+
+
+# ---------------------------------------------------------------- loading
+
+def _load(source, filename):
+    name = os.path.splitext(os.path.basename(filename))[0] or "env"
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    mod = types.ModuleType(name)
+    mod.__file__ = filename
+    sys.modules[name] = mod
+    code = compile(source, filename, "exec", dont_inherit=True)
+    exec(code, mod.__dict__)
+    problems = []
+    meta = {}
+    for key in ("NAME", "CATEGORY", "DESCRIPTION"):
+        v = getattr(mod, key, None)
+        if type(v) is not str or not v.strip():
+            problems.append("%s must be a non-empty str (got %s)" % (key, type(v).__name__))
+        else:
+            meta[key.lower()] = v.strip()
+    version = getattr(mod, "VERSION", 1)
+    if type(version) is not int or not 1 <= version < (1 << 32):
+        problems.append("VERSION must be an int from 1 to 2**32-1 (got %r)" % (version,))
+    meta["version"] = version
+    for fn, arity in (("generate", 2), ("verify", 2)):
+        if not callable(getattr(mod, fn, None)):
+            problems.append("the module defines no %s() function (%d arguments)" % (fn, arity))
+    solve = getattr(mod, "solve", None)
+    if solve is not None and not callable(solve):
+        problems.append("solve is defined but not callable")
+    meta["has_solve"] = callable(solve)
+    if problems:
+        raise _Bad("; ".join(problems))
+    _State.mod = mod
+    return meta
+
+
+# ---------------------------------------------------------------- probe
+
+def _probe(hidden):
+    """Facts about this sandbox, observed from inside (before any module loads)."""
+    facts = {"env": sorted(os.environ)}
+    try:
+        import resource
+        facts["rlimits"] = {
+            name: list(resource.getrlimit(getattr(resource, "RLIMIT_" + name)))
+            for name in ("AS", "CPU", "FSIZE", "NOFILE", "CORE", "NPROC")
+        }
+    except Exception as e:
+        facts["rlimits_error"] = repr(e)
+
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except Exception as e:
+            return "!" + type(e).__name__
+
+    facts["uid_map"] = read("/proc/self/uid_map").strip()
+    facts["pid"] = os.getpid()
+    try:
+        facts["procs"] = sum(1 for p in os.listdir("/proc") if p.isdigit())
+    except Exception:
+        facts["procs"] = -1
+    facts["net_dev"] = [
+        line.split(":")[0].strip() for line in read("/proc/net/dev").splitlines()[2:]
+    ]
+    status = {}
+    for line in read("/proc/self/status").splitlines():
+        k, _, v = line.partition(":")
+        if k in ("NoNewPrivs", "Seccomp", "CapEff", "CapBnd"):
+            status[k] = v.strip()
+    facts["status"] = status
+    try:
+        with open("/.resyn-probe", "w") as f:
+            f.write("x")
+        os.unlink("/.resyn-probe")
+        facts["root_writable"] = True
+    except OSError:
+        facts["root_writable"] = False
+    try:
+        with open("/tmp/.resyn-probe", "w") as f:
+            f.write("x")
+        os.unlink("/tmp/.resyn-probe")
+        facts["tmp_writable"] = True
+    except OSError:
+        facts["tmp_writable"] = False
+    facts["visible"] = [p for p in hidden if os.path.lexists(p)]
+    facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd") if f.isdigit())
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        facts["fork"] = "allowed"
+    except OSError as e:
+        facts["fork"] = "errno %d" % e.errno
+    import socket
+    for fam, label in ((socket.AF_INET, "inet"), (socket.AF_UNIX, "unix")):
+        try:
+            socket.socket(fam, socket.SOCK_STREAM).close()
+            facts["socket_" + label] = "allowed"
+        except OSError as e:
+            facts["socket_" + label] = "errno %d" % e.errno
+    return facts
+
+
+# ---------------------------------------------------------------- main
+
+def _main():
+    _State.out = _Capture(4096)
+    _State.err = _Capture(4096)
+    sys.stdout = sys.__stdout__ = _State.out
+    sys.stderr = sys.__stderr__ = _State.err
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+    _send(b'{"id":0,"end":true,"hello":true,"items":[]}')
+    try:
+        init = _recv()
+    except EOFError:
+        return
+    rid = init["id"]
+    _State.out.cap = _State.err.cap = int(init.get("out_cap", 4096))
+    _State.flush_s = int(init.get("flush_ms", 10)) / 1000.0
+    _State.max_item = int(init.get("max_item", 1 << 22))
+    extra = {"ok": True, "python": sys.version.split()[0]}
+    if init.get("probe") is not None:
+        extra["probe"] = _probe(init["probe"])
+    if init.get("source") is not None:
+        try:
+            extra["meta"] = _load(init["source"], init["filename"])
+        except BaseException as e:
+            err = _error(e, "load", skip=2)
+            if isinstance(e, _Bad):
+                err["kind"] = "api"
+            elif isinstance(e, SyntaxError):
+                err["kind"] = "syntax"
+            elif isinstance(e, ImportError):
+                err["kind"] = "import"
+            _reply(rid, [], True, {"ok": False, "error": err})
+            return
+    _reply(rid, [], True, extra)
+    ops = {"generate": _op_generate, "verify": _op_verify, "solve": _op_solve}
+    while True:
+        try:
+            req = _recv()
+        except EOFError:
+            return
+        ops[req["op"]](req)
+
+
+_main()

@@ -1,0 +1,266 @@
+//! Building a worker's command line for the chosen backend.
+//!
+//! Bubblewrap: every namespace (`--unshare-all`: user, pid, net, ipc, uts,
+//! cgroup), `--die-with-parent`, `--new-session`, `--clearenv` plus a fixed
+//! allow-list of variables, `--cap-drop ALL`, and a filesystem of only:
+//! `/usr` read-only (with `/usr/local` hidden), the host's `/lib*`, `/bin`,
+//! `/sbin` (symlinks or read-only binds, as on the host), the interpreter's
+//! prefixes read-only, fresh `/proc` and `/dev`, a size-capped private tmpfs
+//! at `/tmp` (the working directory), and `/` itself remounted read-only. The
+//! user's home, `/etc`, `/work`, the environment file: none are visible (the
+//! module source travels over the protocol pipe).
+//!
+//! Direct (no bwrap): the interpreter itself, with namespaces, rlimits and
+//! seccomp applied in the child by [`crate::sys::configure_child`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::config::Limits;
+use crate::python::PythonInfo;
+use crate::seccomp::{self, Insn};
+use crate::sys::{self, ChildSetup, DirectNs, Rlimit};
+
+/// The harness, shipped inside the binary.
+pub(crate) const HARNESS: &str = include_str!("harness.py");
+
+/// Resolved backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Isolation {
+    Bubblewrap(PathBuf),
+    Direct,
+}
+
+/// Everything needed to start workers.
+pub(crate) struct Launcher {
+    pub isolation: Isolation,
+    pub python: PythonInfo,
+    pub limits: Limits,
+    filter: Vec<Insn>,
+}
+
+/// A command ready to spawn plus the descriptors that must stay open until
+/// it has been spawned.
+pub(crate) struct Prepared {
+    pub command: Command,
+    pub keep: Vec<OwnedFd>,
+}
+
+const ENV: &[(&str, &str)] = &[
+    ("HOME", "/tmp"),
+    ("LANG", "C.UTF-8"),
+    ("PYTHONDONTWRITEBYTECODE", "1"),
+    ("PYTHONHASHSEED", "0"),
+    ("PYTHONUTF8", "1"),
+    ("TMPDIR", "/tmp"),
+];
+
+impl Launcher {
+    pub fn new(isolation: Isolation, python: PythonInfo, limits: Limits) -> Self {
+        Self {
+            isolation,
+            python,
+            limits,
+            filter: seccomp::filter(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match &self.isolation {
+            Isolation::Bubblewrap(p) => format!("bubblewrap ({})", p.display()),
+            Isolation::Direct => "direct (no bubblewrap)".into(),
+        }
+    }
+
+    fn rlimits(&self) -> Vec<(Rlimit, u64)> {
+        let l = &self.limits;
+        let mut v = vec![
+            (Rlimit::Core, 0),
+            (Rlimit::Fsize, l.file_size_bytes),
+            (Rlimit::Cpu, l.cpu_seconds),
+            (Rlimit::As, l.memory_bytes),
+        ];
+        if let Some(n) = l.processes {
+            v.push((Rlimit::Nproc, n));
+        }
+        // Last: the bwrap helper needs a few descriptors while it sets up.
+        v.push((Rlimit::Nofile, l.open_files));
+        v
+    }
+
+    fn python_args(&self) -> [OsString; 4] {
+        ["-S".into(), "-B".into(), "-c".into(), HARNESS.into()]
+    }
+
+    /// Prepare a worker command whose fd 3 is `req` and fd 4 is `rep`.
+    pub fn prepare(
+        &self,
+        req: &OwnedFd,
+        rep: &OwnedFd,
+        stderr: OwnedFd,
+    ) -> std::io::Result<Prepared> {
+        let mut fd_map = vec![(req.as_raw_fd(), 3), (rep.as_raw_fd(), 4)];
+        let mut keep = Vec::new();
+        let (mut command, direct, filter) = match &self.isolation {
+            Isolation::Bubblewrap(bwrap) => {
+                let (r, mut w) = std::io::pipe()?;
+                w.write_all(&seccomp::to_bytes(&self.filter))?;
+                drop(w);
+                let r: OwnedFd = r.into();
+                fd_map.push((r.as_raw_fd(), 5));
+                keep.push(r);
+                let mut c = Command::new(bwrap);
+                c.args(self.bwrap_args(5));
+                c.arg("--")
+                    .arg(&self.python.executable)
+                    .args(self.python_args());
+                (c, None, None)
+            }
+            Isolation::Direct => {
+                let mut c = Command::new(&self.python.executable);
+                c.args(self.python_args());
+                c.current_dir("/tmp");
+                let (uid, gid) = sys::ids();
+                let direct = DirectNs {
+                    uid_map: format!("65534 {uid} 1").into_bytes(),
+                    gid_map: format!("65534 {gid} 1").into_bytes(),
+                };
+                (
+                    c,
+                    Some(direct),
+                    Some(seccomp::to_sock_filters(&self.filter)),
+                )
+            }
+        };
+        command
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(stderr));
+        if let Isolation::Direct = self.isolation {
+            command.envs(ENV.iter().copied());
+        }
+        sys::configure_child(
+            &mut command,
+            ChildSetup {
+                fd_map,
+                rlimits: self.rlimits(),
+                direct,
+                seccomp: filter,
+            },
+        );
+        Ok(Prepared { command, keep })
+    }
+
+    fn bwrap_args(&self, seccomp_fd: i32) -> Vec<OsString> {
+        let mut a: Vec<OsString> = Vec::new();
+        let mut push = |items: &[&dyn AsRefOs]| {
+            for i in items {
+                a.push(i.os());
+            }
+        };
+        push(&[
+            &"--unshare-all",
+            &"--die-with-parent",
+            &"--new-session",
+            &"--clearenv",
+            &"--cap-drop",
+            &"ALL",
+            &"--hostname",
+            &"sandbox",
+            &"--uid",
+            &"65534",
+            &"--gid",
+            &"65534",
+        ]);
+        for (k, v) in ENV {
+            push(&[&"--setenv", k, v]);
+        }
+        push(&[&"--ro-bind", &"/usr", &"/usr"]);
+        let usr_local = Path::new("/usr/local").is_dir();
+        if usr_local {
+            push(&[&"--tmpfs", &"/usr/local"]);
+        }
+        for top in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+            let p = Path::new(top);
+            match std::fs::read_link(p) {
+                Ok(target) => push(&[&"--symlink", &target, &top]),
+                Err(_) if p.is_dir() => push(&[&"--ro-bind", &top, &top]),
+                Err(_) => {}
+            }
+        }
+        let mut bound: Vec<PathBuf> = vec!["/usr".into()];
+        for prefix in &self.python.prefixes {
+            if prefix.starts_with("/usr") && !prefix.starts_with("/usr/local") {
+                continue;
+            }
+            push(&[&"--ro-bind", prefix, prefix]);
+            bound.push(prefix.clone());
+        }
+        let exe = &self.python.executable;
+        let under_usr = exe.starts_with("/usr") && !exe.starts_with("/usr/local");
+        if !under_usr && !bound.iter().any(|b| exe.starts_with(b)) {
+            push(&[&"--ro-bind", exe, exe]);
+        }
+        if usr_local {
+            push(&[&"--remount-ro", &"/usr/local"]);
+        }
+        let size = self.limits.tmp_bytes.to_string();
+        let fd = seccomp_fd.to_string();
+        push(&[
+            &"--proc",
+            &"/proc",
+            &"--dev",
+            &"/dev",
+            &"--size",
+            &size,
+            &"--tmpfs",
+            &"/tmp",
+            &"--remount-ro",
+            &"/dev",
+            &"--remount-ro",
+            &"/",
+            &"--chdir",
+            &"/tmp",
+            &"--seccomp",
+            &fd,
+        ]);
+        a
+    }
+}
+
+/// Anything usable as one argument.
+trait AsRefOs {
+    fn os(&self) -> OsString;
+}
+impl AsRefOs for &str {
+    fn os(&self) -> OsString {
+        (*self).into()
+    }
+}
+impl AsRefOs for String {
+    fn os(&self) -> OsString {
+        self.into()
+    }
+}
+impl AsRefOs for PathBuf {
+    fn os(&self) -> OsString {
+        self.clone().into_os_string()
+    }
+}
+
+/// Find `bwrap` on `PATH`.
+pub(crate) fn find_bwrap() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("bwrap"))
+        .find(|p| {
+            use std::os::unix::fs::PermissionsExt;
+            p.metadata()
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}

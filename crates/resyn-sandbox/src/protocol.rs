@@ -1,0 +1,141 @@
+//! Framing between the parent and a worker.
+//!
+//! Frames are a 4-byte little-endian length followed by UTF-8 JSON. Requests
+//! go on the worker's fd 3, replies come on its fd 4; both pipes are private
+//! to the pair. Every reply frame echoes the request id, so a stale or forged
+//! frame is detected; a request is sent only when no reply bytes are pending.
+//!
+//! A request for `n` items is answered by one or more frames
+//! `{"id", "end", "items": [...]}` whose items concatenate to exactly `n`
+//! results in request order; the harness flushes a frame at least every
+//! ~10 ms while items complete, so the per-call deadline is re-armed per
+//! frame. The last frame has `"end": true` and carries the captured
+//! `out`/`err` text and the worker's CPU seconds (`cpu`).
+
+use std::io::{self, Read, Write};
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::sys;
+
+/// Why a frame could not be exchanged.
+#[derive(Debug)]
+pub(crate) enum ChanError {
+    /// The deadline passed.
+    Timeout,
+    /// The worker closed its end (it exited or was killed).
+    Closed,
+    /// The frame announced is over the limit.
+    TooBig(usize),
+    /// Any other I/O failure.
+    Io(io::Error),
+}
+
+/// The parent's ends of the two pipes (non-blocking).
+pub(crate) struct Channel {
+    pub tx: io::PipeWriter,
+    pub rx: io::PipeReader,
+}
+
+impl Channel {
+    pub fn new(tx: io::PipeWriter, rx: io::PipeReader) -> io::Result<Self> {
+        use std::os::fd::AsFd;
+        sys::set_nonblocking(tx.as_fd())?;
+        sys::set_nonblocking(rx.as_fd())?;
+        Ok(Self { tx, rx })
+    }
+
+    /// Whether reply bytes are pending (nothing should be, between calls).
+    pub fn pending(&self) -> bool {
+        use std::os::fd::AsFd;
+        sys::has_pending(self.rx.as_fd())
+    }
+
+    pub fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
+        use std::os::fd::AsFd;
+        let len = u32::try_from(payload.len()).map_err(|_| ChanError::TooBig(payload.len()))?;
+        let mut frame = Vec::with_capacity(payload.len() + 4);
+        frame.extend_from_slice(&len.to_le_bytes());
+        frame.extend_from_slice(payload);
+        let mut off = 0;
+        while off < frame.len() {
+            match self.tx.write(&frame[off..]) {
+                Ok(0) => return Err(ChanError::Closed),
+                Ok(n) => off += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !sys::wait_ready(self.tx.as_fd(), libc::POLLOUT, deadline)
+                        .map_err(ChanError::Io)?
+                    {
+                        return Err(ChanError::Timeout);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(ChanError::Closed),
+                Err(e) => return Err(ChanError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8], deadline: Instant) -> Result<(), ChanError> {
+        use std::os::fd::AsFd;
+        let mut off = 0;
+        while off < buf.len() {
+            match self.rx.read(&mut buf[off..]) {
+                Ok(0) => return Err(ChanError::Closed),
+                Ok(n) => off += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !sys::wait_ready(self.rx.as_fd(), libc::POLLIN, deadline)
+                        .map_err(ChanError::Io)?
+                    {
+                        return Err(ChanError::Timeout);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ChanError::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn recv(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, ChanError> {
+        let mut hdr = [0u8; 4];
+        self.read_exact(&mut hdr, deadline)?;
+        let len = u32::from_le_bytes(hdr) as usize;
+        if len > max {
+            return Err(ChanError::TooBig(len));
+        }
+        let mut body = vec![0u8; len];
+        self.read_exact(&mut body, deadline)?;
+        Ok(body)
+    }
+}
+
+/// One reply frame.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Frame {
+    pub id: u64,
+    pub end: bool,
+    #[serde(default)]
+    pub items: Vec<Value>,
+    #[serde(default)]
+    pub out: String,
+    #[serde(default)]
+    pub err: String,
+    #[serde(default)]
+    pub cpu: f64,
+    /// Init replies: whether loading succeeded.
+    #[serde(default)]
+    pub ok: Option<bool>,
+    /// Init replies: the module's metadata.
+    #[serde(default)]
+    pub meta: Option<Value>,
+    /// Init replies: the probe's facts.
+    #[serde(default)]
+    pub probe: Option<Value>,
+    /// Init replies: the failure.
+    #[serde(default)]
+    pub error: Option<Value>,
+}

@@ -1,0 +1,58 @@
+//! Shared fixtures: one sandbox per test binary, with short limits.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use resyn_sandbox::{Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
+
+/// Wall-clock limit per call in tests.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+
+pub fn config() -> SandboxConfig {
+    SandboxConfig {
+        limits: Limits {
+            call_timeout: CALL_TIMEOUT,
+            memory_bytes: 256 << 20,
+            output_chars: 2048,
+            ..Limits::default()
+        },
+        policy: SandboxPolicy::strict(),
+        max_workers: 8,
+        ..SandboxConfig::default()
+    }
+}
+
+/// The shared sandbox (strict policy: every non-optional layer enforced).
+pub fn sandbox() -> &'static Sandbox {
+    static SB: OnceLock<Sandbox> = OnceLock::new();
+    SB.get_or_init(|| Sandbox::new(config()).unwrap_or_else(|e| panic!("sandbox: {e}")))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn load(rel: &str) -> PythonEnv {
+    sandbox()
+        .load(fixture(rel))
+        .unwrap_or_else(|e| panic!("load {rel}: {e}"))
+}
+
+pub fn hostile(name: &str) -> PythonEnv {
+    load(&format!("hostile/{name}.py"))
+}
+
+/// The well-behaved fixture still works (the pool keeps serving).
+pub fn assert_pool_serves() {
+    use resyn_core::Environment;
+    let env = load("good/add.py");
+    let inst = env.generate(11, 2).expect("good env generates");
+    assert!(env.verify(&inst, &inst.reference).correct);
+}

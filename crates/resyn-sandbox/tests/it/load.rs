@@ -1,0 +1,115 @@
+//! Loading: precise errors for broken modules; directory scanning.
+
+use resyn_sandbox::{Error, LoadErrorKind, PythonEnv, load_dir};
+
+use crate::common::{CALL_TIMEOUT, assert_pool_serves, sandbox};
+
+const OK_TAIL: &str = r#"
+def generate(rng, difficulty):
+    return {"prompt": "Say ok.", "data": None, "reference": "ok"}
+
+def verify(instance, answer):
+    return answer.strip() == "ok"
+"#;
+
+fn load_src(src: &str) -> Result<PythonEnv, Error> {
+    PythonEnv::from_source("broken.py", src.to_string(), sandbox())
+}
+
+fn load_kind(src: &str) -> (LoadErrorKind, String) {
+    match load_src(src) {
+        Err(e @ Error::Load { kind, .. }) => (kind, e.to_string()),
+        Err(e) => panic!("expected a load error, got {e}"),
+        Ok(_) => panic!("expected a load error"),
+    }
+}
+
+#[test]
+fn syntax_errors_point_at_the_line() {
+    let (kind, msg) = load_kind("NAME = 'x'\ndef generate(rng, difficulty)\n    return 1\n");
+    assert_eq!(kind, LoadErrorKind::Syntax);
+    assert!(
+        msg.contains("SyntaxError") && msg.contains("line 2") && msg.contains("broken.py"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn only_the_standard_library_is_importable() {
+    let (kind, msg) = load_kind("import numpy\n");
+    assert_eq!(kind, LoadErrorKind::Import);
+    assert!(msg.contains("numpy"), "{msg}");
+}
+
+#[test]
+fn module_exceptions_carry_the_traceback_with_source_lines() {
+    let (kind, msg) = load_kind("NAME = 'x'\n\ndef helper():\n    return 1 / 0\n\nhelper()\n");
+    assert_eq!(kind, LoadErrorKind::Exception);
+    assert!(
+        msg.contains("ZeroDivisionError") && msg.contains("return 1 / 0"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("_load") && !msg.contains("harness"),
+        "harness frames leak: {msg}"
+    );
+}
+
+#[test]
+fn missing_or_malformed_api_is_listed() {
+    let (kind, msg) = load_kind(
+        "NAME = 'x'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\ndef generate(rng, d):\n    pass\n",
+    );
+    assert_eq!(kind, LoadErrorKind::Api);
+    assert!(msg.contains("verify()"), "{msg}");
+    let (_, msg) = load_kind(&format!(
+        "NAME = 'x'\nCATEGORY = 'cooking'\nDESCRIPTION = 'd'\n{OK_TAIL}"
+    ));
+    assert!(
+        msg.contains("cooking") && msg.contains("constraint_satisfaction"),
+        "{msg}"
+    );
+    let (_, msg) = load_kind(&format!(
+        "NAME = 'Bad Name'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\n{OK_TAIL}"
+    ));
+    assert!(msg.contains("NAME"), "{msg}");
+    let (_, msg) = load_kind(&format!(
+        "NAME = 'x'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\nVERSION = 0\n{OK_TAIL}"
+    ));
+    assert!(msg.contains("VERSION"), "{msg}");
+}
+
+#[test]
+fn looping_at_import_times_out() {
+    let e = load_src("while True:\n    pass\n").expect_err("must time out");
+    assert!(
+        matches!(e, Error::Timeout { limit, .. } if limit == CALL_TIMEOUT),
+        "{e}"
+    );
+    assert!(e.to_string().contains("broken.py"), "{e}");
+    assert_pool_serves();
+}
+
+#[test]
+fn load_dir_skips_private_files_and_reports_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let module =
+        |name: &str| format!("NAME = '{name}'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\n{OK_TAIL}");
+    std::fs::write(dir.path().join("a.py"), module("alpha")).unwrap();
+    std::fs::write(dir.path().join("b.py"), module("alpha")).unwrap();
+    std::fs::write(dir.path().join("c.py"), module("gamma")).unwrap();
+    std::fs::write(dir.path().join("_helper.py"), "raise SystemExit").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not python").unwrap();
+    let got = load_dir(dir.path(), sandbox());
+    assert_eq!(got.len(), 3);
+    use resyn_core::Environment;
+    assert_eq!(got[0].as_ref().unwrap().meta().id, "alpha");
+    let dup = got[1].as_ref().unwrap_err().to_string();
+    assert!(
+        dup.contains("already used") && dup.contains("a.py"),
+        "{dup}"
+    );
+    assert_eq!(got[2].as_ref().unwrap().meta().id, "gamma");
+    let missing = load_dir(dir.path().join("nope"), sandbox());
+    assert!(missing[0].is_err());
+}
