@@ -33,6 +33,12 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
+    /// Synthesize environments with an LLM (or resume a run).
+    Synth(cmd::synth::Args),
+    /// Show a stored environment: code, reports, sample instances.
+    Show(cmd::show::Args),
+    /// Run the offline validation stages on a directory of Python environments.
+    Validate(cmd::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +47,9 @@ fn main() -> ExitCode {
         Command::Envs(a) => cmd::envs::run(a, &cli.global),
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
+        Command::Synth(a) => cmd::synth::run(a, &cli.global),
+        Command::Show(a) => cmd::show::run(a, &cli.global),
+        Command::Validate(a) => cmd::validate::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

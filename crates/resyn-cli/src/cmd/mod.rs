@@ -2,4 +2,7 @@
 
 pub mod envs;
 pub mod generate;
+pub mod show;
+pub mod synth;
+pub mod validate;
 pub mod verify;

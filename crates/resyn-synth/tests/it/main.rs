@@ -1,0 +1,3 @@
+//! Integration tests of resyn-synth.
+mod common;
+mod validate;
