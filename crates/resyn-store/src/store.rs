@@ -99,7 +99,11 @@ impl Store {
         if found > known {
             return Err(Error::NewerSchema { path, found, known });
         }
-        for (k, m) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        for (k, m) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             tx.execute_batch(m).map_err(sq)?;
             tx.execute(
                 "INSERT INTO schema_version (version) VALUES (?1)",
@@ -292,7 +296,8 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`].
     pub fn fail_keyword(&self, keyword_id: i64, detail: &str) -> Result<()> {
-        self.close_keyword(keyword_id, &[], Some(detail)).map(|_| ())
+        self.close_keyword(keyword_id, &[], Some(detail))
+            .map(|_| ())
     }
 
     fn close_keyword(
@@ -419,7 +424,10 @@ impl Store {
     pub fn candidate(&self, id: i64) -> Result<Option<Candidate>> {
         Ok(self
             .candidate_rows(
-                &format!("SELECT {} FROM candidates WHERE id = ?1", Self::CANDIDATE_COLS),
+                &format!(
+                    "SELECT {} FROM candidates WHERE id = ?1",
+                    Self::CANDIDATE_COLS
+                ),
                 params![id],
             )?
             .pop())
@@ -658,7 +666,10 @@ impl Store {
     /// [`Error::UnknownEnvironment`], [`Error::Sqlite`], [`Error::Json`].
     pub fn environment(&self, name: &str) -> Result<StoredEnv> {
         self.env_rows(
-            &format!("SELECT {} FROM environments WHERE name = ?1", Self::ENV_COLS),
+            &format!(
+                "SELECT {} FROM environments WHERE name = ?1",
+                Self::ENV_COLS
+            ),
             params![name],
         )?
         .pop()

@@ -111,12 +111,22 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A prompt with digits replaced by `#` and whitespace collapsed.
+/// A prompt with every run of digits replaced by one `#` and whitespace
+/// collapsed: what stays when only the random numbers change.
 pub fn template(prompt: &str) -> String {
-    let t: String = prompt
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect();
+    let mut t = String::with_capacity(prompt.len());
+    let mut in_digits = false;
+    for c in prompt.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                t.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            t.push(c);
+        }
+    }
     t.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -279,6 +289,7 @@ mod tests {
         let d = find_duplicate(&b, [("a", &a)], &cfg).unwrap();
         assert_eq!((d.reason, d.of.as_str()), ("behavioural_duplicate", "a"));
         assert!(find_duplicate(&c, [("a", &a)], &cfg).is_none());
+        assert_eq!(template("Add 12 and  7."), "Add # and #.");
     }
 
     #[test]

@@ -165,6 +165,15 @@ fn extract_with(reply: &str, ok: impl Fn(&str) -> bool) -> Result<String, Extrac
     if let Some(b) = blocks.iter().rev().find(|b| ok(b.body)) {
         return Ok(normalize(b.body));
     }
+    // A module with the wrong API is still the module: hand it to
+    // validation, whose error tells the model what is missing.
+    if let Some(b) = blocks
+        .iter()
+        .filter(|b| !b.unclosed && looks_like_module(b.body))
+        .max_by_key(|b| b.body.len())
+    {
+        return Ok(normalize(b.body));
+    }
     // No fences: the reply itself may be bare code, possibly after chatter.
     if blocks.is_empty() {
         if ok(reply) {
@@ -179,6 +188,15 @@ fn extract_with(reply: &str, ok: impl Fn(&str) -> bool) -> Result<String, Extrac
     Err(ExtractError::NoModule {
         start: reply.chars().take(120).collect(),
     })
+}
+
+/// Defines functions and assigns `NAME` (an environment module, API aside).
+fn looks_like_module(code: &str) -> bool {
+    code.lines().any(|l| l.starts_with("def "))
+        && code.lines().any(|l| {
+            l.strip_prefix("NAME")
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
 }
 
 fn looks_like_code_start(l: &str) -> bool {

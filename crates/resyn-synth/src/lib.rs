@@ -53,6 +53,8 @@ pub mod dedup;
 pub mod extract;
 pub mod keywords;
 pub mod prompts;
+#[cfg(feature = "replay")]
+pub mod replay;
 pub mod review;
 pub mod stored;
 pub mod validate;

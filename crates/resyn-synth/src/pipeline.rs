@@ -804,6 +804,22 @@ impl Pipeline {
                 Err(f) => return Ok(Err(f)),
             }
         }
+        // Dedup, decontamination and storage run under the acceptance
+        // lock: two near-identical candidates finishing together cannot
+        // both get in, and the target is never exceeded.
+        let mut accepted = self.accept_lock.lock().await;
+        if *accepted >= self.cfg.target {
+            let e = StageEvent {
+                stage: "skip".into(),
+                passed: false,
+                reason: "target_reached".into(),
+                detail: String::new(),
+                round: cp.round,
+            };
+            self.store
+                .finish_candidate(id, CandidateStatus::Skipped, &e)?;
+            return Ok(Ok(Outcome::Skipped));
+        }
         // Dedup and decontamination.
         let fp = Fingerprint::new(
             &meta.description,
@@ -841,20 +857,6 @@ impl Pipeline {
                 }
             }
             self.pass(id, "decontaminate", cp.round, String::new(), None)?;
-        }
-        // Store.
-        let mut accepted = self.accept_lock.lock().await;
-        if *accepted >= self.cfg.target {
-            let e = StageEvent {
-                stage: "skip".into(),
-                passed: false,
-                reason: "target_reached".into(),
-                detail: String::new(),
-                round: cp.round,
-            };
-            self.store
-                .finish_candidate(id, CandidateStatus::Skipped, &e)?;
-            return Ok(Ok(Outcome::Skipped));
         }
         let calls: Vec<Value> = self
             .store

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `resyn` binary.
 
+mod synth;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
