@@ -4,6 +4,8 @@
 Library to library, single thread, in one run on one machine:
 - generation: instances produced per second (Reasoning Gym: `dataset[i]`,
   which builds the entry on access; resyn: `Environment::generate`);
+- rates are per second of thread CPU time on both sides, so other load on
+  the shared machine does not skew the ratio;
 - scoring: known-correct answers scored per second (Reasoning Gym:
   `dataset.score_answer(answer, entry)`; resyn: `Environment::verify` on the
   reference response, which includes answer extraction).
@@ -45,25 +47,47 @@ TASKS = [
 def correct_answer(name, entry):
     """The known-correct answer Reasoning Gym scores."""
     if name == "graph_color":
-        coloring = ast.literal_eval(entry["metadata"]["possible_answer"])
+        coloring = entry["metadata"]["possible_answer"]
+        if isinstance(coloring, str):
+            coloring = ast.literal_eval(coloring)
         return json.dumps({str(k): v for k, v in coloring.items()})
     return entry["answer"]
 
 
 def rate(budget, fn):
-    n, start = 0, time.perf_counter()
+    """Calls per CPU-second (thread CPU time, like the Rust side: the machine
+    is shared, and CPU time does not count time spent waiting for a core)."""
+    n, ok, batch, start = 0, 0, 1, time.thread_time()
     while True:
-        fn(n)
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= budget and n >= 3:
-            return n / elapsed
+        for _ in range(batch):
+            ok += fn(n) is not False
+            n += 1
+        spent = time.thread_time() - start
+        if spent >= budget:
+            return ok / spent
+        batch = min(batch * 2, 4096)
 
 
 def rg_rates(name, config, budget):
     ds = reasoning_gym.create_dataset(name, size=100_000, seed=42, **config)
-    gen = rate(budget, lambda i: ds[i])
-    pool = [ds[50_000 + i] for i in range(64)]
+    def generate(i):
+        # Some Reasoning Gym generators give up on some indices (e.g. maze's
+        # "Could not find suitable path cell"); that time counts, the
+        # instance does not.
+        try:
+            ds[i]
+        except RuntimeError:
+            return False
+
+    gen = rate(budget, generate)
+    pool = []
+    for i in range(50_000, 60_000):
+        if len(pool) == 64:
+            break
+        try:
+            pool.append(ds[i])
+        except RuntimeError:
+            pass
     answers = [correct_answer(name, e) for e in pool]
     scores = [ds.score_answer(a, e) for a, e in zip(answers, pool)]
     assert min(scores) == 1.0, f"{name}: reference answers do not score 1.0: {scores}"

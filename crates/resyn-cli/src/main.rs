@@ -39,6 +39,8 @@ enum Command {
     Show(cmd::show::Args),
     /// Run the offline validation stages on a directory of Python environments.
     Validate(cmd::validate::Args),
+    /// Inspect the sandbox that runs Python environments.
+    Sandbox(cmd::sandbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => cmd::synth::run(a, &cli.global),
         Command::Show(a) => cmd::show::run(a, &cli.global),
         Command::Validate(a) => cmd::validate::run(a, &cli.global),
+        Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -155,12 +155,15 @@ fn boxed(s: &str) -> Option<&str> {
 /// Last ASCII-case-insensitive occurrence of `needle` that ends at or before `end`.
 fn rfind_ci(hay: &[u8], needle: &[u8], end: usize) -> Option<usize> {
     let end = end.min(hay.len());
+    let (&first, rest) = needle.split_first()?;
     if needle.len() > end {
         return None;
     }
-    (0..=end - needle.len())
-        .rev()
-        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    // Scan for the first byte (cheap), then compare the rest.
+    (0..=end - needle.len()).rev().find(|&i| {
+        hay[i].eq_ignore_ascii_case(&first)
+            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 #[cfg(test)]

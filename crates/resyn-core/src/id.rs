@@ -15,7 +15,10 @@ pub fn content_hash(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-pub(crate) fn instance_hash(env: &str, version: u32, seed: u64, difficulty: u8) -> [u8; 32] {
+/// The content hash behind both [`instance_id`] and [`crate::Rng::for_instance`];
+/// generators that need both compute it once and use [`id_from_hash`] and
+/// [`crate::Rng::from_hash`].
+pub fn instance_hash(env: &str, version: u32, seed: u64, difficulty: u8) -> [u8; 32] {
     content_hash(&[
         b"resyn-instance-v1",
         env.as_bytes(),
@@ -28,7 +31,11 @@ pub(crate) fn instance_hash(env: &str, version: u32, seed: u64, difficulty: u8) 
 /// The stable id of an instance: 16 hex digits (64 bits) of the content hash
 /// of env id, env version, seed and difficulty. The same on every platform.
 pub fn instance_id(env: &str, version: u32, seed: u64, difficulty: u8) -> String {
-    let h = instance_hash(env, version, seed, difficulty);
+    id_from_hash(&instance_hash(env, version, seed, difficulty))
+}
+
+/// The instance id for an [`instance_hash`].
+pub fn id_from_hash(h: &[u8; 32]) -> String {
     let mut s = String::with_capacity(16);
     for b in &h[..8] {
         use std::fmt::Write;

@@ -34,7 +34,7 @@ pub use atomic::{AtomicFile, write_atomic};
 pub use environment::{Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFICULTY, Source};
 pub use error::{Error, Result};
 pub use extract::{ExtractConfig, ExtractError, Extracted, ExtractedFrom, extract_answer};
-pub use id::{content_hash, instance_id};
+pub use id::{content_hash, id_from_hash, instance_hash, instance_id};
 pub use instance::{ANSWER_INSTRUCTION, Instance, wrap_answer};
 pub use registry::Registry;
 pub use rng::Rng;

@@ -23,9 +23,12 @@ impl Rng {
     /// version, seed and difficulty, so different environments (or levels)
     /// sharing a seed draw independent streams.
     pub fn for_instance(env: &str, version: u32, seed: u64, difficulty: u8) -> Self {
-        Self(ChaCha8Rng::from_seed(crate::id::instance_hash(
-            env, version, seed, difficulty,
-        )))
+        Self::from_hash(crate::id::instance_hash(env, version, seed, difficulty))
+    }
+
+    /// The RNG for a precomputed [`crate::instance_hash`].
+    pub fn from_hash(hash: [u8; 32]) -> Self {
+        Self(ChaCha8Rng::from_seed(hash))
     }
 
     /// A raw 64-bit draw.

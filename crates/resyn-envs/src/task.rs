@@ -6,7 +6,7 @@
 
 use resyn_core::{
     Category, EnvMeta, Environment, ExtractConfig, Instance, ReasonCode, Result, Rng, Source,
-    Verdict, extract_answer, instance_id, wrap_answer,
+    Verdict, extract_answer, id_from_hash, instance_hash, wrap_answer,
 };
 use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
 
@@ -95,10 +95,11 @@ impl<T: Task> Environment for Native<T> {
     fn generate(&self, seed: u64, difficulty: u8) -> Result<Instance> {
         self.check_difficulty(difficulty)?;
         let m = &self.meta;
-        let mut rng = Rng::for_instance(&m.id, m.version, seed, difficulty);
+        let hash = instance_hash(&m.id, m.version, seed, difficulty);
+        let mut rng = Rng::from_hash(hash);
         let g = self.task.generate(&mut rng, difficulty);
         Ok(Instance {
-            id: instance_id(&m.id, m.version, seed, difficulty),
+            id: id_from_hash(&hash),
             env: m.id.clone(),
             env_version: m.version,
             seed,

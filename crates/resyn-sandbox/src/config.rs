@@ -54,7 +54,7 @@ impl Default for Limits {
             tmp_bytes: 64 << 20,
             output_chars: 8 << 10,
             max_instance_bytes: 4 << 20,
-            max_frame_bytes: 256 << 20,
+            max_frame_bytes: 64 << 20,
         }
     }
 }
@@ -150,6 +150,11 @@ impl SandboxConfig {
         } else {
             (2 * parallelism()).max(4)
         }
+    }
+
+    /// The effective number of workers one environment's batch is spread over.
+    pub fn workers_per_env_effective(&self) -> usize {
+        self.workers_per_env()
     }
 
     pub(crate) fn workers_per_env(&self) -> usize {

@@ -33,7 +33,9 @@ pub enum Layer {
     NetNs,
     /// `PR_SET_NO_NEW_PRIVS`.
     NoNewPrivs,
-    /// Landlock filesystem rules (optional; not applied by this version).
+    /// Landlock (optional; applied by the harness before environment code
+    /// loads): writes only in `/tmp`, no TCP bind/connect, signals and
+    /// abstract unix sockets scoped to the sandbox.
     Landlock,
     /// A seccomp filter denying process creation, sockets, ptrace, mount,
     /// namespaces, bpf, perf, keyrings, io_uring and the like.
@@ -318,19 +320,40 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
                 (Unavailable, "NoNewPrivs is not set".into())
             }
         }
-        Layer::Landlock => (
-            Unavailable,
-            "not applied by this version (optional; the mount namespace confines the filesystem)"
-                .into(),
-        ),
+        Layer::Landlock => {
+            let st = f["landlock"].as_str().unwrap_or("not reported").to_string();
+            let abi = st
+                .strip_prefix("enforced: ABI ")
+                .and_then(|r| r.split(',').next())
+                .and_then(|n| n.trim().parse::<u32>().ok());
+            match abi {
+                Some(a) if a >= 4 => (Enforced, st),
+                Some(_) => (Partial, format!("{st} (kernel too old for network rules)")),
+                None => (Unavailable, st),
+            }
+        }
         Layer::Seccomp => {
             let mode = status_field("Seccomp");
             let fork = f["fork"].as_str().unwrap_or("?").to_string();
             let sock = f["socket_inet"].as_str().unwrap_or("?").to_string();
             let unix = f["socket_unix"].as_str().unwrap_or("?").to_string();
             let denied = |s: &str| s.starts_with("errno");
+            // execve of a missing file: EPERM (1) when the second-stage filter
+            // holds, ENOENT (2) when exec is allowed.
+            let exec = match f["exec"].as_str() {
+                Some("errno 1") => "execve denied".to_string(),
+                _ => format!(
+                    "execve allowed (second-stage filter: {})",
+                    f["exec_filter"].as_str().unwrap_or("?")
+                ),
+            };
             if mode == "2" && denied(&fork) && denied(&sock) && denied(&unix) {
-                (Enforced, "filter mode 2; fork, socket denied".into())
+                (
+                    Enforced,
+                    format!(
+                        "filter mode 2; fork, clone without CLONE_THREAD, socket denied; {exec}"
+                    ),
+                )
             } else if mode == "2" {
                 (
                     Partial,

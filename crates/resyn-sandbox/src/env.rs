@@ -478,10 +478,10 @@ impl PythonEnv {
             cap_push(&mut out.stderr, &outcome.err, limits.output_chars);
             for (k, v) in (next..).zip(outcome.items) {
                 let r = self.item(v, call(k));
-                if let Err(e) = &r {
-                    if e.is_fault() {
-                        w.broken = true;
-                    }
+                if let Err(e) = &r
+                    && e.is_fault()
+                {
+                    w.broken = true;
                 }
                 out.results.push(r);
             }
@@ -718,12 +718,34 @@ pub fn load_dir(dir: impl AsRef<Path>, sandbox: &Sandbox) -> Vec<Result<PythonEn
         }
     };
     files.sort();
+    // Loading starts a worker per module: do it on a few threads.
+    let threads = sandbox.inner.config.workers_per_env().max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut loaded: Vec<Option<Result<PythonEnv>>> = (0..files.len()).map(|_| None).collect();
+    let slots: Vec<std::sync::Mutex<&mut Option<Result<PythonEnv>>>> =
+        loaded.iter_mut().map(std::sync::Mutex::new).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(files.len()) {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = files.get(k) else { break };
+                    let env = PythonEnv::load(path, sandbox);
+                    **slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(env);
+                }
+            });
+        }
+    });
+    drop(slots);
     let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> =
         std::collections::BTreeMap::new();
     files
         .into_iter()
-        .map(|p| {
-            let env = PythonEnv::load(&p, sandbox)?;
+        .zip(loaded)
+        .map(|(p, env)| {
+            let env = env.unwrap_or_else(|| {
+                Err(Error::io("loading", std::io::Error::other("not attempted")))
+            })?;
             if let Some(first) = seen.get(&env.meta.id) {
                 return Err(Error::Load {
                     file: p.display().to_string(),

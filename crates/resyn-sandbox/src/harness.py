@@ -120,7 +120,7 @@ class _Capture:
         if self.dropped:
             text += "\n[... %d more characters dropped]" % self.dropped
         self.parts, self.kept, self.dropped = [], 0, 0
-        return text
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # ---------------------------------------------------------------- errors
@@ -171,7 +171,7 @@ def _error(e, func, skip=1):
     return {
         "kind": kind,
         "func": func,
-        "type": type(e).__name__,
+        "type": _clean(type(e).__name__, 200),
         "message": _clean(message, _MSG_CAP),
         "traceback": _clean(text, _TB_CAP) if kind != "bad_return" else "",
     }
@@ -404,7 +404,8 @@ def _op_solve(req):
 # ---------------------------------------------------------------- loading
 
 def _load(source, filename):
-    name = os.path.splitext(os.path.basename(filename))[0] or "env"
+    # A fixed name: a module called e.g. random.py must not shadow the stdlib.
+    name = "resyn_env"
     lines = source.splitlines(True)
     linecache.cache[filename] = (len(source), None, lines, filename)
     mod = types.ModuleType(name)
@@ -419,7 +420,7 @@ def _load(source, filename):
         if type(v) is not str or not v.strip():
             problems.append("%s must be a non-empty str (got %s)" % (key, type(v).__name__))
         else:
-            meta[key.lower()] = v.strip()
+            meta[key.lower()] = _clean(v.strip(), 1 << 16)
     version = getattr(mod, "VERSION", 1)
     if type(version) is not int or not 1 <= version < (1 << 32):
         problems.append("VERSION must be an int from 1 to 2**32-1 (got %r)" % (version,))
@@ -435,6 +436,80 @@ def _load(source, filename):
         raise _Bad("; ".join(problems))
     _State.mod = mod
     return meta
+
+
+# ---------------------------------------------------------------- hardening
+
+def _deny_exec(hexprog):
+    """Install the second-stage seccomp filter (execve/execveat -> EPERM).
+    no_new_privs is already set by the sandbox. Returns a status string."""
+    try:
+        import ctypes
+    except ImportError as e:
+        return "unavailable: %s" % e
+    prog = bytes.fromhex(hexprog)
+    buf = ctypes.create_string_buffer(prog, len(prog))
+
+    class _FProg(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    # PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        return "failed: errno %d" % ctypes.get_errno()
+    return "installed"
+
+
+def _landlock():
+    """Landlock, as a second line behind the mount namespace: no writes
+    outside /tmp (and /dev/null), no TCP bind/connect (ABI >= 4), no signals
+    or abstract unix sockets beyond this domain (ABI >= 6). Returns a status
+    string."""
+    try:
+        import ctypes
+    except ImportError as e:
+        return "unavailable: %s" % e
+    libc = ctypes.CDLL(None, use_errno=True)
+    create, add_rule, restrict = 444, 445, 446  # same numbers on x86_64 and aarch64
+    abi = libc.syscall(create, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        return "unavailable: errno %d" % ctypes.get_errno()
+    fs = sum(1 << b for b in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12))  # write, remove, make_*
+    if abi >= 2:
+        fs |= 1 << 13  # refer
+    if abi >= 3:
+        fs |= 1 << 14  # truncate
+    net = 0b11 if abi >= 4 else 0  # bind_tcp, connect_tcp
+    scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets, signals
+    attr = struct.pack("<QQQ", fs, net, scoped)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    buf = ctypes.create_string_buffer(attr, 24)
+    fd = libc.syscall(create, buf, ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if fd < 0:
+        return "failed: create_ruleset errno %d" % ctypes.get_errno()
+    try:
+        for path, access in (("/tmp", fs), ("/dev/null", 1 << 1)):
+            try:
+                pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
+                if libc.syscall(add_rule, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
+                    return "failed: add_rule(%s) errno %d" % (path, ctypes.get_errno())
+            finally:
+                os.close(pfd)
+        if libc.syscall(restrict, fd, ctypes.c_uint32(0)) != 0:
+            return "failed: restrict_self errno %d" % ctypes.get_errno()
+    finally:
+        os.close(fd)
+    parts = ["fs writes only in /tmp"]
+    if net:
+        parts.append("no TCP bind/connect")
+    if scoped:
+        parts.append("signals and abstract sockets scoped")
+    return "enforced: ABI %d, %s" % (abi, ", ".join(parts))
 
 
 # ---------------------------------------------------------------- probe
@@ -490,6 +565,10 @@ def _probe(hidden):
     facts["visible"] = [p for p in hidden if os.path.lexists(p)]
     facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd") if f.isdigit())
     try:
+        os.execv("/nonexistent/resyn-probe", ["probe"])
+    except OSError as e:
+        facts["exec"] = "errno %d" % e.errno
+    try:
         pid = os.fork()
         if pid == 0:
             os._exit(0)
@@ -525,8 +604,15 @@ def _main():
     _State.flush_s = int(init.get("flush_ms", 10)) / 1000.0
     _State.max_item = int(init.get("max_item", 1 << 22))
     extra = {"ok": True, "python": sys.version.split()[0]}
+    if init.get("landlock"):
+        extra["landlock"] = _landlock()
+    if init.get("exec_filter"):
+        extra["exec_filter"] = _deny_exec(init["exec_filter"])
     if init.get("probe") is not None:
+        facts_exec = extra.get("exec_filter", "not requested")
         extra["probe"] = _probe(init["probe"])
+        extra["probe"]["exec_filter"] = facts_exec
+        extra["probe"]["landlock"] = extra.get("landlock", "not requested")
     if init.get("source") is not None:
         try:
             extra["meta"] = _load(init["source"], init["filename"])

@@ -68,6 +68,14 @@ impl Launcher {
         }
     }
 
+    /// The second-stage (no exec) filter, hex-encoded for the init request.
+    pub fn exec_filter_hex(&self) -> String {
+        seccomp::to_bytes(&seccomp::exec_filter())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn describe(&self) -> String {
         match &self.isolation {
             Isolation::Bubblewrap(p) => format!("bubblewrap ({})", p.display()),

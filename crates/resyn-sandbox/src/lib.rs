@@ -16,8 +16,10 @@
 //!   JSON; the module's stdout/stderr are capped buffers, so printing cannot
 //!   forge a reply. Limits: per-call wall clock (the worker and its whole
 //!   sandbox are killed), `RLIMIT_AS/CPU/FSIZE/NOFILE`, no core dumps, output
-//!   caps, a seccomp filter denying process creation and sockets; any fault
-//!   recycles the worker.
+//!   caps, a seccomp filter denying process creation and sockets; before the
+//!   module loads, the harness adds Landlock (writes only in `/tmp`, no TCP,
+//!   scoped signals) and a second filter denying `execve`. Any fault recycles
+//!   the worker.
 //! - [`PythonEnv`] implements `Environment` with batched `generate_batch` /
 //!   `verify_batch`; the `try_*` methods return the typed [`Error`] taxonomy
 //!   (timeout, memory, exception with traceback, crash with signal, bad

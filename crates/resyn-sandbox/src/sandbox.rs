@@ -57,6 +57,7 @@ struct PoolState {
 
 pub(crate) struct Inner {
     pub config: SandboxConfig,
+    exec_filter: String,
     pub launcher: Launcher,
     pub enforcement: Enforcement,
     pool: Mutex<PoolState>,
@@ -175,6 +176,7 @@ impl Sandbox {
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 config,
+                exec_filter: launcher.exec_filter_hex(),
                 launcher,
                 enforcement,
                 pool: Mutex::new(PoolState {
@@ -273,7 +275,8 @@ fn hidden_paths(launcher: &Launcher) -> Vec<String> {
 fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<Value> {
     let init = json!({
         "op": "init", "id": 0, "source": null, "filename": "probe",
-        "probe": hidden_paths(launcher),
+        "probe": hidden_paths(launcher), "exec_filter": launcher.exec_filter_hex(),
+        "landlock": true,
     });
     let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
     let (mut w, reply) = Worker::start(launcher, &spawn, None, &init, Duration::from_secs(5))?;
@@ -310,6 +313,8 @@ impl Inner {
             "op": "init", "id": 0,
             "source": module.source, "filename": module.filename,
             "out_cap": l.output_chars, "flush_ms": 10, "max_item": l.max_instance_bytes,
+            "exec_filter": self.exec_filter,
+            "landlock": true,
         });
         let spawn = |cmd: Command| self.spawn(cmd);
         let (mut w, reply) = Worker::start(
@@ -320,10 +325,10 @@ impl Inner {
             l.call_timeout,
         )?;
         let f = reply.frame;
-        if f.ok == Some(true) {
-            if let Some(meta) = f.meta {
-                return Ok((w, meta));
-            }
+        if f.ok == Some(true)
+            && let Some(meta) = f.meta
+        {
+            return Ok((w, meta));
         }
         w.kill();
         Err(load_error(&module.filename, f.error.as_ref()))
@@ -337,10 +342,8 @@ impl Inner {
         {
             let mut st = lock(&self.pool);
             loop {
-                if !fresh {
-                    if let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
-                        return Ok((st.idle.remove(i), None));
-                    }
+                if !fresh && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
+                    return Ok((st.idle.remove(i), None));
                 }
                 if st.live < max {
                     st.live += 1;

@@ -11,8 +11,10 @@
 //!
 //! Invariants: a foreign architecture is killed outright, and on x86_64 every
 //! x32-ABI syscall number (bit 30 set) is denied, so the deny-list cannot be
-//! bypassed through an alternative syscall table. `execve` stays allowed: the
-//! filter is installed before the interpreter is exec'd.
+//! bypassed through an alternative syscall table. `execve` must stay allowed
+//! in this filter, which is installed before the interpreter is exec'd; the
+//! harness installs [`exec_filter`] (denying `execve`/`execveat`) on itself
+//! before any environment code runs.
 
 /// One classic-BPF instruction (`struct sock_filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +25,8 @@ pub(crate) struct Insn {
     k: u32,
 }
 
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20;
+/// BPF_LD | BPF_W | BPF_ABS (`BPF_LD` and `BPF_W` are 0).
+const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JMP_JEQ_K: u16 = 0x05 | 0x10;
 const BPF_JMP_JGE_K: u16 = 0x05 | 0x30;
 const BPF_JMP_JSET_K: u16 = 0x05 | 0x40;
@@ -173,6 +176,24 @@ pub(crate) fn filter() -> Vec<Insn> {
     p
 }
 
+/// The second-stage filter the harness installs on itself before it loads
+/// any environment code: `execve` and `execveat` fail with `EPERM`. (The
+/// first-stage filter must allow them, because it is installed before the
+/// interpreter is exec'd.)
+pub(crate) fn exec_filter() -> Vec<Insn> {
+    let eperm = RET_ERRNO | libc::EPERM as u32;
+    vec![
+        stmt(BPF_LD_W_ABS, OFF_ARCH),
+        jump(BPF_JMP_JEQ_K, AUDIT_ARCH, 1, 0),
+        stmt(BPF_RET_K, RET_KILL_PROCESS),
+        stmt(BPF_LD_W_ABS, OFF_NR),
+        jump(BPF_JMP_JEQ_K, libc::SYS_execve as u32, 1, 0),
+        jump(BPF_JMP_JEQ_K, libc::SYS_execveat as u32, 0, 1),
+        stmt(BPF_RET_K, eperm),
+        stmt(BPF_RET_K, RET_ALLOW),
+    ]
+}
+
 /// The filter as `struct sock_filter` values, for `PR_SET_SECCOMP`.
 pub(crate) fn to_sock_filters(p: &[Insn]) -> Vec<libc::sock_filter> {
     p.iter()
@@ -265,5 +286,10 @@ mod tests {
             );
         }
         assert_eq!(to_bytes(&p).len(), p.len() * 8);
+
+        let x = exec_filter();
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execve), 0), eperm);
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execveat), 0), eperm);
+        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_read), 0), RET_ALLOW);
     }
 }

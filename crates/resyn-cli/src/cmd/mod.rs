@@ -2,6 +2,7 @@
 
 pub mod envs;
 pub mod generate;
+pub mod sandbox;
 pub mod show;
 pub mod synth;
 pub mod validate;

@@ -1,5 +1,6 @@
-//! `resyn validate`: the offline validation stages on hand-written Python
-//! environments.
+//! `resyn validate --env-dir DIR`: the offline validation stages on
+//! hand-written Python environments (every `*.py` of each `--env-dir` /
+//! `RESYN_ENV_DIRS` directory whose name does not start with `_`).
 //!
 //! Output (stdout): one line per environment file, in file-name order —
 //! `FILE  NAME  accepted`, or `FILE  NAME  rejected  CHECK(REASON)` followed
@@ -19,9 +20,6 @@ use crate::registry::EnvSources;
 /// Arguments of `resyn validate`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Directory of environment modules (`*.py`; names starting with `_` are skipped).
-    #[arg(long, value_name = "DIR")]
-    env_dir: PathBuf,
     /// Print JSON Lines (one record per environment) instead of text.
     #[arg(long)]
     json: bool,
@@ -51,24 +49,29 @@ pub struct Record<'a> {
 
 /// Run the command.
 pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.env_dir)
-        .with_context(|| format!("reading environment directory {}", args.env_dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "py")
-                && p.is_file()
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('_'))
-        })
-        .collect();
-    files.sort();
+    let dirs = sources.dirs();
+    if dirs.is_empty() {
+        anyhow::bail!("give the environments to validate with --env-dir DIR");
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in &dirs {
+        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading environment directory {}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|e| e == "py")
+                    && p.is_file()
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('_'))
+            })
+            .collect();
+        in_dir.sort();
+        files.extend(in_dir);
+    }
     if files.is_empty() {
-        anyhow::bail!(
-            "no environment modules (*.py) in {}",
-            args.env_dir.display()
-        );
+        anyhow::bail!("no environment modules (*.py) in the given directories");
     }
     let mut sb = sources.sandbox_config();
     sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));

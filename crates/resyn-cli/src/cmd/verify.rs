@@ -50,14 +50,14 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
         registry
             .get(&inst.env)
             .with_context(|| format!("{}: instance {}", at(), inst.id))?;
-        if let Some(prev) = instances.get(&inst.id) {
-            if *prev != inst {
-                bail!(
-                    "{}: instance id {} appears twice with different content",
-                    at(),
-                    inst.id
-                );
-            }
+        if let Some(prev) = instances.get(&inst.id)
+            && *prev != inst
+        {
+            bail!(
+                "{}: instance id {} appears twice with different content",
+                at(),
+                inst.id
+            );
         }
         instances.insert(inst.id.clone(), inst);
     }

@@ -1,4 +1,5 @@
 //! End-to-end tests of the `resyn` binary.
+#![allow(clippy::unwrap_used)]
 
 mod synth;
 
@@ -240,4 +241,134 @@ fn bad_arguments_exit_2() {
         .args(["generate", "tower_of_hanoi", "--difficulty", "7-3"])
         .assert()
         .code(2);
+}
+
+fn python_env_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../envs/python")
+}
+
+#[test]
+fn env_dir_adds_python_environments() {
+    let out = resyn()
+        .args(["envs", "--json", "--env-dir"])
+        .arg(python_env_dir())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let python: Vec<&Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == "python")
+        .collect();
+    assert_eq!(python.len(), 5, "{v}");
+    assert!(python.iter().any(|m| m["id"] == "robot_walk"));
+    // The same through RESYN_ENV_DIRS.
+    let out = resyn()
+        .args(["envs", "--json"])
+        .env("RESYN_ENV_DIRS", python_env_dir())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "latin_square" && m["source"] == "python")
+    );
+}
+
+#[test]
+fn python_environments_generate_and_verify_like_native_ones() {
+    let dir = TempDir::new("python");
+    let dir_arg = python_env_dir();
+    let out = dir.path("instances.jsonl");
+    resyn()
+        .args([
+            "generate",
+            "robot_walk",
+            "liar_island",
+            "-n",
+            "3",
+            "-d",
+            "2-3",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("--env-dir")
+        .arg(&dir_arg)
+        .assert()
+        .success();
+    let instances = lines(&std::fs::read(&out).unwrap());
+    assert_eq!(instances.len(), 12);
+    let responses = dir.path("responses.jsonl");
+    write_responses(&responses, &out, |k, inst| {
+        if k % 2 == 0 {
+            inst["reference"].as_str().unwrap().to_string()
+        } else {
+            "<answer>nonsense</answer>".to_string()
+        }
+    });
+    let scored = resyn()
+        .args(["verify", "--env-dir"])
+        .arg(&dir_arg)
+        .arg("--instances")
+        .arg(&out)
+        .arg("--responses")
+        .arg(&responses)
+        .assert()
+        .success();
+    let verdicts = lines(&scored.get_output().stdout);
+    assert_eq!(verdicts.len(), 12);
+    for (k, v) in verdicts.iter().enumerate() {
+        assert_eq!(v["correct"], k % 2 == 0, "{v}");
+    }
+}
+
+#[test]
+fn broken_python_modules_are_skipped_with_a_warning() {
+    let dir = TempDir::new("broken");
+    std::fs::write(dir.path("broken.py"), "NAME = 'broken'\ndef generate(:\n").unwrap();
+    std::fs::copy(
+        python_env_dir().join("robot_walk.py"),
+        dir.path("robot_walk.py"),
+    )
+    .unwrap();
+    let out = resyn()
+        .args(["envs", "--json", "--env-dir"])
+        .arg(&dir.0)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(
+        stderr.contains("broken.py") && stderr.contains("syntax"),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "robot_walk")
+    );
+    resyn()
+        .args(["envs", "--env-dir", "/nonexistent/dir"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn sandbox_doctor_reports_every_layer() {
+    let out = resyn()
+        .args(["sandbox", "doctor", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let layers = v["layers"].as_array().unwrap();
+    assert!(layers.len() >= 9);
+    for l in layers {
+        assert_eq!(l["status"], "enforced", "{l}");
+    }
+    let text = resyn().args(["sandbox", "doctor"]).assert().success();
+    assert!(String::from_utf8_lossy(&text.get_output().stdout).contains("net_ns"));
 }

@@ -101,20 +101,30 @@ pub fn parse_grid<T>(
     let mut out = Vec::with_capacity(rows * cols);
     for (i, line) in lines.iter().enumerate() {
         let toks = parse::tokens(line);
-        let toks: Vec<String> = if toks.len() == 1 && cols > 1 {
-            toks[0].chars().map(String::from).collect()
+        let before = out.len();
+        if toks.len() == 1 && cols > 1 {
+            // No separators: every character is a cell (sliced, not allocated).
+            let t = toks[0];
+            for (k, ch) in t.char_indices() {
+                let cell_text = &t[k..k + ch.len_utf8()];
+                out.push(cell(cell_text).map_err(|e| format!("row {}: {e}", i + 1))?);
+                if out.len() - before > cols {
+                    break;
+                }
+            }
         } else {
-            toks.into_iter().map(str::to_string).collect()
-        };
-        if toks.len() != cols {
-            return Err(format!(
-                "row {} has {} cells, expected {cols}",
-                i + 1,
-                toks.len()
-            ));
+            for t in toks {
+                out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
+            }
         }
-        for t in &toks {
-            out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
+        let got = out.len() - before;
+        if got != cols {
+            let got = if got > cols {
+                format!("more than {cols}")
+            } else {
+                got.to_string()
+            };
+            return Err(format!("row {} has {got} cells, expected {cols}", i + 1));
         }
     }
     Ok(Grid {

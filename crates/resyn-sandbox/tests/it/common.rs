@@ -7,7 +7,7 @@ use std::time::Duration;
 use resyn_sandbox::{Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
 
 /// Wall-clock limit per call in tests.
-pub const CALL_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
 
 pub fn config() -> SandboxConfig {
     SandboxConfig {

@@ -113,3 +113,13 @@ fn load_dir_skips_private_files_and_reports_duplicates() {
     let missing = load_dir(dir.path().join("nope"), sandbox());
     assert!(missing[0].is_err());
 }
+
+#[test]
+fn a_module_named_like_the_stdlib_does_not_shadow_it() {
+    let src = format!(
+        "import random\nNAME = 'shadow'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\nX = random.Random(1).random()\n{OK_TAIL}"
+    );
+    let env = PythonEnv::from_source("random.py", src, sandbox()).unwrap();
+    use resyn_core::Environment;
+    assert!(env.generate(0, 1).is_ok());
+}

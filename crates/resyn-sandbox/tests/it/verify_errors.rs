@@ -142,3 +142,43 @@ fn malformed_generate_results_are_bad_returns() {
     );
     assert!(env.generate(0, 0).is_err() && env.generate(0, 11).is_err());
 }
+
+#[test]
+fn unpaired_surrogates_in_output_do_not_break_the_protocol() {
+    let src = r#"
+NAME = "surrogates"
+CATEGORY = "logic"
+DESCRIPTION = "Prints and raises text with unpaired surrogates."
+
+def generate(rng, difficulty):
+    if difficulty == 2:
+        return {"prompt": "bad \ud800", "data": 1, "reference": "ok"}
+    return {"prompt": "Say ok.", "data": 1, "reference": "ok"}
+
+def verify(instance, answer):
+    print("noise \udc00")
+    if answer.strip() == "raise":
+        raise ValueError("bad \ud800 value")
+    return answer.strip() == "ok"
+"#;
+    let env = PythonEnv::from_source("surrogates.py", src.into(), sandbox()).unwrap();
+    let inst = env.generate(0, 1).unwrap();
+    let b = env.try_verify_batch(&[
+        (&inst, "<answer>ok</answer>"),
+        (&inst, "<answer>raise</answer>"),
+    ]);
+    assert_eq!(b.results[0].as_ref().unwrap().as_ref().unwrap(), &1.0);
+    assert!(b.stdout.contains("noise ?"), "{:?}", b.stdout);
+    let e = b.results[1].as_ref().unwrap_err().to_string();
+    assert!(e.contains("ValueError: bad ? value"), "{e}");
+    let e = env
+        .try_generate_batch(&[(0, 2)], false)
+        .results
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::BadReturn { .. }) && e.to_string().contains("surrogate"),
+        "{e}"
+    );
+}
