@@ -269,6 +269,36 @@ impl Replay {
     }
 }
 
+/// A solver that gets modular powers of small bases right and answers `0`
+/// to everything else: its solve rate falls with difficulty on
+/// `good_modexp` and is zero elsewhere.
+fn solve(prompt: &str) -> String {
+    let nums = between(prompt, "Compute ", ",").and_then(|s| {
+        let (a, rest) = s.split_once('^')?;
+        let (b, m) = rest.split_once(" mod ")?;
+        Some((
+            a.parse::<u64>().ok()?,
+            b.parse::<u64>().ok()?,
+            m.parse::<u64>().ok()?,
+        ))
+    });
+    let answer = match nums {
+        Some((a, b, m)) if a < 1000 && m > 0 => {
+            let (mut r, mut x, mut e) = (1u64 % m, a % m, b);
+            while e > 0 {
+                if e & 1 == 1 {
+                    r = r * x % m;
+                }
+                x = x * x % m;
+                e >>= 1;
+            }
+            r
+        }
+        _ => 0,
+    };
+    format!("Let me think step by step... <answer>\n{answer}\n</answer>")
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;
@@ -315,8 +345,7 @@ impl Responder for Replay {
             return self.implement(&key);
         }
         if p.contains("<answer></answer>") {
-            // A solver: right on easy levels, wrong on hard ones.
-            return Behavior::answer("<answer>0</answer>");
+            return Behavior::answer(solve(p));
         }
         Behavior::status(400)
     }

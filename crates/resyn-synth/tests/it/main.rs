@@ -1,3 +1,4 @@
 //! Integration tests of resyn-synth.
 mod common;
+mod pipeline;
 mod validate;

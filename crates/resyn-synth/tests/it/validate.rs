@@ -20,6 +20,11 @@ fn seed_corpus_passes_full_offline_validation() {
         })
         .unwrap_or_default();
     files.sort();
+    assert!(
+        files.len() >= 5,
+        "expected the seed corpus in {}",
+        dir.display()
+    );
     let mut failures = Vec::new();
     for f in &files {
         let (report, _) = v.validate_file(f).unwrap();
