@@ -723,19 +723,37 @@ impl Store {
         })
     }
 
-    /// A successful earlier reply to a byte-identical request of this run
-    /// (replay on resume): `(reply, finish_reason)`.
+    /// A successful earlier reply to a byte-identical request of this run,
+    /// among calls with id at most `up_to` (the calls of earlier sessions:
+    /// replay on resume): `(reply, finish_reason)`.
     ///
     /// # Errors
     /// [`Error::Sqlite`].
-    pub fn replay(&self, run: i64, request_hash: &str) -> Result<Option<(String, Option<String>)>> {
+    pub fn replay(
+        &self,
+        run: i64,
+        request_hash: &str,
+        up_to: i64,
+    ) -> Result<Option<(String, Option<String>)>> {
         self.with(|c| {
             c.query_row(
-                "SELECT reply, finish_reason FROM llm_calls WHERE run_id = ?1 AND request_hash = ?2 AND status = 'ok' AND reply IS NOT NULL ORDER BY id LIMIT 1",
-                params![run, request_hash],
+                "SELECT reply, finish_reason FROM llm_calls WHERE run_id = ?1 AND request_hash = ?2 AND id <= ?3 AND status = 'ok' AND reply IS NOT NULL ORDER BY id LIMIT 1",
+                params![run, request_hash, up_to],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
+        })
+    }
+
+    /// The id of the newest LLM call (0 when there is none).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`].
+    pub fn last_call_id(&self) -> Result<i64> {
+        self.with(|c| {
+            c.query_row("SELECT coalesce(max(id), 0) FROM llm_calls", [], |r| {
+                r.get(0)
+            })
         })
     }
 

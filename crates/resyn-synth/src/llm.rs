@@ -29,12 +29,18 @@ pub struct Llm {
     run: i64,
     temperature: Option<f64>,
     max_tokens: Option<u32>,
+    /// Replies of calls up to this id (earlier sessions) are replayed.
+    replay_up_to: i64,
 }
 
 impl Llm {
     /// Calls go to `client` for `model` and are recorded under `run`.
+    /// Byte-identical requests answered before this `Llm` was made (an
+    /// interrupted session of the run) are replayed from the store.
     pub fn new(client: Client, model: impl Into<String>, store: Arc<Store>, run: i64) -> Self {
+        let replay_up_to = store.last_call_id().unwrap_or(0);
         Self {
+            replay_up_to,
             client,
             model: model.into(),
             store,
@@ -105,7 +111,7 @@ impl Llm {
                 s
             })
         };
-        if let Ok(Some((text, finish))) = self.store.replay(self.run, &hash) {
+        if let Ok(Some((text, finish))) = self.store.replay(self.run, &hash, self.replay_up_to) {
             return Ok(Reply {
                 truncated: finish.as_deref() == Some("length"),
                 text,

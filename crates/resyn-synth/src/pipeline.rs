@@ -1350,8 +1350,12 @@ fn module_prompt(p: &str) -> &str {
 
 fn summary_of(r: &ValidationReport) -> String {
     format!(
-        "{} instances, {} probes ({} rejected), min distinct-prompt ratio {:.2}",
-        r.stats.instances, r.stats.probes, r.stats.probes_rejected, r.stats.unique_ratio
+        "{} instances, {} probes ({} rejected), min distinct-prompt ratio {:.2}, {} ms",
+        r.stats.instances,
+        r.stats.probes,
+        r.stats.probes_rejected,
+        r.stats.unique_ratio,
+        r.elapsed_ms
     )
 }
 

@@ -97,8 +97,10 @@ fn decisions_are_recorded_and_summarized() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(store.replay(run, "abc").unwrap().unwrap().0, "hi");
-    assert!(store.replay(run, "zzz").unwrap().is_none());
+    let last = store.last_call_id().unwrap();
+    assert_eq!(store.replay(run, "abc", last).unwrap().unwrap().0, "hi");
+    assert!(store.replay(run, "abc", last - 1).unwrap().is_none());
+    assert!(store.replay(run, "zzz", last).unwrap().is_none());
     let s = store.summary(run).unwrap();
     assert_eq!(
         (s.candidates, s.accepted, s.rejected, s.pending),
