@@ -34,7 +34,7 @@ enum Command {
     /// Verify model responses against instances.
     Verify(cmd::verify::Args),
     /// Synthesize environments with an LLM (or resume a run).
-    Synth(cmd::synth::Args),
+    Synth(Box<cmd::synth::Args>),
     /// Show a stored environment: code, reports, sample instances.
     Show(cmd::show::Args),
     /// Run the offline validation stages on a directory of Python environments.

@@ -214,10 +214,10 @@ impl Contamination {
     pub fn add_file_text(&mut self, text: &str) {
         let mut strings = Vec::new();
         let trimmed = text.trim_start();
-        if trimmed.starts_with('[') {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
-                collect_strings(&v, &mut strings);
-            }
+        if trimmed.starts_with('[')
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed)
+        {
+            collect_strings(&v, &mut strings);
         }
         if strings.is_empty() {
             for line in text.lines().filter(|l| !l.trim().is_empty()) {

@@ -47,9 +47,7 @@ pub struct Block<'a> {
 pub fn fenced_blocks(text: &str) -> Vec<Block<'_>> {
     let mut out = Vec::new();
     let mut rest = text;
-    let mut offset = 0;
-    loop {
-        let Some(open) = find_fence(rest) else { break };
+    while let Some(open) = find_fence(rest) {
         let (fence, after) = (&rest[open..open + 3], open + 3);
         let line_end = rest[after..].find('\n').map_or(rest.len(), |i| after + i);
         let lang = rest[after..line_end].trim();
@@ -62,9 +60,7 @@ pub fn fenced_blocks(text: &str) -> Vec<Block<'_>> {
                     body: &body_rest[..close],
                     unclosed: false,
                 });
-                let consumed = body_start + close + 3;
-                offset += consumed;
-                rest = &rest[consumed..];
+                rest = &rest[body_start + close + 3..];
             }
             None => {
                 out.push(Block {
@@ -76,7 +72,6 @@ pub fn fenced_blocks(text: &str) -> Vec<Block<'_>> {
             }
         }
     }
-    let _ = offset;
     out
 }
 
@@ -175,15 +170,10 @@ fn extract_with(reply: &str, ok: impl Fn(&str) -> bool) -> Result<String, Extrac
         return Ok(normalize(b.body));
     }
     // No fences: the reply itself may be bare code, possibly after chatter.
-    if blocks.is_empty() {
-        if ok(reply) {
-            let start = reply
-                .lines()
-                .position(|l| looks_like_code_start(l))
-                .unwrap_or(0);
-            let code: Vec<&str> = reply.lines().skip(start).collect();
-            return Ok(normalize(&code.join("\n")));
-        }
+    if blocks.is_empty() && ok(reply) {
+        let start = reply.lines().position(looks_like_code_start).unwrap_or(0);
+        let code: Vec<&str> = reply.lines().skip(start).collect();
+        return Ok(normalize(&code.join("\n")));
     }
     Err(ExtractError::NoModule {
         start: reply.chars().take(120).collect(),
@@ -238,10 +228,10 @@ pub fn extract_json(reply: &str, want_array: bool) -> Option<Value> {
         }
     };
     for b in fenced_blocks(reply) {
-        if let Ok(v) = serde_json::from_str::<Value>(b.body.trim()) {
-            if shape_ok(&v) {
-                return Some(v);
-            }
+        if let Ok(v) = serde_json::from_str::<Value>(b.body.trim())
+            && shape_ok(&v)
+        {
+            return Some(v);
         }
     }
     let (open, close) = if want_array { ('[', ']') } else { ('{', '}') };
@@ -252,10 +242,10 @@ pub fn extract_json(reply: &str, want_array: bool) -> Option<Value> {
         let mut ends: Vec<usize> = tail.match_indices(close).map(|(j, _)| j).collect();
         ends.reverse();
         for j in ends.into_iter().take(8) {
-            if let Ok(v) = serde_json::from_str::<Value>(&tail[..=j]) {
-                if shape_ok(&v) {
-                    return Some(v);
-                }
+            if let Ok(v) = serde_json::from_str::<Value>(&tail[..=j])
+                && shape_ok(&v)
+            {
+                return Some(v);
             }
         }
     }

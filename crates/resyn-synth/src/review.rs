@@ -15,28 +15,28 @@ pub struct Verdict {
 /// "problems": [...]}` anywhere in the reply, else a bare `PASS`/`FAIL`
 /// word. `None` when neither is found.
 pub fn parse_verdict(reply: &str) -> Option<Verdict> {
-    if let Some(v) = crate::extract::extract_json(reply, false) {
-        if let Some(s) = v["verdict"].as_str() {
-            let problems = v["problems"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            return match s.trim().to_ascii_lowercase().as_str() {
-                "pass" | "accept" | "ok" => Some(Verdict {
-                    pass: true,
-                    problems,
-                }),
-                "fail" | "reject" => Some(Verdict {
-                    pass: false,
-                    problems,
-                }),
-                _ => None,
-            };
-        }
+    if let Some(v) = crate::extract::extract_json(reply, false)
+        && let Some(s) = v["verdict"].as_str()
+    {
+        let problems = v["problems"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return match s.trim().to_ascii_lowercase().as_str() {
+            "pass" | "accept" | "ok" => Some(Verdict {
+                pass: true,
+                problems,
+            }),
+            "fail" | "reject" => Some(Verdict {
+                pass: false,
+                problems,
+            }),
+            _ => None,
+        };
     }
     let upper = reply.to_ascii_uppercase();
     let pass = upper.contains("PASS");

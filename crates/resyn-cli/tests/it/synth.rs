@@ -244,10 +244,10 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
 fn wait_for(store: &Path, pred: impl Fn(&Store) -> bool, limit: Duration) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
-        if let Ok(s) = Store::open(store) {
-            if pred(&s) {
-                return true;
-            }
+        if let Ok(s) = Store::open(store)
+            && pred(&s)
+        {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }

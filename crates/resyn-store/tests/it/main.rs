@@ -1,4 +1,6 @@
 //! Integration tests of the store: decisions, uniqueness, crash safety.
+// Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use resyn_store::{
     Accepted, CallRecord, CandidateStatus, Checkpoint, NewCandidate, NewEnvironment, StageEvent,

@@ -540,10 +540,11 @@ impl Validator {
                 _ => {}
             }
         }
-        if let Some(i) = analysis.functions.get("solve") {
-            if i.positional < 1 && !i.vararg {
-                missing.push(format!("solve() (line {}) must take the instance", i.line));
-            }
+        if let Some(i) = analysis.functions.get("solve")
+            && i.positional < 1
+            && !i.vararg
+        {
+            missing.push(format!("solve() (line {}) must take the instance", i.line));
         }
         if !missing.is_empty() {
             return Ok(Err(Failure::new(
@@ -745,7 +746,7 @@ impl Validator {
                 )
             };
             match r {
-                Ok(Ok(x)) if x == 1.0 => {}
+                Ok(Ok(1.0)) => {}
                 Ok(Ok(x)) => {
                     return Ok(Err(Failure::new(
                         Check::Reference,

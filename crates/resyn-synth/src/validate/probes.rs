@@ -111,24 +111,23 @@ pub(crate) fn build(instances: &[Instance], others: usize) -> Vec<ProbeSpec> {
 pub(crate) fn perturbations(answer: &str) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
     let digits: Vec<(usize, usize)> = digit_runs(answer);
-    if let Some(&(s, e)) = digits.first() {
-        if let Ok(v) = answer[s..e].parse::<u64>() {
-            out.push((
-                "perturbed_number",
-                format!("{}{}{}", &answer[..s], v.saturating_add(1), &answer[e..]),
-            ));
-        }
+    if let Some(&(s, e)) = digits.first()
+        && let Ok(v) = answer[s..e].parse::<u64>()
+    {
+        out.push((
+            "perturbed_number",
+            format!("{}{}{}", &answer[..s], v.saturating_add(1), &answer[e..]),
+        ));
     }
-    if digits.len() > 1 {
-        if let Some(&(s, e)) = digits.last() {
-            if let Ok(v) = answer[s..e].parse::<u64>() {
-                let w = if v > 0 { v - 1 } else { 2 };
-                out.push((
-                    "perturbed_last_number",
-                    format!("{}{}{}", &answer[..s], w, &answer[e..]),
-                ));
-            }
-        }
+    if digits.len() > 1
+        && let Some(&(s, e)) = digits.last()
+        && let Ok(v) = answer[s..e].parse::<u64>()
+    {
+        let w = if v > 0 { v - 1 } else { 2 };
+        out.push((
+            "perturbed_last_number",
+            format!("{}{}{}", &answer[..s], w, &answer[e..]),
+        ));
     }
     let lines: Vec<&str> = answer.trim().lines().collect();
     if lines.len() > 1 {
