@@ -308,6 +308,11 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
 impl Responder for Replay {
     fn respond(&self, req: &RecordedRequest) -> Behavior {
         let p = req.prompt.as_str();
+        if p.starts_with("Below are example problems") {
+            return Behavior::answer(
+                "Keywords:\n```json\n[{\"keyword\": \"fixture alpha\", \"category\": \"math\"}]\n```",
+            );
+        }
         if p.starts_with("Propose ") {
             let kw = between(p, "for the keyword \"", "\"").unwrap_or("");
             return self.proposals(kw);

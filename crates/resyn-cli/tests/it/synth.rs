@@ -363,3 +363,38 @@ fn validate_reports_first_failing_check_and_exits_1() {
         .assert()
         .success();
 }
+
+#[test]
+fn keywords_can_be_derived_from_example_problems() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    let s = Setup::new();
+    let examples = s.dir.path().join("examples.txt");
+    std::fs::write(&examples, "What is 3^4 mod 5?\n\nIs 17 prime?\n").unwrap();
+    let mut args = s.args(&server.base_url());
+    args.retain(|a| !a.ends_with("keywords.txt"));
+    let k = args.iter().position(|a| a == "--keywords").unwrap();
+    args.remove(k);
+    let out = resyn()
+        .args(args)
+        .args(["--max-candidates", "1", "--json", "--derive-keywords"])
+        .arg(&examples)
+        .assert()
+        .success();
+    let summary: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let store = Store::open(s.store()).unwrap();
+    let cands = store
+        .candidates(summary["run_id"].as_i64().unwrap())
+        .unwrap();
+    // The derived keyword "fixture alpha" was proposed for.
+    assert!(
+        cands.iter().all(|c| c.keyword == "fixture alpha"),
+        "{cands:?}"
+    );
+    assert!(!cands.is_empty());
+    let derive = server
+        .requests()
+        .into_iter()
+        .find(|r| r.prompt.starts_with("Below are example problems"))
+        .unwrap();
+    assert!(derive.prompt.contains("Is 17 prime?"));
+}
