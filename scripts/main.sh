@@ -9,4 +9,4 @@ if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/d
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
 fi
 cargo build --release -p resyn-cli
-exec target/release/resyn dataset build "$@"
+exec target/release/resyn --env-dir envs/python dataset build "$@"

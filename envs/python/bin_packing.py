@@ -6,11 +6,11 @@ NAME = "bin_packing"
 CATEGORY = "constraint_satisfaction"
 DESCRIPTION = (
     "Bin packing with a fixed number of bins: assign every item to one of k bins of equal "
-    "capacity so that no bin is overloaded. Instances are planted by cutting each bin's "
-    "capacity (minus a small slack) into item weights, so a packing exists; any valid "
-    "assignment is accepted. Difficulty raises the bins from 2 to 6, the items per bin from 2 to "
-    "6 and the capacity from about 15 to about 120, and removes the slack so that the packing "
-    "must be perfect."
+    "capacity (named by random letters) so that no bin is overloaded. Instances are planted by "
+    "cutting each bin's capacity (minus a small slack) into item weights, so a packing exists; "
+    "any valid assignment is accepted. Difficulty raises the bins from 2 to 6, the items per "
+    "bin from 2 to 6 and the capacity from about 15 to about 120, and removes the slack so that "
+    "the packing must be perfect."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
@@ -28,6 +28,7 @@ _LEVELS = [
     (6, (4, 5), (60, 120), 0.0),
     (6, (4, 6), (80, 150), 0.0),
 ]
+_LABELS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _MAX_ANSWER_CHARS = 1000
 
 
@@ -46,19 +47,19 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         bounds = [0] + cuts + [fill]
         items += [(bounds[k + 1] - bounds[k], b + 1) for k in range(pieces)]
     rng.shuffle(items)
+    labels = sorted(rng.sample(_LABELS, bins))
     weights = [w for w, _ in items]
     listing = ", ".join(f"item {i + 1}: {w}" for i, w in enumerate(weights))
     prompt = (
         f"Pack {len(weights)} items into {bins} bins. Every bin has capacity {capacity}: the total "
         f"weight of the items in one bin may not exceed {capacity}. Every item must go into "
-        f"exactly one bin. The bins are numbered 1 to {bins}.\n\n"
+        f"exactly one bin. The bins are named {', '.join(labels[:-1])} and {labels[-1]}.\n\n"
         f"Item weights: {listing}.\n\n"
-        f"Answer format: a single line of {len(weights)} integers separated by spaces, where the "
-        f"i-th integer is the bin number (1 to {bins}) of item i, in item order. Write nothing "
-        f"else."
+        f"Answer format: a single line of {len(weights)} bin names separated by spaces, where "
+        f"the i-th name is the bin of item i, in item order. Write nothing else."
     )
-    reference = " ".join(str(b) for _, b in items)
-    data = {"weights": weights, "bins": bins, "capacity": capacity}
+    reference = " ".join(labels[b - 1] for _, b in items)
+    data = {"weights": weights, "labels": labels, "capacity": capacity}
     return {"prompt": prompt, "data": data, "reference": reference}
 
 
@@ -67,16 +68,15 @@ def verify(instance: dict, answer: str) -> float:
         if not isinstance(answer, str) or len(answer) > _MAX_ANSWER_CHARS:
             return 0.0
         data = instance["data"]
-        tokens = answer.replace(",", " ").split()
-        if len(tokens) != len(data["weights"]) or not all(t.isdigit() for t in tokens):
+        tokens = answer.replace(",", " ").upper().split()
+        if len(tokens) != len(data["weights"]):
             return 0.0
-        loads = [0] * data["bins"]
+        loads = {label: 0 for label in data["labels"]}
         for weight, token in zip(data["weights"], tokens):
-            b = int(token)
-            if not 1 <= b <= data["bins"]:
+            if token not in loads:
                 return 0.0
-            loads[b - 1] += weight
-        return 1.0 if max(loads) <= data["capacity"] else 0.0
+            loads[token] += weight
+        return 1.0 if max(loads.values()) <= data["capacity"] else 0.0
     except Exception:
         return 0.0
 
@@ -85,7 +85,8 @@ def solve(instance: dict) -> str:
     """Bin completion: fill one bin at a time, always with the heaviest unplaced item, and
     prune when the capacity already wasted exceeds the total slack of the instance."""
     data = instance["data"]
-    weights, bins, capacity = data["weights"], data["bins"], data["capacity"]
+    weights, capacity = data["weights"], data["capacity"]
+    bins = len(data["labels"])
     assignment = [0] * len(weights)
 
     def subsets(items, low, high, start=0):
@@ -130,4 +131,4 @@ def solve(instance: dict) -> str:
     suffix = [0] * len(weights)
     order = sorted(range(len(weights)), key=lambda i: -weights[i])
     fill(1, order, bins * capacity - sum(weights))
-    return " ".join(map(str, assignment))
+    return " ".join(data["labels"][b - 1] for b in assignment)

@@ -62,7 +62,9 @@ def _random_net(rng):
     while True:
         cells = {(0, 0)}
         while len(cells) < 6:
-            frontier = sorted({(r + dr, c + dc) for r, c in cells for dr, dc in _MOVES.values()} - cells)
+            frontier = sorted(
+                {(r + dr, c + dc) for r, c in cells for dr, dc in _MOVES.values()} - cells
+            )
             cells.add(rng.choice(frontier))
         top = min(r for r, _ in cells)
         left = min(c for _, c in cells)
@@ -91,8 +93,12 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     else:
         base_index = rng.randrange(6)
     rolls = [rng.choice(sorted(_MOVES)) for _ in range(_ROLLS[level])]
-    data = {"cells": [list(c) for c in cells], "letters": letters,
-            "base": list(cells[base_index]), "rolls": rolls}
+    data = {
+        "cells": [list(c) for c in cells],
+        "letters": letters,
+        "base": list(cells[base_index]),
+        "rolls": rolls,
+    }
 
     height = max(r for r, _ in cells) + 1
     width = max(c for _, c in cells) + 1

@@ -16,7 +16,7 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 _LEVELS = [(4, 1), (5, 2), (6, 2), (8, 3), (9, 4), (11, 5), (12, 6), (14, 7), (16, 8), (18, 9)]
-_ALPHABET = "abcdef"
+_LETTERS = "abcdefghijklmnopqrstuvwxy"  # z is reserved for the format example
 _MAX_ANSWER_CHARS = 2000
 
 
@@ -61,17 +61,18 @@ def _script(a, b):
 
 def generate(rng: random.Random, difficulty: int) -> dict:
     length, mutations = _LEVELS[_level(difficulty)]
-    source = "".join(rng.choice(_ALPHABET) for _ in range(length))
+    alphabet = rng.sample(_LETTERS, 6)  # a fresh six-letter alphabet per instance
+    source = "".join(rng.choice(alphabet) for _ in range(length))
     while True:
         target = list(source)
         for _ in range(mutations):
             kind = rng.choice(("ins", "del", "sub")) if target else "ins"
             if kind == "ins":
-                target.insert(rng.randint(0, len(target)), rng.choice(_ALPHABET))
+                target.insert(rng.randint(0, len(target)), rng.choice(alphabet))
             elif kind == "del":
                 del target[rng.randrange(len(target))]
             else:
-                target[rng.randrange(len(target))] = rng.choice(_ALPHABET)
+                target[rng.randrange(len(target))] = rng.choice(alphabet)
         target = "".join(target)
         if target != source and target:
             break
@@ -110,9 +111,16 @@ def verify(instance: dict, answer: str) -> float:
             pos = int(parts[1])
             if op == "DEL" and len(parts) == 2 and 1 <= pos <= len(current):
                 del current[pos - 1]
-            elif op == "SUB" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current):
+            elif (
+                op == "SUB" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current)
+            ):
                 current[pos - 1] = parts[2]
-            elif op == "INS" and len(parts) == 3 and len(parts[2]) == 1 and 1 <= pos <= len(current) + 1:
+            elif (
+                op == "INS"
+                and len(parts) == 3
+                and len(parts[2]) == 1
+                and 1 <= pos <= len(current) + 1
+            ):
                 current.insert(pos - 1, parts[2])
             else:
                 return 0.0

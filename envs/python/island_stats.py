@@ -13,7 +13,18 @@ DESCRIPTION = (
 )
 VERSION = 1
 
-_SHAPE = [(4, 5), (5, 6), (6, 8), (7, 10), (8, 12), (10, 13), (11, 15), (12, 17), (14, 19), (16, 22)]
+_SHAPE = [
+    (4, 5),
+    (5, 6),
+    (6, 8),
+    (7, 10),
+    (8, 12),
+    (10, 13),
+    (11, 15),
+    (12, 17),
+    (14, 19),
+    (16, 22),
+]
 _MAX_ANSWER_CHARS = 100
 
 
@@ -45,7 +56,10 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     rows, cols = _SHAPE[_level(difficulty)]
     while True:
         density = rng.uniform(0.3, 0.5)
-        grid = ["".join("#" if rng.random() < density else "." for _ in range(cols)) for _ in range(rows)]
+        grid = [
+            "".join("#" if rng.random() < density else "." for _ in range(cols))
+            for _ in range(rows)
+        ]
         sizes = _islands(grid)
         if sizes:
             break

@@ -16,16 +16,86 @@ DESCRIPTION = (
 VERSION = 1
 
 # (founding couples, generations, shortest chain, longest chain, queries)
-_LEVELS = [(1, 2, 1, 2, 2), (1, 3, 1, 2, 2), (1, 3, 2, 3, 2), (2, 3, 2, 3, 2), (2, 3, 3, 4, 2),
-           (2, 3, 3, 4, 3), (2, 4, 3, 5, 3), (2, 4, 4, 5, 3), (2, 4, 4, 6, 3), (2, 4, 5, 6, 3)]
-_MALE = ["Aaron", "Bruno", "Carl", "Dmitri", "Elias", "Felix", "George", "Henry", "Isaac",
-         "James", "Karl", "Louis", "Martin", "Nathan", "Oliver", "Peter", "Quentin", "Ralph",
-         "Simon", "Thomas", "Victor", "Walter", "Xavier", "Yusuf", "Zane", "Arthur", "Boris",
-         "Caleb", "Derek", "Edgar", "Frank", "Gavin"]
-_FEMALE = ["Alice", "Beatrice", "Clara", "Diana", "Elena", "Fiona", "Grace", "Helen", "Irene",
-           "Julia", "Karen", "Laura", "Maria", "Nora", "Olivia", "Paula", "Rita", "Sofia",
-           "Tina", "Ursula", "Vera", "Wendy", "Yara", "Zoe", "Agnes", "Bella", "Celia", "Daisy",
-           "Edith", "Flora", "Gemma", "Hazel"]
+_LEVELS = [
+    (1, 2, 1, 2, 2),
+    (1, 3, 1, 2, 2),
+    (1, 3, 2, 3, 2),
+    (2, 3, 2, 3, 2),
+    (2, 3, 3, 4, 2),
+    (2, 3, 3, 4, 3),
+    (2, 4, 3, 5, 3),
+    (2, 4, 4, 5, 3),
+    (2, 4, 4, 6, 3),
+    (2, 4, 5, 6, 3),
+]
+_MALE = [
+    "Aaron",
+    "Bruno",
+    "Carl",
+    "Dmitri",
+    "Elias",
+    "Felix",
+    "George",
+    "Henry",
+    "Isaac",
+    "James",
+    "Karl",
+    "Louis",
+    "Martin",
+    "Nathan",
+    "Oliver",
+    "Peter",
+    "Quentin",
+    "Ralph",
+    "Simon",
+    "Thomas",
+    "Victor",
+    "Walter",
+    "Xavier",
+    "Yusuf",
+    "Zane",
+    "Arthur",
+    "Boris",
+    "Caleb",
+    "Derek",
+    "Edgar",
+    "Frank",
+    "Gavin",
+]
+_FEMALE = [
+    "Alice",
+    "Beatrice",
+    "Clara",
+    "Diana",
+    "Elena",
+    "Fiona",
+    "Grace",
+    "Helen",
+    "Irene",
+    "Julia",
+    "Karen",
+    "Laura",
+    "Maria",
+    "Nora",
+    "Olivia",
+    "Paula",
+    "Rita",
+    "Sofia",
+    "Tina",
+    "Ursula",
+    "Vera",
+    "Wendy",
+    "Yara",
+    "Zoe",
+    "Agnes",
+    "Bella",
+    "Celia",
+    "Daisy",
+    "Edith",
+    "Flora",
+    "Gemma",
+    "Hazel",
+]
 _RELATIONS = ["father", "mother", "son", "daughter", "brother", "sister", "husband", "wife"]
 _MAX_ANSWER_CHARS = 300
 
@@ -76,7 +146,11 @@ def _relatives(name, relation, gender, couples):
         elif relation in ("son", "daughter") and name in (husband, wife):
             out += [c for c in children if gender[c] == ("m" if relation == "son" else "f")]
         elif relation in ("brother", "sister") and name in children:
-            out += [c for c in children if c != name and gender[c] == ("m" if relation == "brother" else "f")]
+            out += [
+                c
+                for c in children
+                if c != name and gender[c] == ("m" if relation == "brother" else "f")
+            ]
         elif relation == "husband" and name == wife:
             out.append(husband)
         elif relation == "wife" and name == husband:
@@ -145,7 +219,9 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         else:
             line += " They have no children."
         lines.append(line)
-    questions = "\n".join(f"{k + 1}. Who is {_phrase(s, chain)}?" for k, (s, chain, _) in enumerate(queries))
+    questions = "\n".join(
+        f"{k + 1}. Who is {_phrase(s, chain)}?" for k, (s, chain, _) in enumerate(queries)
+    )
     prompt = (
         f"Here is everything about a family: every married couple with all of their children. "
         f"People not listed as someone's child have no parents in this family. Brothers and "
@@ -155,9 +231,12 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         f"Answer format: the {count} names, in the order of the questions, separated by commas, "
         f"on one line. Write nothing else."
     )
-    data = {"gender": gender, "couples": couples,
-            "queries": [[s, chain] for s, chain, _ in queries],
-            "answers": [a for _, _, a in queries]}
+    data = {
+        "gender": gender,
+        "couples": couples,
+        "queries": [[s, chain] for s, chain, _ in queries],
+        "answers": [a for _, _, a in queries],
+    }
     return {"prompt": prompt, "data": data, "reference": ", ".join(a for _, _, a in queries)}
 
 
@@ -174,4 +253,6 @@ def verify(instance: dict, answer: str) -> float:
 
 def solve(instance: dict) -> str:
     data = instance["data"]
-    return ", ".join(_resolve(s, chain, data["gender"], data["couples"]) for s, chain in data["queries"])
+    return ", ".join(
+        _resolve(s, chain, data["gender"], data["couples"]) for s, chain in data["queries"]
+    )

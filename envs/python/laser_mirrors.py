@@ -62,16 +62,24 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     level = _level(difficulty)
     size = _SIDE[level]
     while True:
-        grid = ["".join(rng.choice("/\\") if rng.random() < _DENSITY[level] else "."
-                        for _ in range(size)) for _ in range(size)]
+        grid = [
+            "".join(
+                rng.choice("/\\") if rng.random() < _DENSITY[level] else "." for _ in range(size)
+            )
+            for _ in range(size)
+        ]
         entries = [(side, k) for side in _SIDES for k in range(1, size + 1)]
         good = [e for e in entries if _trace(grid, *e)[2] >= _MIN_BOUNCES[level]]
         if good:
             break
     side, index = rng.choice(good)
     exit_side, exit_index, _ = _trace(grid, side, index)
-    heading = {"top": "south (downwards)", "bottom": "north (upwards)",
-               "left": "east (to the right)", "right": "west (to the left)"}[side]
+    heading = {
+        "top": "south (downwards)",
+        "bottom": "north (upwards)",
+        "left": "east (to the right)",
+        "right": "west (to the left)",
+    }[side]
     line_kind = "column" if side in ("top", "bottom") else "row"
     prompt = (
         f"A {size} x {size} box contains two-sided mirrors placed diagonally in some cells: "

@@ -18,8 +18,24 @@ VERSION = 1
 
 # (suspects, culprits)
 _LEVELS = [(3, 1), (4, 1), (4, 1), (5, 1), (5, 1), (6, 1), (6, 2), (7, 2), (7, 2), (8, 2)]
-_NAMES = ["Alice", "Boris", "Chen", "Dora", "Emil", "Fatima", "Gus", "Hana", "Ivan", "Jada",
-          "Kofi", "Lena", "Marco", "Nadia", "Oscar", "Priya"]
+_NAMES = [
+    "Alice",
+    "Boris",
+    "Chen",
+    "Dora",
+    "Emil",
+    "Fatima",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jada",
+    "Kofi",
+    "Lena",
+    "Marco",
+    "Nadia",
+    "Oscar",
+    "Priya",
+]
 _MAX_ANSWER_CHARS = 300
 
 
@@ -101,8 +117,10 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         if len(matching) == 1:
             break
     liars = [s for s in range(n) if not _true(statements[s], guilty)]
-    said = "\n".join(f"{names[s]}: \"{_text(statements[s], s, names)}\"" for s in range(n))
-    culprit_text = "exactly one of them is guilty" if culprits == 1 else "exactly two of them are guilty"
+    said = "\n".join(f'{names[s]}: "{_text(statements[s], s, names)}"' for s in range(n))
+    culprit_text = (
+        "exactly one of them is guilty" if culprits == 1 else "exactly two of them are guilty"
+    )
     statements_true = "statement is" if true_count == 1 else "statements are"
     prompt = (
         f"A crime was committed and there are {n} suspects: {', '.join(names)}. It is known "
@@ -114,8 +132,14 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         f"'liars: ' followed by the names of all suspects whose statement is false, separated by "
         f"commas, or 'none'. Write nothing else."
     )
-    data = {"names": names, "statements": statements, "culprits": culprits,
-            "true_count": true_count, "guilty": guilty, "liars": liars}
+    data = {
+        "names": names,
+        "statements": statements,
+        "culprits": culprits,
+        "true_count": true_count,
+        "guilty": guilty,
+        "liars": liars,
+    }
     return {"prompt": prompt, "data": data, "reference": _answer(names, guilty, liars)}
 
 

@@ -137,7 +137,9 @@ def solve(instance: dict) -> str:
     n = len(grid)
     magic = n * (n * n + 1) // 2
     lines = _lines(n)
-    through = {(i, j): [line for line in lines if (i, j) in line] for i in range(n) for j in range(n)}
+    through = {
+        (i, j): [line for line in lines if (i, j) in line] for i in range(n) for j in range(n)
+    }
     free = sorted(set(range(1, n * n + 1)) - {v for row in grid for v in row})
 
     def feasible(cell, v):

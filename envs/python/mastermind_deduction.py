@@ -18,8 +18,18 @@ DESCRIPTION = (
 VERSION = 1
 
 # (number of letters, code length, guesses drawn from the still-consistent codes?)
-_LEVELS = [(3, 3, True), (4, 3, True), (4, 4, True), (5, 4, True), (6, 4, True),
-           (6, 4, False), (5, 5, True), (6, 5, True), (6, 5, True), (6, 5, False)]
+_LEVELS = [
+    (3, 3, True),
+    (4, 3, True),
+    (4, 4, True),
+    (5, 4, True),
+    (6, 4, True),
+    (6, 4, False),
+    (5, 5, True),
+    (6, 5, True),
+    (6, 5, True),
+    (6, 5, False),
+]
 _LETTERS = "ABCDEF"
 _MAX_ANSWER_CHARS = 100
 
@@ -42,9 +52,10 @@ def _consistent(codes, guess, score):
     counts = [guess.count(x) for x in letters]
     out = []
     for code in codes:
-        if sum(map(eq, code, guess)) == exact and sum(
-            min(code.count(x), n) for x, n in zip(letters, counts)
-        ) == exact + misplaced:
+        if (
+            sum(map(eq, code, guess)) == exact
+            and sum(min(code.count(x), n) for x, n in zip(letters, counts)) == exact + misplaced
+        ):
             out.append(code)
     return out
 
@@ -71,9 +82,7 @@ def generate(rng: random.Random, difficulty: int) -> dict:
             continue  # an uninformative guess adds nothing
         candidates = remaining
         clues.append((guess, score))
-    lines = "\n".join(
-        f"{_text(g)}: {e} exact, {m} misplaced" for g, (e, m) in clues
-    )
+    lines = "\n".join(f"{_text(g)}: {e} exact, {m} misplaced" for g, (e, m) in clues)
     prompt = (
         f"A secret code consists of {length} letters, each one of {', '.join(_LETTERS[:letters])} "
         f"(letters may repeat). Each guess below was scored with two numbers: 'exact' counts "
@@ -85,8 +94,11 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         f"Answer format: the {length} letters of the code, in order from the first position "
         f"to the last, as one word with no spaces. Write nothing else."
     )
-    data = {"letters": letters, "clues": [[_text(g), list(s)] for g, s in clues],
-            "secret": _text(secret)}
+    data = {
+        "letters": letters,
+        "clues": [[_text(g), list(s)] for g, s in clues],
+        "secret": _text(secret),
+    }
     return {"prompt": prompt, "data": data, "reference": _text(secret)}
 
 

@@ -6,20 +6,32 @@ import re
 NAME = "matrix_chain_order"
 CATEGORY = "algorithmic"
 DESCRIPTION = (
-    "Matrix chain multiplication: given the dimensions of matrices A1..An, write a full "
-    "parenthesization of A1 A2 ... An whose evaluation needs the minimum number of scalar "
-    "multiplications (multiplying p x q by q x r costs p*q*r). The verifier parses the "
-    "expression, checks that it multiplies A1..An in order with one multiplication per pair of "
-    "parentheses, and compares its cost with the dynamic-programming optimum; any optimal "
-    "parenthesization is accepted. Difficulty grows the chain from 3 to 10 matrices and the "
-    "dimension range from 2..10 to 2..40."
+    "Matrix chain multiplication: given the dimensions of a chain of matrices (named by random "
+    "distinct letters), write a full parenthesization of the product whose evaluation needs the "
+    "minimum number of scalar multiplications (multiplying p x q by q x r costs p*q*r). The "
+    "verifier parses the expression, checks that it multiplies the chain in order with one "
+    "multiplication per pair of parentheses, and compares its cost with the dynamic-programming "
+    "optimum; any optimal parenthesization is accepted. Difficulty grows the chain from 4 to 10 "
+    "matrices and the dimension range from 2..10 to 2..40."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
-_LEVELS = [(3, 10), (3, 15), (4, 15), (4, 20), (5, 20), (6, 25), (7, 30), (8, 30), (9, 35), (10, 40)]
+_LEVELS = [
+    (4, 10),
+    (4, 15),
+    (5, 15),
+    (5, 20),
+    (6, 20),
+    (6, 25),
+    (7, 30),
+    (8, 30),
+    (9, 35),
+    (10, 40),
+]
 _MAX_ANSWER_CHARS = 1000
-_TOKEN = re.compile(r"\s*(A\d+|\(|\)|\*)")
+_TOKEN = re.compile(r"\s*([A-Z]|\(|\)|\*)")
+_LETTERS = "ABCDEFGHJKLMNPQRSTU"  # V..Z are reserved for the format example
 
 
 def _level(difficulty):
@@ -41,33 +53,34 @@ def _optimal(dims):
     return cost, split
 
 
-def _render(split, i, j):
+def _render(split, i, j, names):
     if i == j:
-        return f"A{i}"
+        return names[i - 1]
     k = split[i][j]
-    return f"({_render(split, i, k)} {_render(split, k + 1, j)})"
+    return f"({_render(split, i, k, names)} {_render(split, k + 1, j, names)})"
 
 
 def generate(rng: random.Random, difficulty: int) -> dict:
     n, top = _LEVELS[_level(difficulty)]
     dims = [rng.randint(2, top) for _ in range(n + 1)]
+    names = rng.sample(_LETTERS, n)
     cost, split = _optimal(dims)
-    listing = "\n".join(f"A{i}: {dims[i - 1]} x {dims[i]}" for i in range(1, n + 1))
-    example = "((A1 A2) ((A3 A4) A5))" if n != 5 else "(A1 ((A2 A3) A4))"
+    listing = "\n".join(f"{names[i - 1]}: {dims[i - 1]} x {dims[i]}" for i in range(1, n + 1))
+    example = "((V W) ((X Y) Z))" if n != 5 else "(W ((X Y) Z))"
     example_n = 5 if n != 5 else 4
     prompt = (
-        f"The matrix product A1 A2 ... A{n} has to be computed. The matrices have these "
-        f"dimensions (rows x columns):\n{listing}\n\n"
+        f"The matrix product {' '.join(names)} has to be computed, in this order. The matrices "
+        f"have these dimensions (rows x columns):\n{listing}\n\n"
         f"Multiplying a p x q matrix by a q x r matrix costs p*q*r scalar multiplications. "
         f"Choose the order of the multiplications (the parenthesization) so that the total "
         f"cost is as small as possible. The matrices must stay in their original order.\n\n"
         f"Answer format: the fully parenthesized product on one line, with every "
-        f"multiplication of two factors enclosed in its own pair of parentheses and the "
-        f"matrices written A1 to A{n} (for example, one way to write a product of "
-        f"{example_n} matrices is {example}). Write nothing else."
+        f"multiplication of two factors enclosed in its own pair of parentheses and each "
+        f"matrix written as its letter (for example, one way to write a product of "
+        f"{example_n} matrices V, W, X, Y, Z is {example}). Write nothing else."
     )
-    data = {"dims": dims, "optimum": cost[1][n]}
-    return {"prompt": prompt, "data": data, "reference": _render(split, 1, n)}
+    data = {"names": names, "dims": dims, "optimum": cost[1][n]}
+    return {"prompt": prompt, "data": data, "reference": _render(split, 1, n, names)}
 
 
 def _tokenize(text):
@@ -84,8 +97,8 @@ def _tokenize(text):
     return tokens
 
 
-def _cost(tokens, dims):
-    """Cost of the expression, or None if it is not a valid product of A1..An in order."""
+def _cost(tokens, dims, names):
+    """Cost of the expression, or None if it is not a valid product of the chain in order."""
     n = len(dims) - 1
     pos = 0
 
@@ -94,11 +107,9 @@ def _cost(tokens, dims):
         if pos >= len(tokens):
             return None
         token = tokens[pos]
-        if token.startswith("A"):
-            if not token[1:].isdigit() or token[1] == "0":
-                return None
+        if token in names:
             pos += 1
-            k = int(token[1:])
+            k = names.index(token) + 1
             return (k, k, 0)
         if token != "(":
             return None
@@ -135,11 +146,11 @@ def verify(instance: dict, answer: str) -> float:
     try:
         if not isinstance(answer, str) or len(answer) > _MAX_ANSWER_CHARS:
             return 0.0
-        dims = instance["data"]["dims"]
-        tokens = _tokenize(answer)
+        dims, names = instance["data"]["dims"], instance["data"]["names"]
+        tokens = _tokenize(answer.upper())
         if not tokens:
             return 0.0
-        cost = _cost(tokens, dims)
+        cost = _cost(tokens, dims, names)
         return 1.0 if cost is not None and cost == instance["data"]["optimum"] else 0.0
     except Exception:
         return 0.0
@@ -148,4 +159,4 @@ def verify(instance: dict, answer: str) -> float:
 def solve(instance: dict) -> str:
     dims = instance["data"]["dims"]
     _, split = _optimal(dims)
-    return _render(split, 1, len(dims) - 1)
+    return _render(split, 1, len(dims) - 1, instance["data"]["names"])

@@ -63,7 +63,9 @@ def verify(instance: dict, answer: str) -> float:
         data = instance["data"]
         values = list(data["perm"])
         n = len(values)
-        lines = [line.replace(",", " ").split() for line in answer.strip().splitlines() if line.strip()]
+        lines = [
+            line.replace(",", " ").split() for line in answer.strip().splitlines() if line.strip()
+        ]
         if len(lines) != data["optimum"]:
             return 0.0
         for parts in lines:

@@ -16,9 +16,19 @@ DESCRIPTION = (
 VERSION = 1
 
 # (variables, statements, max nesting depth, max loop count)
-_LEVELS = [(2, 3, 0, 0), (2, 4, 0, 0), (3, 5, 1, 0), (3, 6, 1, 3), (3, 7, 1, 3),
-           (4, 8, 2, 3), (4, 10, 2, 4), (4, 12, 2, 4), (5, 14, 3, 4), (5, 16, 3, 5)]
-_VALUE_LIMIT = 10 ** 5
+_LEVELS = [
+    (2, 3, 0, 0),
+    (2, 4, 0, 0),
+    (3, 5, 1, 0),
+    (3, 6, 1, 3),
+    (3, 7, 1, 3),
+    (4, 8, 2, 3),
+    (4, 10, 2, 4),
+    (4, 12, 2, 4),
+    (5, 14, 3, 4),
+    (5, 16, 3, 5),
+]
+_VALUE_LIMIT = 10**5
 _STEP_LIMIT = 5000
 _RELATIONS = ["<", ">", "<=", ">=", "==", "!="]
 _MAX_ANSWER_CHARS = 500
@@ -33,6 +43,7 @@ def _level(difficulty):
 #   ["swap", x, y]             x, y = y, x
 #   ["if", [a, rel, b], body, else_body]
 #   ["for", k, body]           for _ in range(k): body
+
 
 def _operand(rng, names, allow_const=True):
     if allow_const and rng.random() < 0.35:
@@ -49,7 +60,9 @@ def _statement(rng, names, depth, max_loop, budget):
         inner = rng.randint(1, min(3, budget - 1))
         body = _block(rng, names, depth - 1, max_loop, inner)
         rest = budget - 1 - inner
-        other = _block(rng, names, depth - 1, max_loop, min(rest, rng.randint(0, 2))) if rest else []
+        other = (
+            _block(rng, names, depth - 1, max_loop, min(rest, rng.randint(0, 2))) if rest else []
+        )
         return ["if", cond, body, other]
     if depth > 0 and max_loop and budget >= 2 and roll < 0.3:
         inner = rng.randint(1, min(3, budget - 1))
@@ -108,6 +121,7 @@ def _render(block, indent=0):
 
 def _run(block, env, steps):
     """Execute in place; returns False when a value or the step count leaves the limits."""
+
     def value(x):
         return env[x] if isinstance(x, str) else x
 
@@ -137,8 +151,14 @@ def _run(block, env, steps):
         elif kind == "if":
             a, rel, b = stmt[1]
             a, b = value(a), value(b)
-            holds = {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b,
-                     "==": a == b, "!=": a != b}[rel]
+            holds = {
+                "<": a < b,
+                ">": a > b,
+                "<=": a <= b,
+                ">=": a >= b,
+                "==": a == b,
+                "!=": a != b,
+            }[rel]
             if not _run(stmt[2] if holds else stmt[3], env, steps):
                 return False
         else:

@@ -17,10 +17,37 @@ DESCRIPTION = (
 VERSION = 1
 
 _PEOPLE = [3, 4, 4, 5, 5, 6, 6, 7, 7, 7]
-_NAMES = ["Ava", "Ben", "Cara", "Dan", "Eve", "Finn", "Gia", "Hugo", "Iris", "Jack",
-          "Kira", "Liam", "Mona", "Noah", "Olga", "Paul", "Rosa", "Sam", "Tara", "Vic"]
-_ORDINALS = ["tallest", "second tallest", "third tallest", "fourth tallest", "fifth tallest",
-             "sixth tallest", "seventh tallest"]
+_NAMES = [
+    "Ava",
+    "Ben",
+    "Cara",
+    "Dan",
+    "Eve",
+    "Finn",
+    "Gia",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kira",
+    "Liam",
+    "Mona",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Vic",
+]
+_ORDINALS = [
+    "tallest",
+    "second tallest",
+    "third tallest",
+    "fourth tallest",
+    "fifth tallest",
+    "sixth tallest",
+    "seventh tallest",
+]
 _MAX_ANSWER_CHARS = 300
 
 
@@ -52,8 +79,13 @@ def _holds(clue, pos):
 def _random_clue(rng, pos, level):
     n = len(pos)
     weights = {
-        "taller": max(1, 10 - level), "rank": 2 if level < 4 else 0, "gap": level,
-        "adjacent": level, "apart": level // 2, "middle": 1 + level // 3, "between": level,
+        "taller": max(1, 10 - level),
+        "rank": 2 if level < 4 else 0,
+        "gap": level,
+        "adjacent": level,
+        "apart": level // 2,
+        "middle": 1 + level // 3,
+        "between": level,
     }
     kinds = sorted(weights)
     kind = rng.choices(kinds, weights=[weights[k] for k in kinds])[0]
@@ -85,10 +117,15 @@ def _text(clue, names):
     if kind == "gap":
         k = args[2] - 1
         if k == 0:
-            return f"{names[args[0]]} is taller than {names[args[1]]}, and nobody's height is between theirs."
+            return (
+                f"{names[args[0]]} is taller than {names[args[1]]}, and nobody's height is "
+                f"between theirs."
+            )
         people = "person is" if k == 1 else "people are"
-        return (f"{names[args[0]]} is taller than {names[args[1]]}, and exactly {k} {people} "
-                f"shorter than {names[args[0]]} but taller than {names[args[1]]}.")
+        return (
+            f"{names[args[0]]} is taller than {names[args[1]]}, and exactly {k} {people} "
+            f"shorter than {names[args[0]]} but taller than {names[args[1]]}."
+        )
     if kind == "adjacent":
         a, b = args
         return f"{names[a]} and {names[b]} are next to each other in the height ranking."
@@ -194,5 +231,7 @@ def verify(instance: dict, answer: str) -> float:
 def solve(instance: dict) -> str:
     data = instance["data"]
     n = len(data["names"])
-    (pos,) = [p for p in itertools.permutations(range(n)) if all(_holds(c, p) for c in data["clues"])]
+    (pos,) = [
+        p for p in itertools.permutations(range(n)) if all(_holds(c, p) for c in data["clues"])
+    ]
     return " ".join(data["names"][p] for p in sorted(range(n), key=lambda p: pos[p]))

@@ -35,8 +35,10 @@ def _union_area(rects):
 
 def generate(rng: random.Random, difficulty: int) -> dict:
     count, top = _LEVELS[_level(difficulty)]
-    centres = [(rng.randint(top // 4, 3 * top // 4), rng.randint(top // 4, 3 * top // 4))
-               for _ in range(max(1, count // 3))]
+    centres = [
+        (rng.randint(top // 4, 3 * top // 4), rng.randint(top // 4, 3 * top // 4))
+        for _ in range(max(1, count // 3))
+    ]
     rects = []
     while len(rects) < count:
         cx, cy = rng.choice(centres)

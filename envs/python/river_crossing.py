@@ -17,10 +17,35 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (items, boat capacity in items, conflicting pairs, minimum optimal crossings)
-_LEVELS = [(3, 1, 1, 5), (3, 1, 2, 7), (4, 1, 1, 7), (4, 2, 4, 5), (4, 1, 2, 9),
-           (5, 2, 4, 7), (5, 1, 2, 11), (6, 2, 4, 9), (7, 2, 5, 9), (7, 2, 5, 11)]
-_ITEMS = ["wolf", "goat", "cabbage", "fox", "hen", "grain", "dog", "cat", "mouse", "cheese",
-          "snake", "frog", "hawk", "rabbit", "carrot"]
+_LEVELS = [
+    (3, 1, 1, 5),
+    (3, 1, 2, 7),
+    (4, 1, 1, 7),
+    (4, 2, 4, 5),
+    (4, 1, 2, 9),
+    (5, 2, 4, 7),
+    (5, 1, 2, 11),
+    (6, 2, 4, 9),
+    (7, 2, 5, 9),
+    (7, 2, 5, 11),
+]
+_ITEMS = [
+    "wolf",
+    "goat",
+    "cabbage",
+    "fox",
+    "hen",
+    "grain",
+    "dog",
+    "cat",
+    "mouse",
+    "cheese",
+    "snake",
+    "frog",
+    "hawk",
+    "rabbit",
+    "carrot",
+]
 _MAX_ANSWER_CHARS = 2000
 
 
@@ -75,13 +100,14 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     count, capacity, conflict_count, minimum = _LEVELS[_level(difficulty)]
     while True:
         items = sorted(rng.sample(_ITEMS, count))
-        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1:]]
+        pairs = [(a, b) for i, a in enumerate(items) for b in items[i + 1 :]]
         conflicts = sorted(rng.sample(pairs, min(conflict_count, len(pairs))))
         plan = _plan(items, capacity, conflicts)
         if plan is not None and len(plan) >= minimum:
             break
-    rules = "\n".join(f"- the {a} and the {b} may not be left together without the farmer"
-                      for a, b in conflicts)
+    rules = "\n".join(
+        f"- the {a} and the {b} may not be left together without the farmer" for a, b in conflicts
+    )
     boat = "one item" if capacity == 1 else f"up to {capacity} items"
     prompt = (
         f"A farmer must bring these {count} items across a river: {', '.join(items)}. The boat "
@@ -97,8 +123,12 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         f"separated by commas, or the word alone if the farmer crosses with no item. Write "
         f"nothing else."
     )
-    data = {"items": items, "capacity": capacity, "conflicts": [list(p) for p in conflicts],
-            "max_crossings": len(plan)}
+    data = {
+        "items": items,
+        "capacity": capacity,
+        "conflicts": [list(p) for p in conflicts],
+        "max_crossings": len(plan),
+    }
     return {"prompt": prompt, "data": data, "reference": _render(plan)}
 
 

@@ -5,18 +5,30 @@ import random
 NAME = "set_cover_budget"
 CATEGORY = "constraint_satisfaction"
 DESCRIPTION = (
-    "Set cover under a budget: from a numbered family of subsets of {1..U}, choose at most k "
-    "sets whose union is all of {1..U}. A cover of exactly k sets is planted (a random "
-    "partition of the universe, lightly overlapped) among decoy sets of similar size, so a "
-    "solution exists; any cover within the budget is accepted. Difficulty raises the universe "
-    "from 6 to 40 elements, the budget from 2 to 7 and the number of sets from 4 to 22."
+    "Set cover under a budget: from a family of subsets of {1..U} named by random letters, "
+    "choose at most k sets whose union is all of {1..U}. A cover of exactly k sets is planted "
+    "(a random partition of the universe, lightly overlapped) among decoy sets of similar size, "
+    "so a solution exists; any cover within the budget is accepted. Difficulty raises the "
+    "universe from 6 to 40 elements, the budget from 2 to 7 and the number of sets from 4 to "
+    "22."
 )
 VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (universe size, budget, total number of sets)
-_LEVELS = [(6, 2, 4), (8, 2, 6), (10, 3, 7), (14, 3, 9), (18, 4, 11),
-           (22, 4, 13), (26, 5, 15), (30, 5, 17), (35, 6, 19), (40, 7, 22)]
+_LEVELS = [
+    (6, 2, 4),
+    (8, 2, 6),
+    (10, 3, 7),
+    (14, 3, 9),
+    (18, 4, 11),
+    (22, 4, 13),
+    (26, 5, 15),
+    (30, 5, 17),
+    (35, 6, 19),
+    (40, 7, 22),
+]
+_LABELS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _MAX_ANSWER_CHARS = 500
 
 
@@ -37,7 +49,7 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     rng.shuffle(elements)
     cuts = sorted(rng.sample(range(1, universe), budget - 1))
     bounds = [0] + cuts + [universe]
-    planted = [set(elements[bounds[i]:bounds[i + 1]]) for i in range(budget)]
+    planted = [set(elements[bounds[i] : bounds[i + 1]]) for i in range(budget)]
     for part in planted:  # a little overlap so the planted sets do not look like a partition
         if rng.random() < 0.5:
             part.add(rng.randint(1, universe))
@@ -51,30 +63,28 @@ def generate(rng: random.Random, difficulty: int) -> dict:
     family = [(sorted(s), True) for s in planted] + [(sorted(s), False) for s in decoys]
     rng.shuffle(family)
     sets = [s for s, _ in family]
-    chosen = [i + 1 for i, (_, is_planted) in enumerate(family) if is_planted]
-    listing = "\n".join(f"S{i + 1} = {{{', '.join(map(str, s))}}}" for i, s in enumerate(sets))
+    labels = sorted(rng.sample(_LABELS, len(sets)))
+    chosen = [labels[i] for i, (_, is_planted) in enumerate(family) if is_planted]
+    listing = "\n".join(f"{labels[i]} = {{{', '.join(map(str, s))}}}" for i, s in enumerate(sets))
     prompt = (
         f"Choose at most {budget} of the sets below so that together they contain every whole "
         f"number from 1 to {universe} (each number must belong to at least one chosen set).\n\n"
         f"{listing}\n\n"
-        f"Answer format: the names of the chosen sets (such as S3) on one line, separated by "
+        f"Answer format: the letters naming the chosen sets, on one line, separated by "
         f"spaces, each set at most once. Write nothing else."
     )
-    reference = " ".join(f"S{i}" for i in chosen)
-    data = {"universe": universe, "budget": budget, "sets": sets}
+    reference = " ".join(chosen)
+    data = {"universe": universe, "budget": budget, "labels": labels, "sets": sets}
     return {"prompt": prompt, "data": data, "reference": reference}
 
 
-def _parse(answer, count):
-    tokens = answer.replace(",", " ").split()
+def _parse(answer, labels):
+    tokens = answer.replace(",", " ").upper().split()
     chosen = []
     for token in tokens:
-        if len(token) < 2 or token[0] not in "Ss" or not token[1:].isdigit():
+        if token not in labels or labels.index(token) in chosen:
             return None
-        index = int(token[1:])
-        if not 1 <= index <= count or index - 1 in chosen:
-            return None
-        chosen.append(index - 1)
+        chosen.append(labels.index(token))
     return chosen
 
 
@@ -83,7 +93,7 @@ def verify(instance: dict, answer: str) -> float:
         if not isinstance(answer, str) or len(answer) > _MAX_ANSWER_CHARS:
             return 0.0
         data = instance["data"]
-        chosen = _parse(answer, len(data["sets"]))
+        chosen = _parse(answer, data["labels"])
         if not chosen or len(chosen) > data["budget"]:
             return 0.0
         return 1.0 if _covers(data["sets"], chosen, data["universe"]) else 0.0
@@ -111,4 +121,4 @@ def solve(instance: dict) -> str:
                     return found
         return None
 
-    return " ".join(f"S{i + 1}" for i in sorted(search([], set())))
+    return " ".join(data["labels"][i] for i in sorted(search([], set())))

@@ -17,11 +17,21 @@ VERSION = 1
 MULTIPLE_SOLUTIONS = True
 
 # (shortest ladder length, detour slack for words shown, random distractors)
-_LEVELS = [(2, 1, 8), (3, 1, 10), (3, 2, 12), (4, 2, 14), (5, 2, 16),
-           (5, 3, 18), (6, 3, 20), (7, 3, 22), (8, 3, 24), (9, 3, 26)]
+_LEVELS = [
+    (2, 1, 8),
+    (3, 1, 10),
+    (3, 2, 12),
+    (4, 2, 14),
+    (5, 2, 16),
+    (5, 3, 18),
+    (6, 3, 20),
+    (7, 3, 22),
+    (8, 3, 24),
+    (9, 3, 26),
+]
 _MAX_ANSWER_CHARS = 500
 
-_WORDS = sorted(set("""
+_WORD_LIST = """
 able ache acid aged aide airs ally also arch area arms army arts aunt auto avid away axes
 babe baby back bade bail bait bake bald bale ball balm band bane bang bank bans bare bark
 barn bars base bash bass bath bats bays bead beak beam bean bear beat beds beef been beer
@@ -87,7 +97,8 @@ ways weak wean wear weed week weep weld well went wept were west what when whim 
 wife wild will wilt wily wind wine wing wink wipe wire wise wish with wits woke wolf womb
 wood wool word wore work worm worn wove wrap wren writ yard yarn year yell yoke yolk your
 zeal zero zest zinc zone zoom
-""".split()))
+"""
+_WORDS = sorted(set(_WORD_LIST.split()))
 
 
 def _buckets(words):
@@ -95,7 +106,7 @@ def _buckets(words):
     table = {}
     for word in words:
         for i in range(len(word)):
-            table.setdefault(word[:i] + "_" + word[i + 1:], []).append(word)
+            table.setdefault(word[:i] + "_" + word[i + 1 :], []).append(word)
     return table
 
 
@@ -105,7 +116,7 @@ _BUCKETS = _buckets(_WORDS)
 def _neighbours(word, buckets):
     out = []
     for i in range(len(word)):
-        for other in buckets.get(word[:i] + "_" + word[i + 1:], ()):
+        for other in buckets.get(word[:i] + "_" + word[i + 1 :], ()):
             if other != word:
                 out.append(other)
     return out
@@ -136,14 +147,22 @@ def generate(rng: random.Random, difficulty: int) -> dict:
             break
     end = rng.choice(candidates)
     from_end = _distances(end, _BUCKETS)
-    shown = {w for w, d in from_start.items() if d + from_end.get(w, length + slack + 1) <= length + slack}
+    shown = {
+        w
+        for w, d in from_start.items()
+        if d + from_end.get(w, length + slack + 1) <= length + slack
+    }
     pool = [w for w in _WORDS if w not in shown]
     shown.update(rng.sample(pool, distractors))
     words = sorted(shown)
 
     ladder = [start]  # a shortest ladder, following decreasing distance to the end
     while ladder[-1] != end:
-        step = sorted(w for w in _neighbours(ladder[-1], _BUCKETS) if from_end.get(w) == from_end[ladder[-1]] - 1)
+        step = sorted(
+            w
+            for w in _neighbours(ladder[-1], _BUCKETS)
+            if from_end.get(w) == from_end[ladder[-1]] - 1
+        )
         ladder.append(rng.choice(step))
 
     prompt = (
@@ -165,7 +184,11 @@ def verify(instance: dict, answer: str) -> float:
             return 0.0
         data = instance["data"]
         chain = [w.lower() for w in answer.replace(",", " ").replace("->", " ").split()]
-        if len(chain) != data["length"] + 1 or chain[0] != data["start"] or chain[-1] != data["end"]:
+        if (
+            len(chain) != data["length"] + 1
+            or chain[0] != data["start"]
+            or chain[-1] != data["end"]
+        ):
             return 0.0
         allowed = set(data["words"])
         if any(w not in allowed for w in chain):
@@ -184,6 +207,11 @@ def solve(instance: dict) -> str:
     from_end = _distances(data["end"], buckets)
     ladder = [data["start"]]
     while ladder[-1] != data["end"]:
-        ladder.append(min(w for w in _neighbours(ladder[-1], buckets)
-                          if from_end.get(w) == from_end[ladder[-1]] - 1))
+        ladder.append(
+            min(
+                w
+                for w in _neighbours(ladder[-1], buckets)
+                if from_end.get(w) == from_end[ladder[-1]] - 1
+            )
+        )
     return " ".join(w.upper() for w in ladder)

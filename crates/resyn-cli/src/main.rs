@@ -41,6 +41,10 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Inspect the sandbox that runs Python environments.
     Sandbox(cmd::sandbox::Args),
+    /// Evaluate a model on environments and benchmarks; compare and plot reports.
+    Eval(cmd::eval::Args),
+    /// Build validated datasets for RL trainers (verl parquet, JSONL).
+    Dataset(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Show(a) => cmd::show::run(a, &cli.global),
         Command::Validate(a) => cmd::validate::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
+        Command::Eval(a) => cmd::eval::run(a, &cli.global),
+        Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+pub mod dataset;
 pub mod envs;
+pub mod eval;
 pub mod generate;
 pub mod sandbox;
 pub mod show;

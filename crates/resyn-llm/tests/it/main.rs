@@ -1,5 +1,6 @@
 //! The client against the local test server: answers, errors, retries,
 //! timeouts and concurrency.
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

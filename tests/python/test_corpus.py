@@ -25,7 +25,8 @@ synthesis pipeline applies to LLM-written environments (and more):
   checker must agree;
 * at least 80 % distinct prompts over the seeds at every difficulty;
 * generate at difficulty 10 under 50 ms, verify under 1 ms (medians, with the
-  90th percentile allowed 4x), verify on a 100 KB garbage answer under 5 ms;
+  90th percentile allowed 4x; verify timed as the best of three calls), verify on a
+  100 KB garbage answer under 5 ms;
 * determinism across processes with different PYTHONHASHSEED values.
 
 Usable as a script (exit status 1 on any failure, one precise line per
@@ -47,7 +48,6 @@ import re
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +56,20 @@ ENV_FILES = sorted(p for p in ENV_DIR.glob("*.py") if not p.name.startswith("_")
 
 CATEGORIES = {"constraint_satisfaction", "algorithmic", "spatial", "logic", "math"}
 ALLOWED_IMPORTS = {
-    "random", "math", "re", "itertools", "functools", "collections", "fractions",
-    "heapq", "string", "bisect", "json", "typing", "operator", "statistics",
+    "random",
+    "math",
+    "re",
+    "itertools",
+    "functools",
+    "collections",
+    "fractions",
+    "heapq",
+    "string",
+    "bisect",
+    "json",
+    "typing",
+    "operator",
+    "statistics",
     "__future__",
 }
 SEEDS = int(os.environ.get("CORPUS_SEEDS", "20"))
@@ -72,6 +84,7 @@ MAX_PROMPT_CHARS = 12000
 # ---------------------------------------------------------------------------
 # Loading and static checks
 # ---------------------------------------------------------------------------
+
 
 def load_module(path: Path):
     spec = importlib.util.spec_from_file_location(f"corpus_env_{path.stem}", path)
@@ -113,7 +126,9 @@ def api_checks(path: Path, mod) -> list[str]:
     elif name != path.stem:
         errors.append(f"NAME {name!r} differs from the file name {path.stem!r}")
     if getattr(mod, "CATEGORY", None) not in CATEGORIES:
-        errors.append(f"CATEGORY {getattr(mod, 'CATEGORY', None)!r} is not one of {sorted(CATEGORIES)}")
+        errors.append(
+            f"CATEGORY {getattr(mod, 'CATEGORY', None)!r} is not one of {sorted(CATEGORIES)}"
+        )
     desc = getattr(mod, "DESCRIPTION", None)
     if not isinstance(desc, str) or len(desc) < 80 or "difficulty" not in desc.lower():
         errors.append("DESCRIPTION must be a paragraph that explains how difficulty scales")
@@ -137,6 +152,7 @@ def api_checks(path: Path, mod) -> list[str]:
 # Independent validity checkers for multi-solution environments. Written from
 # the task statements, sharing no code with the environments.
 # ---------------------------------------------------------------------------
+
 
 def _ints(text):
     toks = text.replace(",", " ").split()
@@ -167,13 +183,18 @@ def _latin_ok(grid, n):
     )
 
 
-def alt_latin_square_completion(inst, answer):
-    puzzle = inst["data"]["puzzle"]
-    n = len(puzzle)
+def alt_kenken_cages(inst, answer):
+    d = inst["data"]
+    n = d["n"]
     g = _digit_rows(answer, n)
     if g is None or not _latin_ok(g, n):
         return False
-    return all(puzzle[i][j] in (0, g[i][j]) for i in range(n) for j in range(n))
+    for cage in d["cages"]:
+        vals = [g[r][c] for r, c in cage["cells"]]
+        got = sum(vals) if cage["op"] == "+" else math.prod(vals)
+        if got != cage["target"]:
+            return False
+    return True
 
 
 def alt_futoshiki(inst, answer):
@@ -232,33 +253,25 @@ def alt_magic_square_completion(inst, answer):
 
 def alt_bin_packing(inst, answer):
     d = inst["data"]
-    v = _ints(answer)
-    if v is None or len(v) != len(d["weights"]):
+    names = answer.replace(",", " ").upper().split()
+    if len(names) != len(d["weights"]) or any(n not in d["labels"] for n in names):
         return False
-    loads = [0] * d["bins"]
-    for w, b in zip(d["weights"], v):
-        if not 1 <= b <= d["bins"]:
-            return False
-        loads[b - 1] += w
-    return max(loads) <= d["capacity"]
+    loads = {}
+    for w, n in zip(d["weights"], names):
+        loads[n] = loads.get(n, 0) + w
+    return max(loads.values()) <= d["capacity"]
 
 
 def alt_set_cover_budget(inst, answer):
     d = inst["data"]
-    toks = answer.replace(",", " ").split()
-    chosen = []
-    for t in toks:
-        m = re.fullmatch(r"[Ss](\d+)", t)
-        if not m:
-            return False
-        chosen.append(int(m.group(1)))
+    chosen = answer.replace(",", " ").upper().split()
     if not chosen or len(set(chosen)) != len(chosen) or len(chosen) > d["budget"]:
         return False
-    if any(not 1 <= c <= len(d["sets"]) for c in chosen):
+    if any(c not in d["labels"] for c in chosen):
         return False
     covered = set()
     for c in chosen:
-        covered |= set(d["sets"][c - 1])
+        covered |= set(d["sets"][d["labels"].index(c)])
     return covered == set(range(1, d["universe"] + 1))
 
 
@@ -341,15 +354,15 @@ def alt_coin_change_min(inst, answer):
 
 
 def alt_matrix_chain_order(inst, answer):
-    dims = inst["data"]["dims"]
+    dims, names = inst["data"]["dims"], inst["data"]["names"]
     n = len(dims) - 1
-    toks = re.findall(r"A\d+|[()]|\S", answer.strip())
+    toks = [t for t in re.findall(r"\S", answer.upper()) if t != "*"]
     pos = 0
 
     def parse():
         nonlocal pos
-        if pos < len(toks) and toks[pos].startswith("A") and len(toks[pos]) > 1:
-            k = int(toks[pos][1:])
+        if pos < len(toks) and toks[pos] in names:
+            k = names.index(toks[pos]) + 1
             pos += 1
             return (k, k, 0)
         if pos < len(toks) and toks[pos] == "(":
@@ -416,20 +429,22 @@ def alt_word_ladder(inst, answer):
     seq = [w.lower() for w in answer.replace(",", " ").replace("->", " ").split()]
     if not seq or seq[0] != d["start"] or seq[-1] != d["end"] or any(w not in words for w in seq):
         return False
-    if any(sum(x != y for x, y in zip(a, b)) != 1 or len(a) != len(b) for a, b in zip(seq, seq[1:])):
+    if any(
+        sum(x != y for x, y in zip(a, b)) != 1 or len(a) != len(b) for a, b in zip(seq, seq[1:])
+    ):
         return False
     # BFS for the shortest length, neighbours found through wildcard patterns
     patterns = {}
     for w in words:
         for i in range(len(w)):
-            patterns.setdefault(w[:i] + "*" + w[i + 1:], []).append(w)
+            patterns.setdefault(w[:i] + "*" + w[i + 1 :], []).append(w)
     dist = {d["start"]: 0}
     frontier = [d["start"]]
     while frontier:
         nxt = []
         for w in frontier:
             for i in range(len(w)):
-                for u in patterns[w[:i] + "*" + w[i + 1:]]:
+                for u in patterns[w[:i] + "*" + w[i + 1 :]]:
                     if u not in dist:
                         dist[u] = dist[w] + 1
                         nxt.append(u)
@@ -440,18 +455,26 @@ def alt_word_ladder(inst, answer):
 def alt_robot_exact_path(inst, answer):
     d = inst["data"]
     grid = d["grid"]
-    moves = "".join(answer.replace(",", " ").split()).upper()
-    if len(moves) != d["steps"] or set(moves) - set("UDLR"):
-        return False
-    (r, c) = d["start"]
-    seen = {(r, c)}
-    for m in moves:
-        r += {"U": -1, "D": 1}.get(m, 0)
-        c += {"L": -1, "R": 1}.get(m, 0)
-        if not (0 <= r < len(grid) and 0 <= c < len(grid[0])) or grid[r][c] == "#" or (r, c) in seen:
+    cells = []
+    for tok in answer.split():
+        m = re.fullmatch(r"\(?(\d+),(\d+)\)?", tok)
+        if not m:
             return False
-        seen.add((r, c))
-    return [r, c] == d["target"]
+        cells.append((int(m.group(1)) - 1, int(m.group(2)) - 1))
+    if (
+        len(cells) != d["steps"] + 1
+        or list(cells[0]) != d["start"]
+        or list(cells[-1]) != d["target"]
+    ):
+        return False
+    if len(set(cells)) != len(cells):
+        return False
+    for (a, b), (r, c) in zip(cells, cells[1:]):
+        if abs(a - r) + abs(b - c) != 1:
+            return False
+        if not (0 <= r < len(grid) and 0 <= c < len(grid[0])) or grid[r][c] == "#":
+            return False
+    return True
 
 
 def alt_sliding_puzzle(inst, answer):
@@ -473,15 +496,19 @@ def alt_sliding_puzzle(inst, answer):
 
 def alt_nim_winning_move(inst, answer):
     d = inst["data"]
-    v = _ints(answer)
-    if v is None or len(v) != 2:
+    parts = [p.replace(" ", "") for p in answer.strip().split(",")]
+    if len(parts) != len(d["labels"]):
         return False
-    p, t = v
-    piles = list(d["piles"])
-    limit = d["max_take"] or max(piles)
-    if not 1 <= p <= len(piles) or not 1 <= t <= min(piles[p - 1], limit):
+    piles = []
+    for label, part in zip(d["labels"], parts):
+        m = re.fullmatch(r"([A-Za-z])=(\d+)", part)
+        if not m or m.group(1).upper() != label:
+            return False
+        piles.append(int(m.group(2)))
+    diff = [b - a for a, b in zip(piles, d["piles"])]
+    limit = d["max_take"] or max(d["piles"])
+    if sum(1 for x in diff if x) != 1 or not 1 <= sum(diff) <= limit:
         return False
-    piles[p - 1] -= t
     x = 0
     for s in piles:
         x ^= s % (limit + 1) if d["max_take"] else s
@@ -528,7 +555,7 @@ def alt_linear_diophantine(inst, answer):
 
 
 ALT_CHECKERS = {
-    name[len("alt_"):]: fn for name, fn in globals().items() if name.startswith("alt_")
+    name[len("alt_") :]: fn for name, fn in globals().items() if name.startswith("alt_")
 }
 
 
@@ -536,27 +563,28 @@ ALT_CHECKERS = {
 # Probes
 # ---------------------------------------------------------------------------
 
+
 def mutations(ref: str, rng: random.Random) -> list[tuple[str, str]]:
     out = []
     digit_pos = [i for i, ch in enumerate(ref) if ch.isdigit()]
     for i in rng.sample(digit_pos, min(4, len(digit_pos))):
         new = rng.choice([d for d in "0123456789" if d != ref[i]])
-        out.append((f"digit@{i}", ref[:i] + new + ref[i + 1:]))
+        out.append((f"digit@{i}", ref[:i] + new + ref[i + 1 :]))
     alpha_pos = [i for i, ch in enumerate(ref) if ch.isascii() and ch.isalpha()]
     for i in rng.sample(alpha_pos, min(3, len(alpha_pos))):
         pool = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c != ref[i].upper()]
         new = rng.choice(pool)
         new = new if ref[i].isupper() else new.lower()
-        out.append((f"letter@{i}", ref[:i] + new + ref[i + 1:]))
+        out.append((f"letter@{i}", ref[:i] + new + ref[i + 1 :]))
     tokens = list(re.finditer(r"\S+", ref))
     content = [m for m in tokens if re.search(r"[0-9A-Za-z]", m.group())]
     if len(tokens) > 1 and content:
         m = rng.choice(content)
-        out.append((f"drop_token@{m.start()}", (ref[: m.start()] + ref[m.end():]).strip()))
+        out.append((f"drop_token@{m.start()}", (ref[: m.start()] + ref[m.end() :]).strip()))
     lines = [ln for ln in ref.splitlines() if ln.strip()]
     if len(lines) > 1:
         k = rng.randrange(len(lines))
-        out.append((f"drop_line{k}", "\n".join(lines[:k] + lines[k + 1:])))
+        out.append((f"drop_line{k}", "\n".join(lines[:k] + lines[k + 1 :])))
     return [(n, s) for n, s in out if s.strip() != ref.strip()]
 
 
@@ -581,6 +609,7 @@ def digest_generation(path: Path) -> str:
 # ---------------------------------------------------------------------------
 # The check of one module
 # ---------------------------------------------------------------------------
+
 
 def check_env(path: Path) -> list[str]:
     fails: list[str] = []
@@ -638,7 +667,11 @@ def check_env(path: Path) -> list[str]:
             if text != json.dumps(again, sort_keys=True):
                 fail(f"{ctx}: generate is not deterministic for a fixed seed")
             prompt, ref, data = out["prompt"], out["reference"], out["data"]
-            if not isinstance(prompt, str) or not isinstance(ref, str) or not isinstance(data, dict):
+            if (
+                not isinstance(prompt, str)
+                or not isinstance(ref, str)
+                or not isinstance(data, dict)
+            ):
                 fail(f"{ctx}: wrong field types")
                 continue
             if json.loads(json.dumps(data)) != data:
@@ -652,7 +685,12 @@ def check_env(path: Path) -> list[str]:
                 fail(f"{ctx}: prompt has {len(prompt)} characters")
             if len(ref.strip()) >= LEAK_MIN_LEN and ref.strip() in prompt:
                 fail(f"{ctx}: prompt contains the reference answer verbatim")
-            inst = {"prompt": prompt, "data": json.loads(json.dumps(data)), "difficulty": d, "seed": seed}
+            inst = {
+                "prompt": prompt,
+                "data": json.loads(json.dumps(data)),
+                "difficulty": d,
+                "seed": seed,
+            }
             instances.append(inst | {"_ref": ref})
 
         if len(instances) != SEEDS:
@@ -664,8 +702,10 @@ def check_env(path: Path) -> list[str]:
             gen_times.sort()
             med, p90 = gen_times[len(gen_times) // 2], gen_times[int(0.9 * (len(gen_times) - 1))]
             if med > GEN_BUDGET_S or p90 > 4 * GEN_BUDGET_S:
-                fail(f"difficulty=10: generate median {med*1e3:.1f} ms, 90th percentile "
-                     f"{p90*1e3:.1f} ms (budget {GEN_BUDGET_S*1e3:.0f} ms)")
+                fail(
+                    f"difficulty=10: generate median {med*1e3:.1f} ms, 90th percentile "
+                    f"{p90*1e3:.1f} ms (budget {GEN_BUDGET_S*1e3:.0f} ms)"
+                )
 
         verify_times = []
         for k, full in enumerate(instances):
@@ -690,13 +730,18 @@ def check_env(path: Path) -> list[str]:
                     else:
                         want = 0.0
                 if got != want:
-                    fail(f"{ctx}: probe {probe_name}: verify gave {got}, expected {want}; "
-                         f"answer={answer[:160]!r}")
+                    fail(
+                        f"{ctx}: probe {probe_name}: verify gave {got}, expected {want}; "
+                        f"answer={answer[:160]!r}"
+                    )
 
             try:
-                t0 = time.perf_counter()
-                ok = call_verify(inst, ref)
-                verify_times.append(time.perf_counter() - t0)
+                timings = []
+                for _ in range(3):  # best of three: the host may be busy
+                    t0 = time.perf_counter()
+                    ok = call_verify(inst, ref)
+                    timings.append(time.perf_counter() - t0)
+                verify_times.append(min(timings))
             except Exception as exc:  # noqa: BLE001
                 fail(f"{ctx}: verify(reference) raised {exc!r}")
                 continue
@@ -735,34 +780,47 @@ def check_env(path: Path) -> list[str]:
             med = verify_times[len(verify_times) // 2]
             p90 = verify_times[int(0.9 * (len(verify_times) - 1))]
             if med > VERIFY_BUDGET_S or p90 > 4 * VERIFY_BUDGET_S:
-                fail(f"difficulty=10: verify median {med*1e3:.2f} ms, 90th percentile {p90*1e3:.2f} ms")
+                fail(
+                    f"difficulty=10: verify median {med*1e3:.2f} ms, "
+                    f"90th percentile {p90*1e3:.2f} ms"
+                )
             inst = {k: v for k, v in instances[0].items() if k != "_ref"}
-            t0 = time.perf_counter()
-            try:
-                big = call_verify(inst, ("1 2 A b # , . \n" * 8000)[:100_000])
-            except Exception as exc:  # noqa: BLE001
-                fail(f"difficulty=10: verify raised on a 100 KB answer: {exc!r}")
-            else:
+            big_answer = ("1 2 A b # , . \n" * 8000)[:100_000]
+            best = float("inf")
+            for _ in range(3):  # best of three: the host may be busy
+                t0 = time.perf_counter()
+                try:
+                    big = call_verify(inst, big_answer)
+                except Exception as exc:  # noqa: BLE001
+                    fail(f"difficulty=10: verify raised on a 100 KB answer: {exc!r}")
+                    break
+                best = min(best, time.perf_counter() - t0)
                 if big != 0.0:
                     fail("difficulty=10: verify accepted a 100 KB garbage answer")
-            if time.perf_counter() - t0 > 0.005:
-                fail("difficulty=10: verify took over 5 ms on a 100 KB garbage answer")
+                    break
+            if best != float("inf") and best > 0.005:
+                fail(f"difficulty=10: verify took {best*1e3:.1f} ms on a 100 KB garbage answer")
 
     # determinism across processes (string hashing is randomized per process)
     expected = digest_generation(path)
     for hashseed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=hashseed)
         code = (
-            "import sys; sys.path.insert(0, sys.argv[1]); import corpus_check as c; "
+            "import sys; sys.path.insert(0, sys.argv[1]); import test_corpus as c; "
             "from pathlib import Path; print(c.digest_generation(Path(sys.argv[2])))"
         )
         res = subprocess.run(
             [sys.executable, "-c", code, str(Path(__file__).resolve().parent), str(path)],
-            capture_output=True, text=True, env=env, timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         if res.returncode != 0 or res.stdout.strip() != expected:
-            fail(f"generate output differs under PYTHONHASHSEED={hashseed} "
-                 f"(stderr: {res.stderr.strip()[-300:]})")
+            fail(
+                f"generate output differs under PYTHONHASHSEED={hashseed} "
+                f"(stderr: {res.stderr.strip()[-300:]})"
+            )
     return fails
 
 
@@ -838,7 +896,7 @@ def main(argv: list[str]) -> int:
     for f in all_fails:
         if f.startswith("corpus:"):
             print(f)
-    print(f"corpus_check: {passed} passed, {failed} failed")
+    print(f"test_corpus: {passed} passed, {failed} failed")
     return 1 if all_fails else 0
 
 

@@ -1,0 +1,94 @@
+//! Shared helpers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use resyn_eval::bench::Benchmark;
+use resyn_eval::{Cache, EvalItem, NoProgress, Report, ReportOptions, RunConfig, Sampling};
+use resyn_llm::test_server::{Behavior, RecordedRequest, TestServer};
+use resyn_llm::{Client, RetryPolicy};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
+    b.load(&fixtures().join(sub))
+        .unwrap()
+        .into_iter()
+        .map(EvalItem::from_bench)
+        .collect()
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("resyn-eval-it-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    pub fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn client(server: &TestServer, concurrency: usize) -> Client {
+    Client::builder(server.base_url())
+        .max_concurrency(concurrency)
+        .timeout(Duration::from_secs(10))
+        .retry(RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            max_retry_after: Duration::from_millis(200),
+        })
+        .build()
+        .unwrap()
+}
+
+pub fn config(samples: u32) -> RunConfig {
+    RunConfig {
+        model: "test-model".into(),
+        system: None,
+        sampling: Sampling {
+            temperature: Some(0.0),
+            max_tokens: Some(512),
+            ..Sampling::default()
+        },
+        samples,
+        max_calls: None,
+    }
+}
+
+pub async fn run(
+    items: &[EvalItem],
+    cfg: &RunConfig,
+    client: &Client,
+    cache: &mut Cache,
+) -> Report {
+    resyn_eval::evaluate(
+        items,
+        cfg,
+        client,
+        cache,
+        &NoProgress,
+        std::future::pending(),
+        &ReportOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A responder answering each prompt by lookup (404 for unknown prompts).
+pub fn by_prompt(map: HashMap<String, Behavior>) -> impl Fn(&RecordedRequest) -> Behavior {
+    move |r: &RecordedRequest| map.get(&r.prompt).cloned().unwrap_or(Behavior::status(404))
+}
