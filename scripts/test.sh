@@ -18,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
-python3 -m pip install -q --disable-pip-version-check pytest pyarrow
+python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas
 
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q

@@ -193,7 +193,11 @@ pub async fn fetch(
     progress.begin(unique.len() as u64, cached);
 
     let unique = Arc::new(unique);
-    let window = client.max_concurrency().saturating_mul(2).max(1);
+    // Spawn no more tasks than the client runs at once: a finished task
+    // waits in the join set until its record is appended to the cache, so a
+    // larger window would let a kill -9 lose completed calls, not only the
+    // ones in flight.
+    let window = client.max_concurrency().max(1);
     let budget = config.max_calls.unwrap_or(u64::MAX);
     let mut tasks = JoinSet::new();
     let (mut next, mut calls, mut failed) = (0usize, 0u64, 0u64);
