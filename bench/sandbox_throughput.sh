@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-cargo run --release -q -p resyn-sandbox --example throughput
+cargo run --release -q -p resyn-sandbox --example sandbox_throughput
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,6 +35,12 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Serve rewards over HTTP (verification, OpenRLHF remote reward, metrics).
     Serve(cmd::serve::Args),
+    /// Synthesize environments with an LLM (or resume a run).
+    Synth(Box<cmd::synth::Args>),
+    /// Show a stored environment: code, reports, sample instances.
+    Show(cmd::show::Args),
+    /// Run the offline validation stages on a directory of Python environments.
+    Validate(cmd::validate::Args),
     /// Inspect the sandbox that runs Python environments.
     Sandbox(cmd::sandbox::Args),
     /// Evaluate a model on environments and benchmarks; compare and plot reports.
@@ -50,6 +56,9 @@ fn main() -> ExitCode {
         Command::Generate(a) => cmd::generate::run(a, &cli.global),
         Command::Verify(a) => cmd::verify::run(a, &cli.global),
         Command::Serve(a) => cmd::serve::run(a, &cli.global),
+        Command::Synth(a) => cmd::synth::run(a, &cli.global),
+        Command::Show(a) => cmd::show::run(a, &cli.global),
+        Command::Validate(a) => cmd::validate::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),
         Command::Dataset(a) => cmd::dataset::run(a, &cli.global),

@@ -6,4 +6,7 @@ pub mod eval;
 pub mod generate;
 pub mod sandbox;
 pub mod serve;
+pub mod show;
+pub mod synth;
+pub mod validate;
 pub mod verify;

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `resyn` binary.
 #![allow(clippy::unwrap_used)]
 
+mod synth;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

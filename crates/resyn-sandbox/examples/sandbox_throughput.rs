@@ -2,7 +2,7 @@
 //! (batched) against spawning one Python process per call, side by side.
 //! Also reports worker start-up latency and memory per worker.
 //!
-//! Run: `cargo run --release -p resyn-sandbox --example throughput`
+//! Run: `cargo run --release -p resyn-sandbox --example sandbox_throughput`
 //! (or `bash bench/sandbox_throughput.sh`).
 
 use std::io::Write;

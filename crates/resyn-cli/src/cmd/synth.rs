@@ -1,0 +1,428 @@
+//! `resyn synth`: run (or resume) the synthesis pipeline.
+//!
+//! Progress goes to stderr (bars when stderr is a terminal, otherwise one
+//! line per accepted or rejected candidate), then a summary table. stdout
+//! stays empty unless `--json`, which prints the run summary as one JSON
+//! object (fields of `resyn_store::Summary`: `run_id`, `candidates`,
+//! `accepted`, `rejected`, `skipped`, `pending`, `failures` as
+//! `[stage, reason, count]`, `stage_failures`, `repairs`, `llm_calls`,
+//! `llm_errors`, `prompt_tokens`, `completion_tokens`, `wall_ms`, plus
+//! `keyword_failures`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use resyn_store::{Store, Summary};
+use resyn_synth::keywords::{self, Keyword};
+use resyn_synth::validate::{ValidationConfig, Validator};
+use resyn_synth::{Event, Observer, Pipeline, SynthConfig};
+
+use crate::registry::EnvSources;
+
+/// Arguments of `resyn synth`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Generator endpoint, e.g. http://127.0.0.1:8000/v1.
+    #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+    base_url: Option<String>,
+    /// Generator model name.
+    #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+    model: Option<String>,
+    /// Environment variable holding the generator's API key.
+    #[arg(long, value_name = "VAR")]
+    api_key_env: Option<String>,
+    /// Environments to accept.
+    #[arg(long, default_value_t = 10)]
+    target: u64,
+    /// Solver endpoint for difficulty calibration.
+    #[arg(long, requires = "solver_model")]
+    solver_base_url: Option<String>,
+    /// Solver model.
+    #[arg(long, requires = "solver_base_url")]
+    solver_model: Option<String>,
+    /// Environment variable holding the solver's API key.
+    #[arg(long, value_name = "VAR")]
+    solver_api_key_env: Option<String>,
+    /// Candidates and LLM requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Resume run RUN (its stored configuration is used; other options are ignored).
+    #[arg(long, value_name = "RUN")]
+    resume: Option<i64>,
+    /// Repair rounds per candidate.
+    #[arg(long, default_value_t = 2)]
+    repair_rounds: u32,
+    /// Tasks proposed per keyword.
+    #[arg(long, default_value_t = 4)]
+    tasks_per_keyword: usize,
+    /// Most candidates to process (default 20 × target).
+    #[arg(long, default_value_t = 0)]
+    max_candidates: u64,
+    /// Keyword file(s): one keyword per line, optionally `category: keyword`.
+    #[arg(long = "keywords", value_name = "FILE")]
+    keyword_files: Vec<PathBuf>,
+    /// Example problems (blank-line separated, or JSONL with a string field
+    /// per record) from which the LLM derives keywords.
+    #[arg(long, value_name = "FILE")]
+    derive_keywords: Option<PathBuf>,
+    /// Do not use the built-in keyword taxonomy.
+    #[arg(long)]
+    no_builtin_keywords: bool,
+    /// Seed environments (few-shot examples); default envs/python when present.
+    #[arg(long, value_name = "DIR")]
+    examples: Option<PathBuf>,
+    /// Benchmark file(s) generated prompts must not overlap (decontamination).
+    #[arg(long = "benchmark", value_name = "FILE")]
+    benchmarks: Vec<PathBuf>,
+    /// Seed for keyword order and few-shot choice.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Skip the LLM review.
+    #[arg(long)]
+    no_review: bool,
+    /// Skip cross-verification.
+    #[arg(long)]
+    no_cross_verify: bool,
+    /// Solver samples per difficulty level.
+    #[arg(long, default_value_t = 4)]
+    calibration_samples: u32,
+    /// Generation temperature.
+    #[arg(long, default_value_t = 0.7)]
+    temperature: f64,
+    /// Generation max_tokens.
+    #[arg(long, default_value_t = 8192)]
+    max_tokens: u32,
+    /// Seeds per difficulty in validation.
+    #[arg(long, default_value_t = 12)]
+    validation_seeds: u64,
+    /// Per-call wall-clock limit of environment code, seconds.
+    #[arg(long, default_value_t = 10)]
+    call_timeout: u64,
+    /// Retries of failed LLM calls (429/5xx/timeouts).
+    #[arg(long, default_value_t = 5)]
+    max_retries: u32,
+    /// First retry backoff, milliseconds.
+    #[arg(long, default_value_t = 500)]
+    retry_base_ms: u64,
+    /// Print the run summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run the command.
+pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+    let path = sources.store_path();
+    let store =
+        Arc::new(Store::open(&path).with_context(|| format!("opening store {}", path.display()))?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (run, cfg) = match args.resume {
+        Some(id) => {
+            let r = store.run(id)?;
+            let cfg: SynthConfig =
+                serde_json::from_value(r.config).context("stored run configuration")?;
+            eprintln!("resuming run {id} ({})", r.status);
+            (id, cfg)
+        }
+        None => {
+            let cfg = config(args)?;
+            let kws = rt.block_on(gather_keywords(args, &cfg))?;
+            if kws.is_empty() {
+                bail!("no keywords: give --keywords FILE or drop --no-builtin-keywords");
+            }
+            let run = resyn_synth::create_run(&store, &cfg, &kws)?;
+            eprintln!(
+                "run {run}: {} keywords, target {}, store {}",
+                kws.len(),
+                cfg.target,
+                path.display()
+            );
+            (run, cfg)
+        }
+    };
+    let mut sb = sources.sandbox_config();
+    sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));
+    let sandbox = resyn_sandbox::Sandbox::new(sb).context("starting the sandbox")?;
+    let validator = Validator::new(sandbox, cfg.validation.clone());
+    let reserved: Vec<String> = resyn_envs::registry()
+        .metas()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let progress = Arc::new(Progress::new(cfg.target));
+    let pipeline = Arc::new(Pipeline::new(
+        store.clone(),
+        run,
+        validator,
+        reserved,
+        progress.clone(),
+    )?);
+    let started = std::time::Instant::now();
+    let result = rt.block_on(pipeline.clone().run());
+    progress.finish();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "run {run} stopped (resume with `resyn synth --resume {run}`)"
+            )));
+        }
+    };
+    print_summary(&summary, started.elapsed());
+    if args.json {
+        println!("{}", summary_json(&summary));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config(args: &Args) -> anyhow::Result<SynthConfig> {
+    let examples = args.examples.clone().or_else(|| {
+        let d = PathBuf::from("envs/python");
+        d.is_dir().then_some(d)
+    });
+    let canon = |p: &PathBuf| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+    Ok(SynthConfig {
+        base_url: args.base_url.clone().unwrap_or_default(),
+        model: args.model.clone().unwrap_or_default(),
+        api_key_env: args.api_key_env.clone(),
+        solver_base_url: args.solver_base_url.clone(),
+        solver_model: args.solver_model.clone(),
+        solver_api_key_env: args.solver_api_key_env.clone(),
+        target: args.target,
+        concurrency: args.concurrency.max(1),
+        repair_rounds: args.repair_rounds,
+        tasks_per_keyword: args.tasks_per_keyword.max(1),
+        max_candidates: args.max_candidates,
+        seed: args.seed,
+        examples_dir: examples.as_ref().map(canon),
+        temperature: Some(args.temperature),
+        max_tokens: Some(args.max_tokens),
+        review: !args.no_review,
+        cross_verify: !args.no_cross_verify,
+        calibration_samples: args.calibration_samples.max(1),
+        benchmark_files: args.benchmarks.iter().map(canon).collect(),
+        validation: ValidationConfig {
+            seeds: args.validation_seeds.max(1),
+            ..ValidationConfig::default()
+        },
+        max_retries: args.max_retries,
+        retry_base_ms: args.retry_base_ms,
+        ..SynthConfig::default()
+    })
+}
+
+async fn gather_keywords(args: &Args, cfg: &SynthConfig) -> anyhow::Result<Vec<Keyword>> {
+    let mut all = Vec::new();
+    for f in &args.keyword_files {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("reading keyword file {}", f.display()))?;
+        all.extend(
+            keywords::parse_keyword_file(&text, resyn_core::Category::Logic)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+        );
+    }
+    if let Some(f) = &args.derive_keywords {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("reading example problems {}", f.display()))?;
+        let examples = split_examples(&text);
+        let mut b = resyn_llm::Client::builder(&cfg.base_url);
+        if let Some(k) = &cfg.api_key_env {
+            b = b.api_key_env(k);
+        }
+        let client = b.build()?;
+        let req = resyn_llm::ChatRequest::new(&cfg.model, keywords::derive_prompt(&examples));
+        let resp = client
+            .chat(&req)
+            .await
+            .context("deriving keywords from example problems")?;
+        let derived = keywords::parse_derived(resp.text());
+        eprintln!(
+            "derived {} keywords from {} example problems",
+            derived.len(),
+            examples.len()
+        );
+        all.extend(derived);
+    }
+    if !args.no_builtin_keywords {
+        all.extend(keywords::builtin());
+    }
+    Ok(keywords::order(all, cfg.seed))
+}
+
+fn split_examples(text: &str) -> Vec<String> {
+    let jsonl: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            v.as_object()?
+                .values()
+                .filter_map(|x| x.as_str())
+                .max_by_key(|s| s.len())
+                .map(str::to_string)
+        })
+        .collect();
+    if !jsonl.is_empty() {
+        return jsonl;
+    }
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Progress bar plus per-stage counters.
+struct Progress {
+    bar: ProgressBar,
+    counts: Mutex<Counts>,
+    target: u64,
+    tty: bool,
+}
+
+#[derive(Default)]
+struct Counts {
+    stages: BTreeMap<String, (u64, u64)>,
+    accepted: u64,
+    rejected: u64,
+}
+
+impl Progress {
+    fn new(target: u64) -> Self {
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = ProgressBar::with_draw_target(Some(target), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} accepted  {msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self {
+            bar,
+            counts: Mutex::new(Counts::default()),
+            target,
+            tty,
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Observer for Progress {
+    fn event(&self, e: &Event) {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let line = match e {
+            Event::Stage { stage, passed, .. } => {
+                let s = c.stages.entry(stage.clone()).or_default();
+                if *passed {
+                    s.0 += 1
+                } else {
+                    s.1 += 1
+                }
+                None
+            }
+            Event::Accepted { candidate, name } => {
+                c.accepted += 1;
+                self.bar.set_position(c.accepted.min(self.target));
+                Some(format!("accepted  candidate {candidate}: {name}"))
+            }
+            Event::Rejected {
+                candidate,
+                stage,
+                reason,
+            } => {
+                c.rejected += 1;
+                Some(format!(
+                    "rejected  candidate {candidate} at {stage}: {reason}"
+                ))
+            }
+            Event::Proposed {
+                keyword,
+                candidates,
+            } => Some(format!("proposed  {candidates} tasks for \"{keyword}\"")),
+            Event::ProposalFailed { keyword, reason } => {
+                Some(format!("proposal failed for \"{keyword}\": {reason}"))
+            }
+            _ => None,
+        };
+        let done = c.accepted + c.rejected;
+        #[allow(clippy::cast_precision_loss)]
+        let yield_pct = if done > 0 {
+            100.0 * c.accepted as f64 / done as f64
+        } else {
+            0.0
+        };
+        let stages: Vec<String> = c
+            .stages
+            .iter()
+            .map(|(s, (p, f))| format!("{s} {p}✓{f}✗"))
+            .collect();
+        self.bar
+            .set_message(format!("yield {yield_pct:.0}%  {}", stages.join(" ")));
+        if let Some(l) = line {
+            if self.tty {
+                self.bar.println(l);
+            } else {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+fn print_summary(s: &Summary, wall: std::time::Duration) {
+    eprintln!();
+    eprintln!("run {}: summary", s.run_id);
+    eprintln!("  {:<28} {:>8}", "candidates", s.candidates);
+    eprintln!("  {:<28} {:>8}", "accepted", s.accepted);
+    eprintln!("  {:<28} {:>8}", "rejected", s.rejected);
+    if s.skipped > 0 {
+        eprintln!("  {:<28} {:>8}", "skipped (target reached)", s.skipped);
+    }
+    if s.pending > 0 {
+        eprintln!("  {:<28} {:>8}", "pending (resumable)", s.pending);
+    }
+    if s.candidates > 0 {
+        #[allow(clippy::cast_precision_loss)]
+        let y = 100.0 * s.accepted as f64 / s.candidates as f64;
+        eprintln!("  {:<28} {:>7.1}%", "yield", y);
+    }
+    eprintln!("  {:<28} {:>8}", "repair rounds", s.repairs);
+    eprintln!("  {:<28} {:>8}", "keywords failed", s.keyword_failures);
+    eprintln!(
+        "  {:<28} {:>8} ({} failed)",
+        "LLM calls", s.llm_calls, s.llm_errors
+    );
+    eprintln!(
+        "  {:<28} {:>8} prompt + {} completion",
+        "tokens", s.prompt_tokens, s.completion_tokens
+    );
+    eprintln!(
+        "  {:<28} {:>7.1}s (this session {:.1}s)",
+        "wall time",
+        s.wall_ms as f64 / 1000.0,
+        wall.as_secs_f64()
+    );
+    if !s.failures.is_empty() {
+        eprintln!("  rejections by stage and reason:");
+        for (stage, reason, n) in &s.failures {
+            eprintln!("    {:<14} {:<40} {:>6}", stage, reason, n);
+        }
+    }
+    if !s.stage_failures.is_empty() {
+        eprintln!("  stage failures (including repaired):");
+        for (stage, n) in &s.stage_failures {
+            eprintln!("    {:<14} {:>6}", stage, n);
+        }
+    }
+}
+
+fn summary_json(s: &Summary) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "{}".into())
+}

@@ -1,0 +1,400 @@
+//! `resyn synth`, `show`, `envs --store` and `validate` end to end, against
+//! the local replay server (never the network).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use resyn_llm::test_server::TestServer;
+use resyn_store::{CandidateStatus, Store};
+use resyn_synth::replay::{EXPECTED, KEYWORDS, Replay};
+use serde_json::Value;
+
+fn resyn() -> Command {
+    Command::cargo_bin("resyn").expect("binary built")
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keywords.txt"), KEYWORDS).unwrap();
+        std::fs::create_dir(dir.path().join("examples")).unwrap();
+        Self { dir }
+    }
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("resyn.db")
+    }
+    fn args(&self, base_url: &str) -> Vec<String> {
+        let p = |f: &str| self.dir.path().join(f).display().to_string();
+        [
+            "synth",
+            "--base-url",
+            base_url,
+            "--model",
+            "fixture-model",
+            "--target",
+            "100",
+            "--concurrency",
+            "4",
+            "--keywords",
+            &p("keywords.txt"),
+            "--no-builtin-keywords",
+            "--examples",
+            &p("examples"),
+            "--repair-rounds",
+            "1",
+            "--call-timeout",
+            "3",
+            "--retry-base-ms",
+            "20",
+            "--validation-seeds",
+            "6",
+            "--store",
+            &p("resyn.db"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+}
+
+fn key_of(title: &str) -> String {
+    title
+        .split("[fixture:")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn by_key(store: &Store, run: i64) -> HashMap<String, resyn_store::Candidate> {
+    store
+        .candidates(run)
+        .unwrap()
+        .into_iter()
+        .map(|c| (key_of(&c.title), c))
+        .collect()
+}
+
+#[test]
+fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    let s = Setup::new();
+    let out = resyn()
+        .args(s.args(&server.base_url()))
+        .arg("--json")
+        .assert()
+        .success();
+    let summary: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let run = summary["run_id"].as_i64().unwrap();
+    let store = Store::open(s.store()).unwrap();
+    let cands = by_key(&store, run);
+    for (key, name, stage, reason) in EXPECTED {
+        let c = cands
+            .get(*key)
+            .unwrap_or_else(|| panic!("no candidate for fixture {key}"));
+        if name.is_empty() {
+            assert_eq!(c.status, CandidateStatus::Rejected, "{key}: {c:?}");
+            assert_eq!(
+                c.stage, *stage,
+                "{key}: {} / {}\n{}",
+                c.stage, c.reason, c.detail
+            );
+            assert!(
+                c.reason.starts_with(reason),
+                "{key}: reason {} detail {}",
+                c.reason,
+                c.detail
+            );
+        } else {
+            assert_eq!(
+                c.status,
+                CandidateStatus::Accepted,
+                "{key}: {} {} {}",
+                c.stage,
+                c.reason,
+                c.detail
+            );
+            assert_eq!(c.env_name.as_deref(), Some(*name));
+        }
+    }
+    // One of the two modexp twins is a behavioural duplicate of the other.
+    let twins = [&cands["good_modexp"], &cands["modexp_copy"]];
+    let accepted: Vec<_> = twins
+        .iter()
+        .filter(|c| c.status == CandidateStatus::Accepted)
+        .collect();
+    let dup: Vec<_> = twins.iter().filter(|c| c.stage == "dedup").collect();
+    assert_eq!((accepted.len(), dup.len()), (1, 1), "{twins:?}");
+    assert_eq!(dup[0].reason, "behavioural_duplicate");
+    // The keyword with an unparseable proposal reply is recorded as failed.
+    assert_eq!(summary["keyword_failures"], 1);
+    assert_eq!(summary["accepted"], 5);
+    assert_eq!(store.environments().unwrap().len(), 5);
+
+    // Repair sends the precise error back: the syntax error with its line.
+    let reqs = server.requests();
+    let repair = reqs
+        .iter()
+        .find(|r| {
+            r.prompt
+                .contains("failed resyn's `validate` check (reason: parse:syntax_error)")
+        })
+        .expect("a repair request for the syntax error");
+    assert!(
+        repair.prompt.contains("# fixture: syntax_fix") && repair.prompt.contains("line "),
+        "{}",
+        repair.prompt
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.prompt.contains("(reason: cross_verify")
+                || r.prompt.contains("`cross_verify` check"))
+    );
+    // 429 and 500 were retried until the reply came.
+    let flaky = reqs
+        .iter()
+        .filter(|r| {
+            r.prompt.contains("[fixture:http_flaky]") && r.prompt.contains("### Task to implement")
+        })
+        .count();
+    assert_eq!(flaky, 3);
+    // Every call is recorded for audit, with tokens.
+    let calls = store.calls(run).unwrap();
+    assert!(calls.len() >= 20, "{}", calls.len());
+    assert!(calls.iter().all(|c| c.status == "ok" && c.reply.is_some()));
+    assert_eq!(summary["llm_calls"].as_u64().unwrap(), calls.len() as u64);
+    assert!(summary["completion_tokens"].as_u64().unwrap() > 0);
+
+    // Accepted environments are usable like any other.
+    let store_arg = s.store().display().to_string();
+    let out = resyn()
+        .args(["envs", "--json", "--store", &store_arg])
+        .assert()
+        .success();
+    let envs: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let synth: Vec<&Value> = envs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "synth")
+        .collect();
+    assert_eq!(synth.len(), 5);
+    let inst = s.dir.path().join("inst.jsonl");
+    resyn()
+        .args([
+            "generate",
+            "gcd_fixture",
+            "--count",
+            "3",
+            "--difficulty",
+            "1-2",
+            "--store",
+            &store_arg,
+            "-o",
+        ])
+        .arg(&inst)
+        .assert()
+        .success();
+    let lines: Vec<Value> = std::fs::read_to_string(&inst)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let responses = s.dir.path().join("resp.jsonl");
+    let resp: String = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{}\n",
+                serde_json::json!({"id": l["id"], "response": l["reference"]})
+            )
+        })
+        .collect();
+    std::fs::write(&responses, resp).unwrap();
+    let out = resyn()
+        .args(["verify", "--store", &store_arg, "--instances"])
+        .arg(&inst)
+        .arg("--responses")
+        .arg(&responses)
+        .assert()
+        .success();
+    let scores = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(scores.matches("\"reward\":1.0").count(), 6, "{scores}");
+    let out = resyn()
+        .args(["show", "gcd_fixture", "--store", &store_arg])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("def verify")
+            && text.contains("greatest common divisor")
+            && text.contains("fixture-model"),
+        "{text}"
+    );
+}
+
+fn wait_for(store: &Path, pred: impl Fn(&Store) -> bool, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(s) = Store::open(store)
+            && pred(&s)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn killed_run_resumes_without_duplicates() {
+    // Every reply takes 300 ms, so the run is still busy when it is killed.
+    let server = TestServer::builder()
+        .workers(2)
+        .latency(Duration::from_millis(300))
+        .start(Replay::new().slow(Duration::from_millis(500)));
+    let s = Setup::new();
+    let bin = assert_cmd::cargo::cargo_bin("resyn");
+    let mut child = StdCommand::new(&bin)
+        .args(s.args(&server.base_url()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let got_one = wait_for(
+        &s.store(),
+        |st| st.environments().map(|e| !e.is_empty()).unwrap_or(false),
+        Duration::from_secs(180),
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(got_one, "no environment was accepted before the deadline");
+    let before = Store::open(s.store()).unwrap();
+    let accepted_before: Vec<String> = before
+        .environments()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.env.name)
+        .collect();
+    let calls_before = before.calls(1).unwrap().len();
+    drop(before);
+    let out = resyn()
+        .args([
+            "synth",
+            "--resume",
+            "1",
+            "--json",
+            "--call-timeout",
+            "3",
+            "--store",
+        ])
+        .arg(s.store())
+        .assert()
+        .success();
+    let summary: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(summary["pending"], 0, "{summary}");
+    let store = Store::open(s.store()).unwrap();
+    let envs = store.environments().unwrap();
+    let names: std::collections::BTreeSet<_> = envs.iter().map(|e| e.env.name.clone()).collect();
+    assert_eq!(names.len(), envs.len());
+    for n in &accepted_before {
+        assert!(names.contains(n), "{n} lost");
+    }
+    let cands = store.candidates(1).unwrap();
+    let accepted = cands
+        .iter()
+        .filter(|c| c.status == CandidateStatus::Accepted)
+        .count();
+    assert_eq!(accepted, envs.len());
+    // Same outcome as an uninterrupted run: 5 environments, no duplicates.
+    assert_eq!(envs.len(), 5, "{names:?}");
+    // Candidates finished before the kill were not processed again.
+    for c in cands
+        .iter()
+        .filter(|c| accepted_before.contains(c.env_name.as_ref().unwrap_or(&String::new())))
+    {
+        let stores = store
+            .stage_events(c.id)
+            .unwrap()
+            .iter()
+            .filter(|e| e.stage == "store")
+            .count();
+        assert_eq!(stores, 1, "{c:?}");
+    }
+    assert!(store.calls(1).unwrap().len() >= calls_before);
+}
+
+#[test]
+fn validate_reports_first_failing_check_and_exits_1() {
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../resyn-synth/tests/fixtures/llm");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["modexp.py", "gcd.py", "accepts_anything.py", "hostile.py"] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    let out = resyn()
+        .args(["validate", "--json", "--seeds", "4", "--env-dir"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let recs: Vec<Value> = String::from_utf8_lossy(&out.get_output().stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let get = |f: &str| recs.iter().find(|r| r["file"] == f).unwrap().clone();
+    assert_eq!(get("modexp.py")["accepted"], true);
+    assert_eq!(get("gcd.py")["accepted"], true);
+    assert_eq!(get("accepts_anything.py")["check"], "probes");
+    assert_eq!(get("hostile.py")["check"], "imports");
+    assert_eq!(get("hostile.py")["reason"], "forbidden_import");
+    let ok = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures.join("modexp.py"), ok.path().join("modexp.py")).unwrap();
+    resyn()
+        .args(["validate", "--seeds", "4", "--env-dir"])
+        .arg(ok.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn keywords_can_be_derived_from_example_problems() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    let s = Setup::new();
+    let examples = s.dir.path().join("examples.txt");
+    std::fs::write(&examples, "What is 3^4 mod 5?\n\nIs 17 prime?\n").unwrap();
+    let mut args = s.args(&server.base_url());
+    args.retain(|a| !a.ends_with("keywords.txt"));
+    let k = args.iter().position(|a| a == "--keywords").unwrap();
+    args.remove(k);
+    let out = resyn()
+        .args(args)
+        .args(["--max-candidates", "1", "--json", "--derive-keywords"])
+        .arg(&examples)
+        .assert()
+        .success();
+    let summary: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let store = Store::open(s.store()).unwrap();
+    let cands = store
+        .candidates(summary["run_id"].as_i64().unwrap())
+        .unwrap();
+    // The derived keyword "fixture alpha" was proposed for.
+    assert!(
+        cands.iter().all(|c| c.keyword == "fixture alpha"),
+        "{cands:?}"
+    );
+    assert!(!cands.is_empty());
+    let derive = server
+        .requests()
+        .into_iter()
+        .find(|r| r.prompt.starts_with("Below are example problems"))
+        .unwrap();
+    assert!(derive.prompt.contains("Is 17 prime?"));
+}

@@ -1,0 +1,44 @@
+//! Store errors.
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite failed (I/O, corruption, locking, a constraint).
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The store file (or `:memory:`).
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer resyn with a schema this one does not know.
+    #[error("store {path} has schema version {found}; this resyn knows up to {known}")]
+    NewerSchema {
+        /// The store file.
+        path: String,
+        /// Version in the file.
+        found: i64,
+        /// Newest version this build knows.
+        known: i64,
+    },
+    /// No such run.
+    #[error("no run {0} in the store")]
+    UnknownRun(i64),
+    /// No such environment.
+    #[error("no environment `{0}` in the store")]
+    UnknownEnvironment(String),
+    /// A JSON column could not be (de)serialized.
+    #[error("store column {column}: {source}")]
+    Json {
+        /// Which column.
+        column: &'static str,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

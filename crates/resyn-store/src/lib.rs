@@ -1,0 +1,50 @@
+//! The resyn store: one SQLite file (WAL mode) recording everything the
+//! synthesis pipeline decides.
+//!
+//! - [`Store`] opens (and migrates) the file. Tables:
+//!   - `runs`: one row per `resyn synth` invocation, with its configuration
+//!     (so `--resume` needs nothing else) and status;
+//!   - `keywords`: the keywords a run works through and whether their
+//!     proposals are in;
+//!   - `candidates`: one row per proposed task, with its checkpoint (current
+//!     code, repair round, review and cross-verifier state) and final outcome;
+//!   - `stage_events`: every stage outcome of every candidate, with its reason
+//!     and the precise detail;
+//!   - `environments`: accepted environments — code, content hash, `NAME`,
+//!     version, category, description, provenance, validation and
+//!     calibration reports;
+//!   - `llm_calls`: every request and reply (tokens, latency, status) for
+//!     audit and replay.
+//! - Every decision is one transaction ([`Store::record_stage`],
+//!   [`Store::finish_keyword`], [`Store::accept`]), so a `kill -9` loses at
+//!   most the calls in flight. `environments.name` and
+//!   `environments.content_hash` are unique: a resumed run can never store an
+//!   environment twice ([`Accepted::Duplicate`]).
+//! - The schema version lives in `schema_version`; [`Store::open`] applies
+//!   missing migrations in order inside one transaction and refuses files
+//!   written by a newer resyn.
+//!
+//! ```
+//! use resyn_store::{NewCandidate, Store};
+//! let store = Store::open_in_memory()?;
+//! let run = store.create_run(&serde_json::json!({"model": "m"}))?;
+//! store.add_keywords(run, &[("sudoku".into(), "constraint_satisfaction".into())])?;
+//! let kw = store.pending_keywords(run)?;
+//! let cand = NewCandidate { keyword: "sudoku".into(), title: "Killer sudoku".into(), ..Default::default() };
+//! let ids = store.finish_keyword(kw[0].id, &[cand])?;
+//! assert_eq!(store.candidates(run)?[0].id, ids[0]);
+//! # Ok::<(), resyn_store::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub use error::{Error, Result};
+pub use store::Store;
+pub use types::{
+    Accepted, CallRecord, Candidate, CandidateStatus, Checkpoint, KeywordRow, NewCandidate,
+    NewEnvironment, Run, StageEvent, StoredEnv, Summary,
+};
+
+mod error;
+mod schema;
+mod store;
+mod types;

@@ -1,0 +1,184 @@
+//! Integration tests of the store: decisions, uniqueness, crash safety.
+// Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use resyn_store::{
+    Accepted, CallRecord, CandidateStatus, Checkpoint, NewCandidate, NewEnvironment, StageEvent,
+    Store,
+};
+use serde_json::json;
+
+fn env(name: &str, hash: &str, run: i64, cand: i64) -> NewEnvironment {
+    NewEnvironment {
+        name: name.into(),
+        version: 1,
+        content_hash: hash.into(),
+        category: "logic".into(),
+        description: "d".into(),
+        code: "NAME = 'x'".into(),
+        provenance: json!({"model": "m"}),
+        validation: json!({"ok": true}),
+        calibration: None,
+        fingerprint: json!([]),
+        run_id: Some(run),
+        candidate_id: Some(cand),
+    }
+}
+
+fn ev(stage: &str, passed: bool) -> StageEvent {
+    StageEvent {
+        stage: stage.into(),
+        passed,
+        reason: if passed { "ok".into() } else { "boom".into() },
+        detail: String::new(),
+        round: 0,
+    }
+}
+
+fn setup(store: &Store) -> (i64, Vec<i64>) {
+    let run = store.create_run(&json!({"target": 2})).unwrap();
+    store
+        .add_keywords(
+            run,
+            &[("a".into(), "logic".into()), ("b".into(), "math".into())],
+        )
+        .unwrap();
+    // Adding again is idempotent.
+    store
+        .add_keywords(run, &[("a".into(), "logic".into())])
+        .unwrap();
+    let kws = store.pending_keywords(run).unwrap();
+    assert_eq!(kws.len(), 2);
+    let cands: Vec<NewCandidate> = (0..3)
+        .map(|k| NewCandidate {
+            keyword: "a".into(),
+            title: format!("t{k}"),
+            proposal: json!({"title": format!("t{k}")}),
+        })
+        .collect();
+    let ids = store.finish_keyword(kws[0].id, &cands).unwrap();
+    assert_eq!(store.pending_keywords(run).unwrap().len(), 1);
+    (run, ids)
+}
+
+#[test]
+fn decisions_are_recorded_and_summarized() {
+    let store = Store::open_in_memory().unwrap();
+    let (run, ids) = setup(&store);
+    let cp = Checkpoint {
+        code: Some("code".into()),
+        round: 1,
+        review_passed: true,
+        cross_code: None,
+    };
+    store
+        .record_stage(ids[0], &ev("validate", false), Some(&cp))
+        .unwrap();
+    let c = store.candidate(ids[0]).unwrap().unwrap();
+    assert_eq!(c.checkpoint, cp);
+    assert_eq!((c.stage.as_str(), c.reason.as_str()), ("validate", "boom"));
+    assert_eq!(
+        store
+            .accept(&env("e1", "h1", run, ids[0]), &ev("store", true))
+            .unwrap(),
+        Accepted::Stored(1)
+    );
+    store
+        .finish_candidate(ids[1], CandidateStatus::Rejected, &ev("review", false))
+        .unwrap();
+    store
+        .record_call(&CallRecord {
+            run_id: Some(run),
+            purpose: "implement".into(),
+            request_hash: "abc".into(),
+            request: json!({"model": "m"}),
+            reply: Some("hi".into()),
+            status: "ok".into(),
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    let last = store.last_call_id().unwrap();
+    assert_eq!(store.replay(run, "abc", last).unwrap().unwrap().0, "hi");
+    assert!(store.replay(run, "abc", last - 1).unwrap().is_none());
+    assert!(store.replay(run, "zzz", last).unwrap().is_none());
+    let s = store.summary(run).unwrap();
+    assert_eq!(
+        (s.candidates, s.accepted, s.rejected, s.pending),
+        (3, 1, 1, 1)
+    );
+    assert_eq!(s.failures, vec![("review".into(), "boom".into(), 1)]);
+    assert_eq!(
+        s.stage_failures,
+        vec![("validate".into(), 1), ("review".into(), 1)]
+    );
+    assert_eq!(
+        (s.llm_calls, s.prompt_tokens, s.completion_tokens, s.repairs),
+        (1, 10, 5, 1)
+    );
+    assert_eq!(store.stage_events(ids[0]).unwrap().len(), 2);
+    assert_eq!(store.titles().unwrap(), vec!["t0", "t1", "t2"]);
+}
+
+#[test]
+fn duplicates_are_refused_by_name_and_hash() {
+    let store = Store::open_in_memory().unwrap();
+    let (run, ids) = setup(&store);
+    store
+        .accept(&env("e1", "h1", run, ids[0]), &ev("store", true))
+        .unwrap();
+    assert_eq!(
+        store
+            .accept(&env("e1", "h2", run, ids[1]), &ev("store", true))
+            .unwrap(),
+        Accepted::Duplicate {
+            key: "name",
+            existing: "e1".into()
+        }
+    );
+    assert_eq!(
+        store
+            .accept(&env("e2", "h1", run, ids[1]), &ev("store", true))
+            .unwrap(),
+        Accepted::Duplicate {
+            key: "content_hash",
+            existing: "e1".into()
+        }
+    );
+    assert_eq!(store.environments().unwrap().len(), 1);
+    assert_eq!(store.environment("e1").unwrap().env.content_hash, "h1");
+    assert!(store.environment("nope").is_err());
+    // The duplicate attempt left the candidate pending.
+    assert_eq!(
+        store.candidate(ids[1]).unwrap().unwrap().status,
+        CandidateStatus::Pending
+    );
+    assert_eq!(store.accepted_count(run).unwrap(), 1);
+}
+
+#[test]
+fn committed_decisions_survive_reopening_and_a_killed_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resyn.db");
+    let (run, ids) = {
+        let store = Store::open(&p).unwrap();
+        let r = setup(&store);
+        store
+            .accept(&env("e1", "h1", r.0, r.1[0]), &ev("store", true))
+            .unwrap();
+        r
+    };
+    // A second process holding an open write transaction and then dying must
+    // not lose the committed rows nor keep the database locked.
+    let store = Store::open(&p).unwrap();
+    assert_eq!(store.environments().unwrap().len(), 1);
+    assert_eq!(
+        store.candidate(ids[0]).unwrap().unwrap().status,
+        CandidateStatus::Accepted
+    );
+    assert_eq!(store.run(run).unwrap().status, "running");
+    store.update_run(run, "finished", 1500).unwrap();
+    assert_eq!(store.run(run).unwrap().wall_ms, 1500);
+    assert_eq!(store.runs().unwrap().len(), 1);
+}

@@ -1,0 +1,309 @@
+//! Stage 7: near-duplicate detection and decontamination.
+//!
+//! - Descriptions: MinHash signatures ([`MinHash`], 64 hashes) over word
+//!   3-shingles of the normalized `DESCRIPTION`; two environments whose
+//!   estimated Jaccard similarity reaches [`DedupConfig::description_threshold`]
+//!   are near duplicates.
+//! - Behaviour: names seed the RNG, so a copy renamed generates different
+//!   instances; what stays the same is the prompt *template*. Prompts of the
+//!   validation instances are normalized (digits → `#`, whitespace
+//!   collapsed) and MinHashed over word 5-shingles; similarity at or above
+//!   [`DedupConfig::behaviour_threshold`] is a behavioural duplicate.
+//! - Decontamination: word n-grams ([`DedupConfig::ngram`], default 13, the
+//!   customary size) of generated prompts are looked up in the n-grams of
+//!   user-supplied benchmark files; any shared n-gram rejects the environment.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DedupConfig {
+    /// Description similarity that makes a near duplicate.
+    pub description_threshold: f64,
+    /// Prompt-template similarity that makes a behavioural duplicate.
+    pub behaviour_threshold: f64,
+    /// Word n-gram size for decontamination.
+    pub ngram: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        Self {
+            description_threshold: 0.7,
+            behaviour_threshold: 0.9,
+            ngram: 13,
+        }
+    }
+}
+
+const HASHES: usize = 64;
+
+/// A MinHash signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinHash(pub Vec<u64>);
+
+fn h64(salt: u64, s: &str) -> u64 {
+    let mut h = Sha256::new();
+    h.update(salt.to_le_bytes());
+    h.update(s.as_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b)
+}
+
+/// Lower-cased words (alphanumeric runs).
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric() && c != '#')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Word `k`-shingles of a text (the whole text when shorter).
+pub fn shingles(s: &str, k: usize) -> HashSet<String> {
+    let w = words(s);
+    if w.len() <= k {
+        return std::iter::once(w.join(" ")).collect();
+    }
+    w.windows(k).map(|x| x.join(" ")).collect()
+}
+
+impl MinHash {
+    /// The signature of a shingle set. Each of the 64 hash functions is
+    /// SHA-256 keyed with its index, reduced to 64 bits: slow-ish but
+    /// stable across platforms and versions (signatures are stored).
+    pub fn of(shingles: &HashSet<String>) -> Self {
+        let base: Vec<u64> = shingles.iter().map(|s| h64(u64::MAX, s)).collect();
+        let sig = (0..HASHES as u64)
+            .map(|k| {
+                // Derive hash k from one base hash by an odd-multiplier mix.
+                let a = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
+                let b = k.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+                base.iter()
+                    .map(|&x| mix(x.wrapping_mul(a).wrapping_add(b)))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            })
+            .collect();
+        Self(sig)
+    }
+
+    /// Estimated Jaccard similarity.
+    pub fn similarity(&self, other: &MinHash) -> f64 {
+        if self.0.len() != other.0.len() || self.0.is_empty() {
+            return 0.0;
+        }
+        let same = self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count();
+        #[allow(clippy::cast_precision_loss)]
+        let s = same as f64 / self.0.len() as f64;
+        s
+    }
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A prompt with every run of digits replaced by one `#` and whitespace
+/// collapsed: what stays when only the random numbers change.
+pub fn template(prompt: &str) -> String {
+    let mut t = String::with_capacity(prompt.len());
+    let mut in_digits = false;
+    for c in prompt.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                t.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            t.push(c);
+        }
+    }
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What identifies an environment for duplicate detection (stored with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// MinHash of the description's word 3-shingles.
+    pub description: MinHash,
+    /// MinHash of the prompt templates' word 5-shingles.
+    pub behaviour: MinHash,
+}
+
+impl Fingerprint {
+    /// Fingerprint of a description and some prompts.
+    pub fn new<'a>(description: &str, prompts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut sh = HashSet::new();
+        for p in prompts {
+            sh.extend(shingles(&template(p), 5));
+        }
+        Self {
+            description: MinHash::of(&shingles(description, 3)),
+            behaviour: MinHash::of(&sh),
+        }
+    }
+}
+
+/// Why an environment is a duplicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    /// `near_duplicate_description` or `behavioural_duplicate`.
+    pub reason: &'static str,
+    /// The environment it duplicates.
+    pub of: String,
+    /// Estimated similarity.
+    pub similarity: f64,
+}
+
+/// The first existing environment `fp` duplicates.
+pub fn find_duplicate<'a>(
+    fp: &Fingerprint,
+    existing: impl IntoIterator<Item = (&'a str, &'a Fingerprint)>,
+    cfg: &DedupConfig,
+) -> Option<Duplicate> {
+    for (name, other) in existing {
+        let b = fp.behaviour.similarity(&other.behaviour);
+        if b >= cfg.behaviour_threshold {
+            return Some(Duplicate {
+                reason: "behavioural_duplicate",
+                of: name.to_string(),
+                similarity: b,
+            });
+        }
+        let d = fp.description.similarity(&other.description);
+        if d >= cfg.description_threshold {
+            return Some(Duplicate {
+                reason: "near_duplicate_description",
+                of: name.to_string(),
+                similarity: d,
+            });
+        }
+    }
+    None
+}
+
+/// N-grams of benchmark texts, for decontamination.
+#[derive(Debug, Clone, Default)]
+pub struct Contamination {
+    n: usize,
+    grams: HashSet<u64>,
+    /// Texts indexed.
+    pub texts: usize,
+}
+
+impl Contamination {
+    /// An empty index of `n`-grams.
+    pub fn new(n: usize) -> Self {
+        Self {
+            n: n.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// Index a benchmark file: JSON Lines (every string value of every
+    /// record), a JSON array, or plain text (one item per non-empty line).
+    pub fn add_file_text(&mut self, text: &str) {
+        let mut strings = Vec::new();
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('[')
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed)
+        {
+            collect_strings(&v, &mut strings);
+        }
+        if strings.is_empty() {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                match serde_json::from_str::<serde_json::Value>(line) {
+                    Ok(v) if v.is_object() || v.is_array() => collect_strings(&v, &mut strings),
+                    _ => strings.push(line.to_string()),
+                }
+            }
+        }
+        for s in strings {
+            self.add(&s);
+        }
+    }
+
+    /// Index one text.
+    pub fn add(&mut self, text: &str) {
+        let w = words(text);
+        self.texts += 1;
+        for g in w.windows(self.n) {
+            self.grams.insert(h64(0, &g.join(" ")));
+        }
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.grams.is_empty()
+    }
+
+    /// The first n-gram of `prompt` found in the index.
+    pub fn find(&self, prompt: &str) -> Option<String> {
+        let w = words(prompt);
+        w.windows(self.n)
+            .find(|g| self.grams.contains(&h64(0, &g.join(" "))))
+            .map(|g| g.join(" "))
+    }
+}
+
+fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minhash_estimates_similarity() {
+        let a = Fingerprint::new(
+            "Fill a grid so every row and column holds each number once.",
+            ["Solve 3 4"],
+        );
+        let b = Fingerprint::new(
+            "Fill a grid so every row and column holds each number once!",
+            ["Solve 7 9"],
+        );
+        let c = Fingerprint::new(
+            "Find the shortest path between two cities in a weighted graph.",
+            ["Path?"],
+        );
+        assert!(a.description.similarity(&b.description) > 0.9);
+        assert!(a.behaviour.similarity(&b.behaviour) > 0.99);
+        assert!(a.description.similarity(&c.description) < 0.2);
+        let cfg = DedupConfig::default();
+        let d = find_duplicate(&b, [("a", &a)], &cfg).unwrap();
+        assert_eq!((d.reason, d.of.as_str()), ("behavioural_duplicate", "a"));
+        assert!(find_duplicate(&c, [("a", &a)], &cfg).is_none());
+        assert_eq!(template("Add 12 and  7."), "Add # and #.");
+    }
+
+    #[test]
+    fn contamination_finds_shared_ngrams() {
+        let mut idx = Contamination::new(5);
+        idx.add_file_text("{\"input\": \"If you follow these instructions, do you return to the starting point?\", \"target\": \"No\"}\nplain line of text here for you\n");
+        assert_eq!(idx.texts, 3);
+        assert!(
+            idx.find("Q: if you follow these instructions do you return home")
+                .is_some()
+        );
+        assert!(
+            idx.find("Completely unrelated prompt about sudoku grids and rows")
+                .is_none()
+        );
+    }
+}

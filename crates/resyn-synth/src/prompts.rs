@@ -1,0 +1,162 @@
+//! Prompt templates of every LLM call. Each function returns the user
+//! message; [`SYSTEM`] is the shared system message.
+//!
+//! Invariant: prompts are pure functions of their arguments (no time, no
+//! randomness), so identical work produces byte-identical requests, which
+//! the store replays on resume instead of asking again.
+
+/// System message of every generation call.
+pub const SYSTEM: &str = "You are an expert Python programmer who designs reasoning environments \
+for reinforcement learning with verifiable rewards. You write correct, deterministic, \
+self-contained code and follow output formats exactly.";
+
+/// The environment module format, as shown to the model.
+pub const FORMAT: &str = r#"An environment is ONE self-contained Python module (standard library only) with:
+
+- NAME: str — unique snake_case id (a-z, 0-9, _; starts with a letter; at most 64 chars).
+- CATEGORY: str — one of constraint_satisfaction, algorithmic, spatial, logic, math.
+- DESCRIPTION: str — one paragraph: the task, what makes an answer correct, how difficulty scales.
+- VERSION: int — optional, default 1.
+- MULTIPLE_SOLUTIONS: bool — optional; set True when an instance can have several correct answers
+  (the verifier then checks validity instead of comparing with the reference).
+- generate(rng, difficulty) -> dict — rng is a random.Random; difficulty is an int 1..10 (1 easy,
+  10 hard). Use ONLY rng for randomness (never the random module's global functions, time, or
+  global state): the same rng seed must give the same instance. Return
+  {"prompt": str, "data": <JSON data the verifier needs>, "reference": str}:
+  * prompt: the complete question shown to the solver, ending with an "Answer format:" paragraph
+    saying exactly how to write the answer. Do not mention answer tags: resyn appends the
+    instruction to put the final answer inside <answer></answer> tags. Never reveal the answer.
+  * data: JSON-serializable (dict/list/str/int/float/bool/None) hidden data for verify().
+  * reference: a correct answer text in the documented answer format.
+- verify(instance, answer) -> float — instance is {"prompt", "data", "difficulty", "seed"};
+  answer is the text the solver put inside the answer tags. Return 1.0 if correct else 0.0.
+  Check the answer by logic/constraints where possible, parse strictly (reject extra tokens,
+  several candidate answers, wrong counts), never raise (wrap parsing in try/except and
+  return 0.0), and never accept the prompt text, empty or garbage answers.
+- solve(instance) -> str — optional: computes a correct answer from the instance.
+
+Allowed imports: random, math, itertools, functools, collections, heapq, bisect, string, re,
+fractions, decimal, statistics, json, typing, dataclasses, enum, copy, operator, textwrap.
+No file, network, process, time or eval/exec use. generate() must finish in well under a second
+at difficulty 10; verify() in milliseconds."#;
+
+/// Proposal prompt: several tasks for a keyword, avoiding existing titles.
+pub fn proposal(keyword: &str, category: &str, n: usize, existing: &[String]) -> String {
+    let mut s = format!(
+        "Propose {n} distinct reasoning tasks for the keyword \"{keyword}\" (category: {category}).\n\n\
+         Prefer tasks whose answers can be checked by logic or constraints without a reference answer \
+         (e.g. checking that a proposed assignment satisfies every constraint), or that are easy with \
+         code but hard by hand. Each task must have instances generated at 10 difficulty levels, \
+         with difficulty that really scales (bigger instances, more constraints, more steps).\n\n\
+         Reply with a JSON array only; each element an object with keys:\n\
+         \"title\" (short, unique), \"description\" (the task precisely), \"verification\" (how an \
+         answer is checked, and why by checking rather than by comparison with a reference), \
+         \"difficulty_scaling\" (what grows from level 1 to 10), \"category\" (one of \
+         constraint_satisfaction, algorithmic, spatial, logic, math).\n"
+    );
+    if !existing.is_empty() {
+        s.push_str("\nThese tasks already exist; do not repeat them or make near copies:\n");
+        for t in existing.iter().rev().take(200) {
+            s.push_str("- ");
+            s.push_str(t);
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// Implementation prompt: format, few-shot examples, the proposal.
+pub fn implement(proposal: &serde_json::Value, examples: &[(String, String)]) -> String {
+    let mut s = format!("{FORMAT}\n\n");
+    for (k, (name, code)) in examples.iter().enumerate() {
+        s.push_str(&format!(
+            "### Example environment {} ({name})\n```python\n{}\n```\n\n",
+            k + 1,
+            code.trim_end()
+        ));
+    }
+    s.push_str(&format!(
+        "### Task to implement\n{}\n\nWrite the complete environment module for this task. Reply with \
+         exactly one ```python code block containing the whole module.",
+        pretty(proposal)
+    ));
+    s
+}
+
+/// Repair prompt: the current code and the precise error.
+pub fn repair(code: &str, stage: &str, reason: &str, detail: &str) -> String {
+    format!(
+        "{FORMAT}\n\nThe environment module below failed resyn's `{stage}` check (reason: {reason}).\n\n\
+         ### Error\n{detail}\n\n### Module\n```python\n{}\n```\n\nFix the problem (and anything else \
+         wrong you notice) and reply with the complete corrected module in exactly one ```python \
+         code block.",
+        code.trim_end()
+    )
+}
+
+/// Repair prompt when the reply had no usable code.
+pub fn reimplement(proposal: &serde_json::Value, error: &str) -> String {
+    format!(
+        "{FORMAT}\n\n### Task to implement\n{}\n\nYour previous reply could not be used: {error}\n\n\
+         Reply with exactly one ```python code block containing the whole module.",
+        pretty(proposal)
+    )
+}
+
+/// Code review prompt (review step 1).
+pub fn code_review(proposal: &serde_json::Value, code: &str) -> String {
+    format!(
+        "Review this reasoning environment as a strict judge.\n\n### Task\n{}\n\n### Module\n```python\n{}\n```\n\n\
+         Check: (1) verification is reference-free (checks the answer by logic/constraints) or the task has a \
+         real computational advantage for code over hand reasoning; (2) the implementation is complete and \
+         correct (generate, verify, reference consistent; no crash paths); (3) difficulty really scales \
+         from 1 to 10. Reply with a JSON object only: {{\"verdict\": \"pass\" or \"fail\", \"problems\": \
+         [\"...\"]}}.",
+        pretty(proposal),
+        code.trim_end()
+    )
+}
+
+/// Question review prompt (review step 2): rendered questions.
+pub fn question_review(samples: &[(u8, String, String)]) -> String {
+    let mut s = String::from(
+        "Review these generated questions (with their reference answers) as a strict judge. Check that \
+         each question is well specified (a careful solver knows exactly what to answer and in which \
+         format), has no loopholes (no trivial or ambiguous answers accepted), does not reveal its \
+         answer, and that difficulty really increases with the level.\n\n",
+    );
+    for (d, q, a) in samples {
+        s.push_str(&format!(
+            "### Level {d}\nQuestion:\n{}\nReference answer:\n{}\n\n",
+            q.trim(),
+            a.trim()
+        ));
+    }
+    s.push_str("Reply with a JSON object only: {\"verdict\": \"pass\" or \"fail\", \"problems\": [\"...\"]}.");
+    s
+}
+
+/// Cross-verifier prompt: a second verifier from the task text alone.
+pub fn cross_verifier(description: &str, samples: &[String]) -> String {
+    let mut s = format!(
+        "Write a verifier for the reasoning task below, working only from the question text.\n\n\
+         ### Task\n{}\n\n",
+        description.trim()
+    );
+    for (k, q) in samples.iter().enumerate() {
+        s.push_str(&format!("### Example question {}\n{}\n\n", k + 1, q.trim()));
+    }
+    s.push_str(
+        "Write a Python function `verify(instance, answer) -> float` (standard library only; allowed \
+         imports: random, math, itertools, functools, collections, heapq, bisect, string, re, fractions, \
+         statistics, json) where instance[\"prompt\"] is the question text exactly as above and answer is \
+         the solver's final answer text. Recover the problem by parsing the question text, then return \
+         1.0 if the answer is correct and 0.0 otherwise (parse strictly; never raise). Reply with \
+         exactly one ```python code block.",
+    );
+    s
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}

@@ -1,0 +1,106 @@
+//! Accepted environments from the store, behind the `Environment` trait.
+//!
+//! [`SynthEnv`] carries its metadata from the store (source
+//! [`resyn_core::Source::Synth`]) and loads its module into the sandbox only
+//! on first use, so listing a store costs no sandbox start-up.
+
+use std::sync::{Arc, OnceLock};
+
+use resyn_core::{Category, EnvMeta, Environment, Instance, ReasonCode, Source, Verdict};
+use resyn_sandbox::{PythonEnv, Sandbox};
+use resyn_store::StoredEnv;
+
+/// Makes the sandbox on first use (shared by all environments of a store).
+pub type SandboxFactory = Arc<dyn Fn() -> Result<Sandbox, String> + Send + Sync>;
+
+/// A synthesized environment from the store.
+pub struct SynthEnv {
+    meta: EnvMeta,
+    code: String,
+    factory: SandboxFactory,
+    env: OnceLock<Result<PythonEnv, String>>,
+}
+
+impl std::fmt::Debug for SynthEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SynthEnv")
+            .field("id", &self.meta.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SynthEnv {
+    /// Wrap a stored environment.
+    pub fn new(stored: &StoredEnv, factory: SandboxFactory) -> Self {
+        let e = &stored.env;
+        Self {
+            meta: EnvMeta {
+                id: e.name.clone(),
+                version: e.version,
+                category: e.category.parse().unwrap_or(Category::Logic),
+                description: e.description.clone(),
+                min_difficulty: resyn_core::MIN_DIFFICULTY,
+                max_difficulty: resyn_core::MAX_DIFFICULTY,
+                source: Source::Synth,
+            },
+            code: e.code.clone(),
+            factory,
+            env: OnceLock::new(),
+        }
+    }
+
+    /// The loaded module (loading it on first use).
+    ///
+    /// # Errors
+    /// Why the sandbox or the module could not be loaded.
+    pub fn python(&self) -> Result<&PythonEnv, String> {
+        self.env
+            .get_or_init(|| {
+                let sb = (self.factory)()?;
+                PythonEnv::from_source(&format!("{}.py", self.meta.id), self.code.clone(), &sb)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl Environment for SynthEnv {
+    fn meta(&self) -> &EnvMeta {
+        &self.meta
+    }
+
+    fn generate(&self, seed: u64, difficulty: u8) -> resyn_core::Result<Instance> {
+        self.check_difficulty(difficulty)?;
+        self.python()
+            .map_err(resyn_core::Error::Backend)?
+            .generate(seed, difficulty)
+    }
+
+    fn verify(&self, instance: &Instance, response: &str) -> Verdict {
+        match self.python() {
+            Ok(e) => e.verify(instance, response),
+            Err(e) => Verdict::zero(ReasonCode::EnvError, e),
+        }
+    }
+
+    fn generate_batch(&self, requests: &[(u64, u8)]) -> Vec<resyn_core::Result<Instance>> {
+        match self.python() {
+            Ok(e) => e.generate_batch(requests),
+            Err(e) => requests
+                .iter()
+                .map(|_| Err(resyn_core::Error::Backend(e.clone())))
+                .collect(),
+        }
+    }
+
+    fn verify_batch(&self, items: &[(&Instance, &str)]) -> Vec<Verdict> {
+        match self.python() {
+            Ok(e) => e.verify_batch(items),
+            Err(e) => items
+                .iter()
+                .map(|_| Verdict::zero(ReasonCode::EnvError, e.clone()))
+                .collect(),
+        }
+    }
+}
