@@ -3,9 +3,11 @@
 //! sandbox, plus the accepted environments of a synthesis store when one is
 //! named.
 //!
-//! The store is `--store FILE`, else `$RESYN_STORE`. `generate`, `verify`
-//! and `envs` include store environments only when one of the two is given;
-//! `synth` and `show` fall back to `resyn.db` in the current directory.
+//! The store is `--store FILE`, else `$RESYN_STORE`, else `resyn.db` in the
+//! current directory (where `resyn synth` writes by default). A named store
+//! must exist; the default one is used when it exists, so environments that
+//! `resyn synth` stored join `envs`, `generate`, `verify`, `dataset build`
+//! and the rest with no flag.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -14,7 +16,7 @@ use anyhow::Context;
 use resyn_core::Registry;
 use resyn_sandbox::{Sandbox, SandboxConfig, SandboxPolicy};
 
-/// Default store file of `synth` and `show`.
+/// Default store file (current directory).
 pub const DEFAULT_STORE: &str = "resyn.db";
 
 /// Options selecting environment sources, shared by every subcommand.
@@ -109,8 +111,14 @@ impl EnvSources {
                 }
             }
         }
-        if let Some(path) = self.explicit_store() {
-            anyhow::ensure!(path.exists(), "store {} does not exist", path.display());
+        let store = match self.explicit_store() {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "store {} does not exist", path.display());
+                Some(path)
+            }
+            None => Some(PathBuf::from(DEFAULT_STORE)).filter(|p| p.is_file()),
+        };
+        if let Some(path) = store {
             let store = resyn_store::Store::open(&path)
                 .with_context(|| format!("opening store {}", path.display()))?;
             // The sandbox starts only when a stored environment is used.

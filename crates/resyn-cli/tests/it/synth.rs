@@ -228,6 +228,28 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
         .success();
     let scores = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert_eq!(scores.matches("\"reward\":1.0").count(), 6, "{scores}");
+    // The main job: `dataset build` picks up the default store (`resyn.db`
+    // in the working directory) with no flag.
+    std::fs::write(
+        s.dir.path().join("synth.toml"),
+        "instances_per_env = 4\n[select]\nsources = [\"synth\"]\n\
+         [difficulty]\nmin = 1\nmax = 2\n[output]\nformats = [\"jsonl\"]\n",
+    )
+    .unwrap();
+    let out = resyn()
+        .current_dir(s.dir.path())
+        .env_remove("RESYN_STORE")
+        .args(["dataset", "build", "synth.toml", "--out", "ds", "--json"])
+        .assert()
+        .success();
+    let manifest: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let built = manifest["environments"].as_array().unwrap();
+    assert_eq!(built.len(), 5, "{manifest}");
+    assert!(built.iter().any(|e| e["id"] == "gcd_fixture"), "{manifest}");
+    assert!(
+        manifest["totals"]["instances"].as_u64().unwrap() >= 10,
+        "{manifest}"
+    );
     let out = resyn()
         .args(["show", "gcd_fixture", "--store", &store_arg])
         .assert()
