@@ -7,6 +7,7 @@
 
 mod cmd;
 mod jsonl;
+mod llm_answers;
 mod output;
 mod parallel;
 mod registry;

@@ -26,10 +26,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use resyn_core::{Environment, Instance, Registry, probes::reference_answer};
+use resyn_core::{Environment, Instance, Registry, probes::reference_answer, wrap_answer};
 
-use crate::ground_truth::{code_json, code_verdict, normalized_prompt_hash, verifier_json};
-use crate::manifest::{EnvSummary, Excluded, MANIFEST_FORMAT, SplitSummary, Totals};
+use crate::ground_truth::{
+    code_json, code_verdict, llm_answer_json, normalized_prompt_hash, verifier_json,
+};
+use crate::manifest::{
+    EnvSummary, Excluded, LlmAnswerSummary, MANIFEST_FORMAT, SplitSummary, Totals,
+};
 use crate::plan;
 use crate::row::{Batch, EnvInfo, Placed, Row, RowContext};
 use crate::split::Splitter;
@@ -37,10 +41,33 @@ use crate::staging::{self, Staging};
 use crate::writer::WriterThread;
 use crate::{DatasetConfig, Error, Manifest, Result, RewardMode, Split};
 
-/// The message of the `llm_answer` reward mode's error.
-pub const LLM_ANSWER_UNAVAILABLE: &str = "needs an LLM endpoint (issue 6/5): reward = \
-\"llm_answer\" matches against answers an LLM writes for each instance at build time, and resyn \
-has no LLM client yet; use reward = \"verifier\" or \"code\"";
+/// One row the `llm_answer` reward mode needs an answer for: the chat the
+/// trainer's policy will see.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerRequest<'a> {
+    /// Instance id.
+    pub instance_id: &'a str,
+    /// The system message, if the template has one.
+    pub system: Option<&'a str>,
+    /// The user message.
+    pub user: &'a str,
+}
+
+/// Where `reward = "llm_answer"` gets its answers (the `resyn` CLI asks
+/// the `[llm_answer]` endpoint, with a cache). Called from the building
+/// thread with up to a few thousand rows at a time, so an implementation
+/// should answer them concurrently.
+pub trait AnswerSource: Sync {
+    /// One entry per request, in order: the bare answer the LLM gave
+    /// (extracted like a model response), or `None` when its reply had none.
+    ///
+    /// # Errors
+    /// A message when answers cannot be obtained (the build fails with it).
+    fn answers(
+        &self,
+        requests: &[AnswerRequest<'_>],
+    ) -> std::result::Result<Vec<Option<String>>, String>;
+}
 
 /// Receives progress from a build (all methods default to doing nothing).
 /// Called from the building thread only.
@@ -93,6 +120,7 @@ pub struct DatasetBuilder<'a> {
     threads: usize,
     hold_back: usize,
     chunk: usize,
+    answers: Option<&'a dyn AnswerSource>,
 }
 
 impl std::fmt::Debug for DatasetBuilder<'_> {
@@ -103,6 +131,7 @@ impl std::fmt::Debug for DatasetBuilder<'_> {
             .field("threads", &self.threads)
             .field("hold_back", &self.hold_back)
             .field("chunk", &self.chunk)
+            .field("answers", &self.answers.is_some())
             .finish()
     }
 }
@@ -120,7 +149,15 @@ impl<'a> DatasetBuilder<'a> {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             hold_back: 4096,
             chunk: 4096,
+            answers: None,
         }
+    }
+
+    /// The answers of `reward = "llm_answer"` (required in that mode). Only
+    /// rows that make it into the dataset are asked for, once each.
+    pub fn answers(mut self, source: &'a dyn AnswerSource) -> Self {
+        self.answers = Some(source);
+        self
     }
 
     /// Report progress to `p`.
@@ -152,15 +189,18 @@ impl<'a> DatasetBuilder<'a> {
     /// Build the dataset into `config.output.dir`, replacing it atomically.
     ///
     /// # Errors
-    /// Config errors (naming the field), [`Error::NotImplemented`] for
-    /// `reward = "llm_answer"`, [`Error::NoEnvironments`],
+    /// Config errors (naming the field), [`Error::Answers`] when
+    /// `reward = "llm_answer"` has no answer source or it fails,
+    /// [`Error::NoEnvironments`],
     /// [`Error::Empty`] when no row survives, [`Error::RefuseOverwrite`]
     /// and I/O errors. On any error the previous output is left intact.
     pub fn build(self) -> Result<BuildReport> {
         let start = Instant::now();
         self.config.validate()?;
-        if self.config.reward == RewardMode::LlmAnswer {
-            return Err(Error::NotImplemented(LLM_ANSWER_UNAVAILABLE));
+        if self.config.reward == RewardMode::LlmAnswer && self.answers.is_none() {
+            return Err(Error::Answers(
+                "no answer source (DatasetBuilder::answers) for reward = \"llm_answer\"".into(),
+            ));
         }
         let weights = self.config.difficulty.weights()?;
         let candidates = plan::select(&self.config, self.registry)?;
@@ -216,6 +256,12 @@ impl<'a> DatasetBuilder<'a> {
             envs: Vec::new(),
             excluded: Vec::new(),
             planned: (0..slots).map(|s| plan::quota(cfg, s, slots)).sum(),
+            llm: cfg.llm_answer.as_ref().and_then(|l| {
+                (cfg.reward == RewardMode::LlmAnswer).then(|| LlmAnswerSummary {
+                    model: l.model.clone(),
+                    ..LlmAnswerSummary::default()
+                })
+            }),
         };
         self.progress.set_total(st.planned);
         for env in candidates {
@@ -338,6 +384,7 @@ impl<'a> DatasetBuilder<'a> {
                 }
                 self.progress.advance(chunk.len() as u64);
                 if !s.failed() && (released || pending.len() >= self.hold_back) {
+                    self.label(env.as_ref(), &mut pending, st)?;
                     commit(&info, &mut pending, st, &mut s, writer)?;
                     released = true;
                     inserted = Vec::new();
@@ -363,6 +410,7 @@ impl<'a> DatasetBuilder<'a> {
             }
             return Ok(EnvOutcome::Excluded(x));
         }
+        self.label(env.as_ref(), &mut pending, st)?;
         commit(&info, &mut pending, st, &mut s, writer)?;
         Ok(EnvOutcome::Included(EnvSummary {
             id: m.id.clone(),
@@ -376,6 +424,76 @@ impl<'a> DatasetBuilder<'a> {
             by_difficulty: s.by_difficulty,
             by_split: s.by_split,
         }))
+    }
+
+    /// `reward = "llm_answer"`: fill in the ground truth of `rows` with the
+    /// LLM's answers, and count how many the verifier accepts.
+    fn label(&self, env: &dyn Environment, rows: &mut [Row], st: &mut State) -> Result<()> {
+        let (Some(source), Some(summary)) = (self.answers, st.llm.as_mut()) else {
+            return Ok(());
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let system = &self.config.prompt.system;
+        let system = (!system.is_empty()).then_some(system.as_str());
+        let requests: Vec<AnswerRequest<'_>> = rows
+            .iter()
+            .map(|r| AnswerRequest {
+                instance_id: &r.instance_id,
+                system,
+                user: &r.user,
+            })
+            .collect();
+        let answers = source.answers(&requests).map_err(Error::Answers)?;
+        if answers.len() != rows.len() {
+            return Err(Error::Answers(format!(
+                "the answer source returned {} answers for {} rows",
+                answers.len(),
+                rows.len()
+            )));
+        }
+        let m = env.meta();
+        // Label accuracy: the LLM's answer in tags, through the verifier.
+        let checked: Vec<(Instance, String)> = rows
+            .iter()
+            .zip(&answers)
+            .filter_map(|(r, a)| {
+                let a = a.as_deref()?;
+                let inst = Instance {
+                    id: r.instance_id.clone(),
+                    env: m.id.clone(),
+                    env_version: m.version,
+                    seed: r.seed,
+                    difficulty: r.difficulty,
+                    prompt: String::new(),
+                    data: serde_json::from_str(&r.data).unwrap_or_default(),
+                    reference: String::new(),
+                };
+                Some((inst, wrap_answer(a)))
+            })
+            .collect();
+        let items: Vec<(&Instance, &str)> = checked.iter().map(|(i, r)| (i, r.as_str())).collect();
+        let correct = env
+            .verify_batch(&items)
+            .iter()
+            .filter(|v| v.correct)
+            .count();
+        summary.verified_correct += correct as u64;
+        for (row, answer) in rows.iter_mut().zip(&answers) {
+            match answer {
+                Some(_) => summary.answered += 1,
+                None => summary.unanswered += 1,
+            }
+            row.ground_truth = llm_answer_json(
+                &row.instance_id,
+                &m.id,
+                m.version,
+                &summary.model,
+                answer.as_deref(),
+            );
+        }
+        Ok(())
     }
 
     fn manifest(&self, st: State, files: Vec<crate::FileEntry>) -> Manifest {
@@ -398,6 +516,7 @@ impl<'a> DatasetBuilder<'a> {
             environments: st.envs,
             excluded: st.excluded,
             files,
+            llm_answer: st.llm,
         }
     }
 }
@@ -439,6 +558,8 @@ struct State {
     envs: Vec<EnvSummary>,
     excluded: Vec<Excluded>,
     planned: u64,
+    /// `reward = "llm_answer"` only.
+    llm: Option<LlmAnswerSummary>,
 }
 
 /// Counters of the environment being built.
@@ -645,7 +766,10 @@ fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
             }
             code_json(&inst, answer)
         }
-        _ => verifier_json(&inst, &data),
+        // Filled in with the LLM's answer when the row is committed
+        // (`DatasetBuilder::label`), so only rows that survive dedup cost a call.
+        RewardMode::LlmAnswer => String::new(),
+        RewardMode::Verifier => verifier_json(&inst, &data),
     };
     let hash = normalized_prompt_hash(&inst.prompt);
     let p = &cfg.prompt;

@@ -32,8 +32,8 @@ pub enum RewardMode {
     /// the extracted answer against the answer of the environment's own
     /// reference solver.
     Code,
-    /// Exact match against an answer an LLM endpoint wrote for the
-    /// instance. Not implemented yet: needs the shared LLM client.
+    /// Exact canonical match against the answer an LLM endpoint wrote for
+    /// the instance at build time (`[llm_answer]`; cached).
     LlmAnswer,
 }
 
@@ -102,6 +102,10 @@ pub struct DatasetConfig {
     pub prompt: PromptTemplate,
     /// Where and what to write.
     pub output: OutputConfig,
+    /// The endpoint that answers every instance when
+    /// `reward = "llm_answer"` (required then, unused otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_answer: Option<LlmAnswerConfig>,
 }
 
 impl Default for DatasetConfig {
@@ -118,8 +122,62 @@ impl Default for DatasetConfig {
             split: SplitFractions::default(),
             prompt: PromptTemplate::default(),
             output: OutputConfig::default(),
+            llm_answer: None,
         }
     }
+}
+
+/// `[llm_answer]`: the OpenAI-compatible endpoint whose answers become the
+/// ground truth of `reward = "llm_answer"`. Answers are cached in `cache`
+/// (JSON Lines, appended as they arrive), so a rebuild or an interrupted
+/// build asks only for what is missing, and the same cache gives
+/// byte-identical datasets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmAnswerConfig {
+    /// Endpoint, e.g. `http://127.0.0.1:8000/v1`.
+    pub base_url: String,
+    /// Model name sent with each request.
+    pub model: String,
+    /// Environment variable holding the API key (none sent when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    /// Sampling temperature (0: greedy, the usual choice for labels).
+    #[serde(default)]
+    pub temperature: f64,
+    /// Completion token limit per answer.
+    #[serde(default = "default_llm_max_tokens")]
+    pub max_tokens: u32,
+    /// Requests in flight at once.
+    #[serde(default = "default_llm_concurrency")]
+    pub concurrency: usize,
+    /// Per-request timeout, seconds (each request is retried on 429, 5xx
+    /// and timeouts).
+    #[serde(default = "default_llm_timeout")]
+    pub timeout_secs: u64,
+    /// Retries of a failed request (429, 5xx, timeouts, connection errors)
+    /// with exponential backoff.
+    #[serde(default = "default_llm_retries")]
+    pub max_retries: u32,
+    /// Answer cache (relative to the working directory).
+    #[serde(default = "default_llm_cache")]
+    pub cache: PathBuf,
+}
+
+fn default_llm_max_tokens() -> u32 {
+    4096
+}
+fn default_llm_concurrency() -> usize {
+    8
+}
+fn default_llm_timeout() -> u64 {
+    600
+}
+fn default_llm_retries() -> u32 {
+    5
+}
+fn default_llm_cache() -> PathBuf {
+    PathBuf::from("llm-answers.jsonl")
 }
 
 /// Environment selection; empty lists mean "no restriction".
@@ -392,6 +450,16 @@ impl DatasetConfig {
         if self.output.row_group_size == 0 {
             return Err(Error::config("output.row_group_size", "must be at least 1"));
         }
+        match (&self.llm_answer, self.reward) {
+            (None, RewardMode::LlmAnswer) => {
+                return Err(Error::config(
+                    "llm_answer",
+                    "reward = \"llm_answer\" needs an [llm_answer] section with base_url and model",
+                ));
+            }
+            (Some(l), _) => l.validate()?,
+            (None, _) => {}
+        }
         for (k, id) in self.select.ids.iter().enumerate() {
             if id.trim().is_empty() {
                 return Err(Error::config(
@@ -455,6 +523,22 @@ mod tests {
             ),
             ("[select]\nsources = [\"web\"]", "select.sources[0]", "web"),
             ("reward = \"judge\"", "reward", "judge"),
+            (
+                "reward = \"llm_answer\"",
+                "llm_answer",
+                "needs an [llm_answer]",
+            ),
+            ("[llm_answer]\nmodel = \"m\"", "llm_answer", "base_url"),
+            (
+                "[llm_answer]\nbase_url = \"ftp://x\"\nmodel = \"m\"",
+                "llm_answer.base_url",
+                "not an http",
+            ),
+            (
+                "[llm_answer]\nbase_url = \"http://x\"\nmodel = \"m\"\nconcurrency = 0",
+                "llm_answer.concurrency",
+                "at least 1",
+            ),
             ("[difficulty]\nmin = 0", "difficulty.min", "outside"),
             ("[difficulty]\nmin = 5\nmax = 2", "difficulty.min", "above"),
             (
@@ -529,5 +613,46 @@ mod tests {
         c.difficulty.mix = Some([("3".to_string(), 1.0)].into());
         let back = DatasetConfig::from_toml_str(&c.to_toml_string().unwrap()).unwrap();
         assert_eq!(back, c);
+    }
+}
+
+impl LlmAnswerConfig {
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [("base_url", &self.base_url), ("model", &self.model)] {
+            if v.trim().is_empty() {
+                return Err(Error::config(
+                    format!("llm_answer.{name}"),
+                    "must not be empty",
+                ));
+            }
+        }
+        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
+            return Err(Error::config(
+                "llm_answer.base_url",
+                format!("{:?} is not an http(s) URL", self.base_url),
+            ));
+        }
+        if !self.temperature.is_finite() || !(0.0..=2.0).contains(&self.temperature) {
+            return Err(Error::config(
+                "llm_answer.temperature",
+                format!("{} is outside 0..=2", self.temperature),
+            ));
+        }
+        for (name, v) in [
+            ("max_tokens", u64::from(self.max_tokens)),
+            ("concurrency", self.concurrency as u64),
+            ("timeout_secs", self.timeout_secs),
+        ] {
+            if v == 0 {
+                return Err(Error::config(
+                    format!("llm_answer.{name}"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        if self.cache.as_os_str().is_empty() {
+            return Err(Error::config("llm_answer.cache", "must not be empty"));
+        }
+        Ok(())
     }
 }

@@ -30,9 +30,10 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
-    /// A configured feature that resyn does not implement yet.
-    #[error("not implemented yet: {0}")]
-    NotImplemented(&'static str),
+    /// `reward = "llm_answer"`: the answer source failed (after the LLM
+    /// client's retries). Answers received so far stay cached.
+    #[error("llm_answer: {0}")]
+    Answers(String),
     /// The selection matched no environment.
     #[error("no environment matches the selection: {0}")]
     NoEnvironments(String),

@@ -9,6 +9,10 @@
 //! - `{"reward_mode":"code","id","env","env_version","answer"}`: exact
 //!   canonical match of the extracted answer against `answer`, the answer
 //!   of the environment's own reference solver ([`code_verdict`]).
+//! - `{"reward_mode":"llm_answer","id","env","env_version","model","answer"}`:
+//!   the same exact match against the answer `model` wrote at build time;
+//!   `answer` is `null` when the model gave none (every response then
+//!   scores 0).
 //!
 //! Field order is fixed and `data` keys are sorted, so the string is
 //! byte-stable.
@@ -48,6 +52,19 @@ pub enum GroundTruth {
         /// The reference solver's answer (bare text, no tags).
         answer: String,
     },
+    /// Score by exact canonical match against an LLM's answer.
+    LlmAnswer {
+        /// Instance id.
+        id: String,
+        /// Environment id.
+        env: String,
+        /// Environment version.
+        env_version: u32,
+        /// The model that wrote the answer.
+        model: String,
+        /// Its bare answer, or `None` when its reply had none.
+        answer: Option<String>,
+    },
 }
 
 /// Borrowing twin of [`GroundTruth::Verifier`]; `verifier_json` must give
@@ -72,6 +89,17 @@ struct CodeRef<'a> {
     env: &'a str,
     env_version: u32,
     answer: &'a str,
+}
+
+/// Borrowing twin of [`GroundTruth::LlmAnswer`].
+#[derive(Serialize)]
+struct LlmAnswerRef<'a> {
+    reward_mode: &'static str,
+    id: &'a str,
+    env: &'a str,
+    env_version: u32,
+    model: &'a str,
+    answer: Option<&'a str>,
 }
 
 /// `VerifierRef` without `data`, which `verifier_json` splices in.
@@ -120,6 +148,26 @@ pub(crate) fn code_json(inst: &Instance, answer: &str) -> String {
     serde_json::to_string(&r).unwrap_or_default()
 }
 
+/// The llm_answer-mode ground truth of instance `id` of `env` v`version`.
+pub(crate) fn llm_answer_json(
+    id: &str,
+    env: &str,
+    env_version: u32,
+    model: &str,
+    answer: Option<&str>,
+) -> String {
+    let r = LlmAnswerRef {
+        reward_mode: "llm_answer",
+        id,
+        env,
+        env_version,
+        model,
+        answer,
+    };
+    // Serializing plain strings and integers to a String cannot fail.
+    serde_json::to_string(&r).unwrap_or_default()
+}
+
 impl GroundTruth {
     /// Decode a ground-truth string.
     ///
@@ -139,7 +187,9 @@ impl GroundTruth {
     /// The environment id.
     pub fn env(&self) -> &str {
         match self {
-            Self::Verifier { env, .. } | Self::Code { env, .. } => env,
+            Self::Verifier { env, .. } | Self::Code { env, .. } | Self::LlmAnswer { env, .. } => {
+                env
+            }
         }
     }
 
@@ -164,7 +214,7 @@ impl GroundTruth {
                 data: data.clone(),
                 reference: String::new(),
             }),
-            Self::Code { .. } => None,
+            Self::Code { .. } | Self::LlmAnswer { .. } => None,
         }
     }
 
@@ -182,6 +232,7 @@ impl GroundTruth {
                 Ok(env.verify(&inst, response))
             }
             Self::Code { answer, .. } => Ok(code_verdict(answer, response)),
+            Self::LlmAnswer { answer, .. } => Ok(llm_answer_verdict(answer.as_deref(), response)),
         }
     }
 }
@@ -209,6 +260,18 @@ pub fn code_verdict(expected: &str, response: &str) -> Verdict {
         Ok(_) => Verdict::zero(
             ReasonCode::Wrong,
             "answer differs from the reference answer",
+        ),
+    }
+}
+
+/// llm_answer-mode verdict: [`code_verdict`] against the LLM's answer;
+/// 0.0 for every response when the LLM gave no answer.
+pub fn llm_answer_verdict(expected: Option<&str>, response: &str) -> Verdict {
+    match expected {
+        Some(a) => code_verdict(a, response),
+        None => Verdict::zero(
+            ReasonCode::Wrong,
+            "the LLM that labelled this instance gave no answer; nothing matches",
         ),
     }
 }
@@ -276,6 +339,17 @@ mod tests {
             r#"{"reward_mode":"code","id":"abc","env":"e","env_version":2,"answer":"X Y"}"#
         );
         assert_eq!(GroundTruth::from_json(&c).unwrap().to_json(), c);
+        let l = llm_answer_json("abc", "e", 2, "m", Some("X"));
+        assert_eq!(
+            l,
+            r#"{"reward_mode":"llm_answer","id":"abc","env":"e","env_version":2,"model":"m","answer":"X"}"#
+        );
+        let g = GroundTruth::from_json(&l).unwrap();
+        assert_eq!(g.to_json(), l);
+        assert!(g.to_instance().is_none());
+        let none = llm_answer_json("abc", "e", 2, "m", None);
+        assert!(none.ends_with(r#""answer":null}"#), "{none}");
+        assert_eq!(GroundTruth::from_json(&none).unwrap().to_json(), none);
         assert!(GroundTruth::from_json(r#"{"reward_mode":"magic"}"#).is_err());
     }
 
@@ -291,6 +365,24 @@ mod tests {
         assert!(!code_verdict("A->B", "<answer>A->C</answer>").correct);
         assert_eq!(code_verdict("A", "no tags").reason, ReasonCode::NoAnswer);
         assert_eq!(canonical_answer("  Ab \t\n CD "), "ab cd");
+    }
+
+    #[test]
+    fn llm_answer_matches_like_code_and_none_never_matches() {
+        let reg = resyn_core::Registry::new();
+        let g = GroundTruth::from_json(&llm_answer_json("i", "e", 1, "m", Some("42"))).unwrap();
+        assert!(g.score(&reg, "<answer> 42 </answer>").unwrap().correct);
+        assert!(!g.score(&reg, "<answer>41</answer>").unwrap().correct);
+        let g = GroundTruth::from_json(&llm_answer_json("i", "e", 1, "m", None)).unwrap();
+        for r in [
+            "",
+            "<answer></answer>",
+            "<answer>null</answer>",
+            "<answer>42</answer>",
+        ] {
+            let v = g.score(&reg, r).unwrap();
+            assert_eq!(v.reward, 0.0, "{r:?}");
+        }
     }
 
     #[test]

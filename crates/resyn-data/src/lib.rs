@@ -51,15 +51,18 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use build::{BuildReport, DatasetBuilder, LLM_ANSWER_UNAVAILABLE, NoProgress, Progress};
+pub use build::{AnswerRequest, AnswerSource, BuildReport, DatasetBuilder, NoProgress, Progress};
 pub use config::{
-    DEFAULT_SYSTEM_PROMPT, DatasetConfig, DifficultySpec, Format, OutputConfig, PromptTemplate,
-    RewardMode, Selection, SplitFractions,
+    DEFAULT_SYSTEM_PROMPT, DatasetConfig, DifficultySpec, Format, LlmAnswerConfig, OutputConfig,
+    PromptTemplate, RewardMode, Selection, SplitFractions,
 };
 pub use error::{Error, Result};
-pub use ground_truth::{GroundTruth, canonical_answer, code_verdict, normalized_prompt_hash};
+pub use ground_truth::{
+    GroundTruth, canonical_answer, code_verdict, llm_answer_verdict, normalized_prompt_hash,
+};
 pub use manifest::{
-    EnvSummary, Excluded, FileEntry, MANIFEST_FORMAT, Manifest, SplitSummary, Totals,
+    EnvSummary, Excluded, FileEntry, LlmAnswerSummary, MANIFEST_FORMAT, Manifest, SplitSummary,
+    Totals,
 };
 pub use parquet_sink::verl_schema;
 pub use plan::seed_base;

@@ -33,6 +33,24 @@ pub struct Manifest {
     pub excluded: Vec<Excluded>,
     /// Every file written besides the manifest.
     pub files: Vec<FileEntry>,
+    /// `reward = "llm_answer"` only: how the LLM's answers fared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_answer: Option<LlmAnswerSummary>,
+}
+
+/// How the LLM's answers of an `llm_answer` build fared (rows of the dataset).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LlmAnswerSummary {
+    /// The model that answered.
+    pub model: String,
+    /// Rows whose ground truth holds an answer.
+    pub answered: u64,
+    /// Rows where the reply had no extractable answer (they score 0).
+    pub unanswered: u64,
+    /// Answers the environment's verifier accepts: the label accuracy,
+    /// which the verifier-reward arm has by construction.
+    pub verified_correct: u64,
 }
 
 /// Whole-dataset counts.

@@ -42,7 +42,8 @@ pub async fn evaluate(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let before = client.usage();
-    let fetched = fetch(items, config, client, cache, progress, cancel).await?;
+    let prompts: Vec<&str> = items.iter().map(|i| i.prompt.as_str()).collect();
+    let fetched = fetch(&prompts, config, client, cache, progress, cancel).await?;
     let after = client.usage();
     let scoring = Instant::now();
     let results = score_items(items, &fetched, options.include_responses);

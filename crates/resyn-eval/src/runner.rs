@@ -17,8 +17,8 @@ use resyn_llm::{ChatRequest, Client, Message};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
+use crate::Result;
 use crate::cache::{Cache, CacheRecord, cache_key};
-use crate::{EvalItem, Result};
 
 /// Sampling settings sent with every request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -151,8 +151,11 @@ enum Slot {
 ///
 /// # Errors
 /// Only cache I/O errors; failed requests are reported per sample.
+///
+/// `prompts` are the user messages (e.g. [`crate::EvalItem::prompt`]); the
+/// dataset builder's `llm_answer` mode uses this too.
 pub async fn fetch(
-    items: &[EvalItem],
+    prompts: &[&str],
     config: &RunConfig,
     client: &Client,
     cache: &mut Cache,
@@ -163,11 +166,11 @@ pub async fn fetch(
     // Unique requests, and each (item, sample)'s index among them.
     let mut keys: HashMap<String, usize> = HashMap::new();
     let mut unique: Vec<(String, u32, ChatRequest)> = Vec::new();
-    let mut index: Vec<Vec<usize>> = Vec::with_capacity(items.len());
-    for item in items {
+    let mut index: Vec<Vec<usize>> = Vec::with_capacity(prompts.len());
+    for prompt in prompts {
         let mut row = Vec::with_capacity(config.samples as usize);
         for s in 0..config.samples {
-            let req = config.request(&item.prompt, s);
+            let req = config.request(prompt, s);
             let key = cache_key(&req, s);
             let k = *keys.entry(key.clone()).or_insert_with(|| {
                 unique.push((key, s, req));

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use resyn_core::{Environment, Instance, Registry};
-use resyn_data::{GroundTruth, code_verdict};
+use resyn_data::{GroundTruth, llm_answer_verdict};
 
 use crate::{Error, Result, Reward, RewardConfig, compose, parallel};
 
@@ -14,12 +14,14 @@ pub enum Target {
     /// Run the environment's verifier on this instance.
     Instance(Arc<Instance>),
     /// Exact canonical match of the extracted answer against a reference
-    /// answer ([`resyn_data::code_verdict`]); the `"code"` reward mode.
+    /// answer ([`resyn_data::code_verdict`]); the `"code"` and
+    /// `"llm_answer"` reward modes.
     Answer {
         /// Environment id (informational: no environment is run).
         env: String,
-        /// The reference solver's answer.
-        answer: String,
+        /// The reference solver's (code) or the LLM's (llm_answer) answer;
+        /// `None` when the LLM gave none, so every response scores 0.
+        answer: Option<String>,
     },
 }
 
@@ -58,7 +60,11 @@ impl Target {
                 data,
                 reference: String::new(),
             }))),
-            GroundTruth::Code { env, answer, .. } => Ok(Target::Answer { env, answer }),
+            GroundTruth::Code { env, answer, .. } => Ok(Target::Answer {
+                env,
+                answer: Some(answer),
+            }),
+            GroundTruth::LlmAnswer { env, answer, .. } => Ok(Target::Answer { env, answer }),
             other => Err(Error::GroundTruth(format!(
                 "unsupported reward mode in {}",
                 other.to_json()
@@ -103,7 +109,7 @@ impl Scorer {
     pub fn score(&self, target: &Target, response: &str, config: &RewardConfig) -> Result<Reward> {
         let verdict = match target {
             Target::Instance(inst) => self.env(&inst.env)?.verify(inst, response),
-            Target::Answer { answer, .. } => code_verdict(answer, response),
+            Target::Answer { answer, .. } => llm_answer_verdict(answer.as_deref(), response),
         };
         Ok(compose(verdict, response, config))
     }
@@ -225,7 +231,7 @@ impl Scorer {
                         .iter()
                         .map(|&k| match items[k].0 {
                             Target::Answer { answer, .. } => Ok(compose(
-                                code_verdict(answer, items[k].1),
+                                llm_answer_verdict(answer.as_deref(), items[k].1),
                                 items[k].1,
                                 config,
                             )),
@@ -241,7 +247,7 @@ impl Scorer {
             .map(|&k| {
                 let (target, resp) = items[k];
                 let verdict = match target {
-                    Target::Answer { answer, .. } => code_verdict(answer, resp),
+                    Target::Answer { answer, .. } => llm_answer_verdict(answer.as_deref(), resp),
                     // `verify_batch` returns one verdict per instance item, in order.
                     Target::Instance(_) => verdicts.next().unwrap_or_else(|| {
                         resyn_core::Verdict::zero(

@@ -5,7 +5,8 @@
 //! progress bar (only on a terminal) and the human summary go to stderr.
 //! Exit codes: 0 built (excluded environments are warnings), 1 every
 //! environment failed validation so nothing was built, 2 config or usage
-//! errors (including `reward = "llm_answer"`, not implemented yet).
+//! errors, and failures of the `llm_answer` endpoint (answers received
+//! before the failure stay cached).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use resyn_data::{BuildReport, DatasetBuilder, DatasetConfig, Progress, Split};
+use resyn_data::{BuildReport, DatasetBuilder, DatasetConfig, Progress, RewardMode, Split};
 
+use crate::llm_answers::LlmAnswers;
 use crate::registry::EnvSources;
 
 /// Arguments of `resyn dataset`.
@@ -64,14 +66,28 @@ fn build(args: &BuildArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         config.output.dir = out.clone();
     }
+    let answers = match (&config.llm_answer, config.reward) {
+        (Some(l), RewardMode::LlmAnswer) => Some(LlmAnswers::new(l)?),
+        _ => None,
+    };
     let registry = sources.registry()?;
     let bar = Bar::new();
     let mut builder = DatasetBuilder::new(config, &registry).progress(&bar);
+    if let Some(a) = &answers {
+        builder = builder.answers(a);
+    }
     if let Some(n) = args.threads {
         builder = builder.threads(n);
     }
     let result = builder.build();
     bar.0.finish_and_clear();
+    if let Some(a) = &answers {
+        let c = a.counts();
+        eprintln!(
+            "llm_answer: {} answers from the cache, {} new calls",
+            c.cached, c.calls
+        );
+    }
     let report = match result {
         Ok(r) => r,
         Err(e @ resyn_data::Error::Empty(_)) => {
@@ -202,6 +218,13 @@ fn summary(r: &BuildReport) -> String {
             s,
             "    ... {} more (see manifest.json)",
             m.environments.len() - MAX_ENVS
+        );
+    }
+    if let Some(l) = &m.llm_answer {
+        let _ = writeln!(
+            s,
+            "  llm_answer labels by {}: {} answered ({} accepted by the verifier), {} without an answer",
+            l.model, l.answered, l.verified_correct, l.unanswered
         );
     }
     if !m.excluded.is_empty() {

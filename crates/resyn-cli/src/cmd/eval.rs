@@ -237,7 +237,22 @@ fn load_items(a: &RunArgs, sources: &EnvSources) -> anyhow::Result<(Vec<EvalItem
 }
 
 /// Draws an indicatif bar on stderr (hidden when stderr is not a terminal).
-struct Bar(indicatif::ProgressBar);
+pub(crate) struct Bar(indicatif::ProgressBar);
+
+/// The bar of fetching completions (also `llm_answer` dataset builds).
+pub(crate) fn completion_bar() -> Bar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} completions, {per_sec}, eta {eta} {msg}",
+        )
+        // The template is a literal checked by the tests.
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    Bar(bar)
+}
 
 impl resyn_eval::Progress for Bar {
     fn begin(&self, total: u64, cached: u64) {
@@ -309,16 +324,7 @@ fn run_eval(a: &RunArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
         }
         cache
     };
-    let bar =
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} completions, {per_sec}, eta {eta} {msg}",
-        )
-        // The template is a literal checked by the tests.
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let bar = completion_bar();
     let options = ReportOptions {
         base_url: a.base_url.clone(),
         targets,
@@ -336,16 +342,7 @@ fn run_eval(a: &RunArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
             }
             eprintln!("interrupted: completions so far are cached; rerun to continue");
         };
-        resyn_eval::evaluate(
-            &items,
-            &config,
-            &client,
-            &mut cache,
-            &Bar(bar),
-            cancel,
-            &options,
-        )
-        .await
+        resyn_eval::evaluate(&items, &config, &client, &mut cache, &bar, cancel, &options).await
     })?;
     drop(cache);
     report

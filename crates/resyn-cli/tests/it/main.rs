@@ -472,7 +472,7 @@ fn dataset_config_errors_exit_2_and_name_the_field() {
         ("[select]\nids = [\"no_such_env\"]", "select.ids[0]"),
         (
             "reward = \"llm_answer\"",
-            "not implemented yet: needs an LLM endpoint (issue 6/5)",
+            "needs an [llm_answer] section with base_url and model",
         ),
     ] {
         let cfg = small_dataset_config(&dir, extra);
@@ -485,12 +485,10 @@ fn dataset_config_errors_exit_2_and_name_the_field() {
             .code(2);
         let stderr = String::from_utf8_lossy(&run.get_output().stderr);
         assert!(stderr.contains(needle), "{extra}: {stderr}");
-        if !extra.contains("llm_answer") {
-            assert!(
-                stderr.contains("ds.toml"),
-                "{extra}: names the file: {stderr}"
-            );
-        }
+        assert!(
+            stderr.contains("ds.toml"),
+            "{extra}: names the file: {stderr}"
+        );
     }
     assert!(!out.exists(), "nothing written");
     resyn()
@@ -558,4 +556,138 @@ fn killed_dataset_build_leaves_the_previous_output() {
         .success();
     assert_eq!(leftovers(&dir), 0);
     assert_eq!(std::fs::read(out.join("train.parquet")).unwrap(), before);
+}
+
+/// `reward = "llm_answer"` against a local server: labels are the model's
+/// answers, fetched once and cached, and a rebuild needs no server.
+#[test]
+fn llm_answer_build_labels_rows_with_cached_answers() {
+    use resyn_llm::test_server::{Behavior, RecordedRequest, TestServer};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    let dir = TempDir::new("dataset-llm");
+    // The right answer of every prompt the build can ask about.
+    let reg = resyn_envs::registry();
+    let env = reg.get("tower_of_hanoi").unwrap();
+    let base = resyn_data::seed_base(0);
+    let mut right: HashMap<String, String> = HashMap::new();
+    for seed in base..base + 100 {
+        for d in 1..=3 {
+            let inst = env.generate(seed, d).unwrap();
+            let a = resyn_core::probes::reference_answer(&inst).to_string();
+            right.insert(inst.prompt, a);
+        }
+    }
+    let right = Arc::new(right);
+    let r2 = Arc::clone(&right);
+    // By prompt length: right, wrong, or no answer at all; the first
+    // request gets a 500 (retried).
+    let server = TestServer::start(move |r: &RecordedRequest| {
+        if r.seq == 0 {
+            return Behavior::status(500);
+        }
+        match (r2.get(&r.prompt), r.prompt.len() % 3) {
+            (None, _) => Behavior::status(404),
+            (Some(a), 0) => Behavior::answer(format!("<think>t</think><answer>{a}</answer>")),
+            (Some(_), 1) => Behavior::answer("<answer>A->C</answer>"),
+            (Some(_), _) => Behavior::answer("I am not sure."),
+        }
+    });
+    let cache = dir.path("answers.jsonl");
+    let cfg = dir.path("llm.toml");
+    let write_cfg = |url: &str, extra: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "reward = \"llm_answer\"\ninstances_per_env = 24\n\
+                 [select]\nids = [\"tower_of_hanoi\"]\n[difficulty]\nmax = 3\n\
+                 [output]\nformats = [\"jsonl\"]\n\
+                 [llm_answer]\nbase_url = \"{url}\"\nmodel = \"labeller\"\nconcurrency = 4\ncache = \"{}\"\n{extra}",
+                cache.display()
+            ),
+        )
+        .unwrap();
+    };
+    write_cfg(&server.base_url(), "");
+    let build = |out: &str| {
+        let run = resyn()
+            .args(["dataset", "build"])
+            .arg(&cfg)
+            .arg("--out")
+            .arg(dir.path(out))
+            .arg("--json")
+            .assert()
+            .success();
+        serde_json::from_slice::<Value>(&run.get_output().stdout).unwrap()
+    };
+    let m = build("ds");
+    let rows: Vec<Value> = ["train", "validation", "test"]
+        .iter()
+        .flat_map(|s| {
+            std::fs::read_to_string(dir.path(&format!("ds/{s}.jsonl")))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(rows.len(), 24);
+    // One retried 500, then one request per row.
+    assert_eq!(server.request_count(), 25);
+    let (mut answered, mut unanswered, mut correct) = (0, 0, 0);
+    for row in &rows {
+        let gt: Value = serde_json::from_str(row["label"].as_str().unwrap()).unwrap();
+        assert_eq!(gt["reward_mode"], "llm_answer");
+        assert_eq!(gt["model"], "labeller");
+        let prompt = row["prompt"][1]["content"].as_str().unwrap();
+        match prompt.len() % 3 {
+            0 => {
+                assert_eq!(gt["answer"], right[prompt].as_str());
+                answered += 1;
+                correct += 1;
+            }
+            1 => {
+                assert_eq!(gt["answer"], "A->C");
+                answered += 1;
+            }
+            _ => {
+                assert!(gt["answer"].is_null(), "{gt}");
+                unanswered += 1;
+            }
+        }
+    }
+    assert!(correct > 0 && unanswered > 0 && answered > correct);
+    let l = &m["llm_answer"];
+    assert_eq!(l["answered"], answered);
+    assert_eq!(l["unanswered"], unanswered);
+    assert_eq!(l["verified_correct"], correct);
+    // A rebuild with the server gone reads everything from the cache and
+    // writes the same bytes.
+    drop(server);
+    write_cfg("http://127.0.0.1:9/v1", "max_retries = 0\n");
+    build("ds2");
+    for f in ["train.jsonl", "validation.jsonl", "test.jsonl"] {
+        assert_eq!(
+            std::fs::read(dir.path(&format!("ds/{f}"))).unwrap(),
+            std::fs::read(dir.path(&format!("ds2/{f}"))).unwrap(),
+            "{f}"
+        );
+    }
+    // Without the cache and without a server, the build fails clearly
+    // (exit 2) and writes nothing.
+    std::fs::remove_file(&cache).unwrap();
+    let run = resyn()
+        .args(["dataset", "build"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path("ds3"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(
+        stderr.contains("llm_answer") && stderr.contains("127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert!(!dir.path("ds3").exists());
 }

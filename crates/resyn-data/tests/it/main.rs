@@ -13,7 +13,8 @@ use fake::{Fake, registry};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use resyn_core::{Category, Environment, Registry, Source, probes::reference_answer};
 use resyn_data::{
-    DatasetBuilder, DatasetConfig, Error, Format, GroundTruth, Manifest, normalized_prompt_hash,
+    AnswerRequest, AnswerSource, DatasetBuilder, DatasetConfig, Error, Format, GroundTruth,
+    Manifest, normalized_prompt_hash,
 };
 use serde_json::Value;
 
@@ -515,15 +516,17 @@ fn a_failed_build_leaves_the_previous_output() {
         .unwrap_err();
     assert!(matches!(e, Error::Empty(_)), "{e}");
     assert!(e.to_string().contains("alpha"), "{e}");
-    // llm_answer is accepted by the config, refused by the build.
-    let e = DatasetBuilder::new(config("reward = \"llm_answer\"", &out), &reg)
+    // llm_answer without an answer source, or with a failing one.
+    let llm = format!("reward = \"llm_answer\"\ninstances_per_env = 50\n{LLM}");
+    let e = DatasetBuilder::new(config(&llm, &out), &reg)
         .build()
         .unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("not implemented yet: needs an LLM endpoint (issue 6/5)"),
-        "{e}"
-    );
+    assert!(matches!(e, Error::Answers(_)), "{e}");
+    let e = DatasetBuilder::new(config(&llm, &out), &reg)
+        .answers(&FailingAnswers)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("endpoint down"), "{e}");
     for (f, bytes) in &before {
         assert_eq!(&fs::read(out.join(f)).unwrap(), bytes, "{f} changed");
     }
@@ -661,4 +664,153 @@ fn every_shipped_config_is_valid() {
         }
     }
     assert!(n >= 6, "default + 5 ablation configs");
+}
+
+const LLM: &str = "[llm_answer]\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"fake-model\"\n";
+
+struct FailingAnswers;
+
+impl AnswerSource for FailingAnswers {
+    fn answers(&self, _: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, String> {
+        Err("endpoint down".into())
+    }
+}
+
+/// Answers right, wrong or not at all by instance id, and records requests.
+struct ScriptedAnswers {
+    right: BTreeMap<String, String>,
+    asked: std::sync::Mutex<Vec<(String, Option<String>, String)>>,
+}
+
+impl ScriptedAnswers {
+    fn choice(&self, id: &str) -> Option<String> {
+        match id.as_bytes()[0] % 3 {
+            0 => Some(self.right[id].clone()),
+            1 => Some("A->C".into()),
+            _ => None,
+        }
+    }
+}
+
+impl AnswerSource for ScriptedAnswers {
+    fn answers(&self, reqs: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, String> {
+        let mut asked = self.asked.lock().unwrap();
+        Ok(reqs
+            .iter()
+            .map(|r| {
+                asked.push((
+                    r.instance_id.to_string(),
+                    r.system.map(str::to_string),
+                    r.user.to_string(),
+                ));
+                self.choice(r.instance_id)
+            })
+            .collect())
+    }
+}
+
+#[test]
+fn llm_answer_mode_labels_each_row_once_with_the_llms_answer() {
+    let t = TempDir::new("llm");
+    let reg = resyn_envs::registry();
+    let env = reg.get("tower_of_hanoi").unwrap();
+    // Every instance the build can ask for: seeds from the plan's base.
+    let base = resyn_data::seed_base(0);
+    let mut right = BTreeMap::new();
+    for seed in base..base + 200 {
+        for d in 1..=4 {
+            let inst = env.generate(seed, d).unwrap();
+            right.insert(inst.id.clone(), reference_answer(&inst).to_string());
+        }
+    }
+    let source = ScriptedAnswers {
+        right,
+        asked: Default::default(),
+    };
+    let toml = format!(
+        "reward = \"llm_answer\"\ninstances_per_env = 30\n[select]\nids = [\"tower_of_hanoi\"]\n[difficulty]\nmax = 4\n[output]\nformats = [\"jsonl\"]\n{LLM}"
+    );
+    let out = t.path("ds");
+    DatasetBuilder::new(config(&toml, &out), &reg)
+        .answers(&source)
+        .build()
+        .unwrap();
+    let asked = source.asked.lock().unwrap().clone();
+    let mut rows = Vec::new();
+    for split in ["train", "validation", "test"] {
+        rows.extend(jsonl(&out.join(format!("{split}.jsonl"))));
+    }
+    // Only rows that made it into the dataset were asked for, once each,
+    // with the chat the policy sees.
+    assert_eq!(asked.len(), rows.len());
+    let ids: HashSet<&str> = asked.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(ids.len(), asked.len(), "an instance was asked twice");
+    let (mut answered, mut unanswered, mut correct) = (0, 0, 0);
+    for row in &rows {
+        let id = row["extra_info"]["instance_id"]
+            .as_str()
+            .or(row["extra_info"]["id"].as_str())
+            .unwrap();
+        let a = asked.iter().find(|a| a.0 == id).unwrap();
+        assert_eq!(a.1.as_deref(), Some(resyn_data::DEFAULT_SYSTEM_PROMPT));
+        assert_eq!(row["prompt"][1]["content"], a.2.as_str());
+        let label = row["label"].as_str().unwrap();
+        let gt: Value = serde_json::from_str(label).unwrap();
+        assert_eq!(gt["reward_mode"], "llm_answer");
+        assert_eq!(gt["model"], "fake-model");
+        assert_eq!(gt["id"], id);
+        let truth = GroundTruth::from_json(label).unwrap();
+        let right = &source.right[id];
+        let with_right = truth
+            .score(&reg, &format!("<answer>{right}</answer>"))
+            .unwrap();
+        match source.choice(id) {
+            Some(ans) => {
+                answered += 1;
+                assert_eq!(gt["answer"], ans.as_str());
+                if &ans == right {
+                    correct += 1;
+                    assert!(with_right.correct);
+                } else {
+                    // The label is wrong, so the right answer scores 0:
+                    // what the llm_answer ablation measures.
+                    assert!(!with_right.correct);
+                    assert!(truth.score(&reg, "<answer>A->C</answer>").unwrap().correct);
+                }
+            }
+            None => {
+                unanswered += 1;
+                assert!(gt["answer"].is_null());
+                assert_eq!(with_right.reward, 0.0);
+            }
+        }
+    }
+    assert!(correct > 0 && answered > correct && unanswered > 0);
+    let m = manifest(&out);
+    let s = m.llm_answer.expect("llm_answer summary");
+    assert_eq!(
+        (
+            s.model.as_str(),
+            s.answered,
+            s.unanswered,
+            s.verified_correct
+        ),
+        ("fake-model", answered, unanswered, correct)
+    );
+    // Same answers, same bytes.
+    let out2 = t.path("ds2");
+    DatasetBuilder::new(config(&toml, &out2), &reg)
+        .answers(&source)
+        .build()
+        .unwrap();
+    for f in ["manifest.json", "train.jsonl", "test.jsonl"] {
+        let a = fs::read(out.join(f)).unwrap();
+        let b = fs::read(out2.join(f)).unwrap();
+        if f == "manifest.json" {
+            let strip = |v: &[u8]| String::from_utf8_lossy(v).replace("ds2", "ds");
+            assert_eq!(strip(&a), strip(&b));
+        } else {
+            assert_eq!(a, b, "{f}");
+        }
+    }
 }
