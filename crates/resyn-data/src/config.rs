@@ -488,6 +488,47 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
+impl LlmAnswerConfig {
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [("base_url", &self.base_url), ("model", &self.model)] {
+            if v.trim().is_empty() {
+                return Err(Error::config(
+                    format!("llm_answer.{name}"),
+                    "must not be empty",
+                ));
+            }
+        }
+        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
+            return Err(Error::config(
+                "llm_answer.base_url",
+                format!("{:?} is not an http(s) URL", self.base_url),
+            ));
+        }
+        if !self.temperature.is_finite() || !(0.0..=2.0).contains(&self.temperature) {
+            return Err(Error::config(
+                "llm_answer.temperature",
+                format!("{} is outside 0..=2", self.temperature),
+            ));
+        }
+        for (name, v) in [
+            ("max_tokens", u64::from(self.max_tokens)),
+            ("concurrency", self.concurrency as u64),
+            ("timeout_secs", self.timeout_secs),
+        ] {
+            if v == 0 {
+                return Err(Error::config(
+                    format!("llm_answer.{name}"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        if self.cache.as_os_str().is_empty() {
+            return Err(Error::config("llm_answer.cache", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,46 +654,5 @@ mod tests {
         c.difficulty.mix = Some([("3".to_string(), 1.0)].into());
         let back = DatasetConfig::from_toml_str(&c.to_toml_string().unwrap()).unwrap();
         assert_eq!(back, c);
-    }
-}
-
-impl LlmAnswerConfig {
-    fn validate(&self) -> Result<()> {
-        for (name, v) in [("base_url", &self.base_url), ("model", &self.model)] {
-            if v.trim().is_empty() {
-                return Err(Error::config(
-                    format!("llm_answer.{name}"),
-                    "must not be empty",
-                ));
-            }
-        }
-        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
-            return Err(Error::config(
-                "llm_answer.base_url",
-                format!("{:?} is not an http(s) URL", self.base_url),
-            ));
-        }
-        if !self.temperature.is_finite() || !(0.0..=2.0).contains(&self.temperature) {
-            return Err(Error::config(
-                "llm_answer.temperature",
-                format!("{} is outside 0..=2", self.temperature),
-            ));
-        }
-        for (name, v) in [
-            ("max_tokens", u64::from(self.max_tokens)),
-            ("concurrency", self.concurrency as u64),
-            ("timeout_secs", self.timeout_secs),
-        ] {
-            if v == 0 {
-                return Err(Error::config(
-                    format!("llm_answer.{name}"),
-                    "must be at least 1",
-                ));
-            }
-        }
-        if self.cache.as_os_str().is_empty() {
-            return Err(Error::config("llm_answer.cache", "must not be empty"));
-        }
-        Ok(())
     }
 }
