@@ -69,6 +69,45 @@ pub struct SynthConfig {
     pub max_retries: u32,
     /// First retry backoff, milliseconds.
     pub retry_base_ms: u64,
+    /// Ask for proposals as schema-constrained JSON.
+    pub structured_proposals: StructuredOutput,
+}
+
+/// How to ask an endpoint for schema-constrained JSON (structured output).
+/// Servers that support it decode under a grammar, so even small models
+/// return parseable proposals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum StructuredOutput {
+    /// Plain text; the reply is parsed leniently (default).
+    #[default]
+    None,
+    /// `response_format: {"type": "json_schema", "json_schema": {...}}`:
+    /// OpenAI, vLLM, SGLang, llama.cpp's own server.
+    JsonSchema,
+    /// `response_format: {"type": "json_object", "schema": {...}}`: the
+    /// server of `llama-cpp-python`.
+    JsonObject,
+}
+
+impl StructuredOutput {
+    /// The `response_format` request field for JSON matching `schema`
+    /// (named `name`), or `None` for plain text.
+    pub fn response_format(
+        self,
+        name: &str,
+        schema: serde_json::Value,
+    ) -> Option<serde_json::Value> {
+        match self {
+            Self::None => None,
+            Self::JsonSchema => Some(serde_json::json!({
+                "type": "json_schema",
+                "json_schema": {"name": name, "strict": true, "schema": schema},
+            })),
+            Self::JsonObject => Some(serde_json::json!({"type": "json_object", "schema": schema})),
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -102,6 +141,7 @@ impl Default for SynthConfig {
             request_timeout_s: 600,
             max_retries: 5,
             retry_base_ms: 500,
+            structured_proposals: StructuredOutput::None,
         }
     }
 }

@@ -42,7 +42,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use config::SynthConfig;
+pub use config::{StructuredOutput, SynthConfig};
 pub use llm::{Llm, Reply};
 pub use pipeline::{
     Event, Example, Observer, Pipeline, Quiet, code_hash, create_run, load_examples,

@@ -89,12 +89,30 @@ impl Llm {
         prompt: &str,
         seed: Option<u64>,
     ) -> Result<Reply, String> {
+        self.ask_formatted(purpose, candidate, system, prompt, seed, None)
+            .await
+    }
+
+    /// [`Llm::ask`] with an optional `response_format` request field
+    /// (structured output; see [`crate::StructuredOutput`]).
+    ///
+    /// # Errors
+    /// As [`Llm::ask`].
+    pub async fn ask_formatted(
+        &self,
+        purpose: &str,
+        candidate: Option<i64>,
+        system: Option<&str>,
+        prompt: &str,
+        seed: Option<u64>,
+        response_format: Option<serde_json::Value>,
+    ) -> Result<Reply, String> {
         let mut messages = Vec::new();
         if let Some(s) = system {
             messages.push(Message::system(s));
         }
         messages.push(Message::user(prompt));
-        let req = ChatRequest {
+        let mut req = ChatRequest {
             model: self.model.clone(),
             messages,
             temperature: self.temperature,
@@ -102,6 +120,9 @@ impl Llm {
             seed,
             ..ChatRequest::default()
         };
+        if let Some(f) = response_format {
+            req.extra.insert("response_format".into(), f);
+        }
         let body = serde_json::to_value(&req).unwrap_or(serde_json::Value::Null);
         let hash = {
             let mut h = Sha256::new();

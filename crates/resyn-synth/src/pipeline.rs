@@ -468,9 +468,20 @@ impl Pipeline {
             self.cfg.tasks_per_keyword,
             &existing,
         );
+        let format = self.cfg.structured_proposals.response_format(
+            "proposals",
+            prompts::proposal_schema(self.cfg.tasks_per_keyword),
+        );
         let reply = self
             .llm
-            .ask("proposal", None, Some(prompts::SYSTEM), &prompt, None)
+            .ask_formatted(
+                "proposal",
+                None,
+                Some(prompts::SYSTEM),
+                &prompt,
+                None,
+                format,
+            )
             .await;
         let parsed = match reply {
             Err(e) => Err(format!("llm_error: {e}")),

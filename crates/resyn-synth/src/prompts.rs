@@ -65,6 +65,31 @@ pub fn proposal(keyword: &str, category: &str, n: usize, existing: &[String]) ->
     s
 }
 
+/// JSON schema of a proposal reply (`n` tasks), for structured output.
+pub fn proposal_schema(n: usize) -> serde_json::Value {
+    let text = serde_json::json!({"type": "string", "minLength": 1});
+    serde_json::json!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": n.max(1),
+        "items": {
+            "type": "object",
+            "properties": {
+                "title": text,
+                "description": text,
+                "verification": text,
+                "difficulty_scaling": text,
+                "category": {
+                    "type": "string",
+                    "enum": ["constraint_satisfaction", "algorithmic", "spatial", "logic", "math"],
+                },
+            },
+            "required": ["title", "description", "verification", "difficulty_scaling", "category"],
+            "additionalProperties": false,
+        },
+    })
+}
+
 /// Implementation prompt: format, few-shot examples, the proposal.
 pub fn implement(proposal: &serde_json::Value, examples: &[(String, String)]) -> String {
     let mut s = format!("{FORMAT}\n\n");

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resyn_store::{Store, Summary};
 use resyn_synth::keywords::{self, Keyword};
 use resyn_synth::validate::{ValidationConfig, Validator};
-use resyn_synth::{Event, Observer, Pipeline, SynthConfig};
+use resyn_synth::{Event, Observer, Pipeline, StructuredOutput, SynthConfig};
 
 use crate::registry::EnvSources;
 
@@ -108,9 +108,32 @@ pub struct Args {
     /// First retry backoff, milliseconds.
     #[arg(long, default_value_t = 500)]
     retry_base_ms: u64,
+    /// Ask for proposals as schema-constrained JSON: `json-schema`
+    /// (OpenAI, vLLM, SGLang, llama.cpp server) or `json-object`
+    /// (llama-cpp-python's server). Helps small models; default none.
+    #[arg(long, value_enum, default_value_t = Structured::None)]
+    structured_proposals: Structured,
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+}
+
+/// `--structured-proposals` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Structured {
+    None,
+    JsonSchema,
+    JsonObject,
+}
+
+impl From<Structured> for StructuredOutput {
+    fn from(s: Structured) -> Self {
+        match s {
+            Structured::None => StructuredOutput::None,
+            Structured::JsonSchema => StructuredOutput::JsonSchema,
+            Structured::JsonObject => StructuredOutput::JsonObject,
+        }
+    }
 }
 
 /// Run the command.
@@ -214,6 +237,7 @@ fn config(args: &Args) -> anyhow::Result<SynthConfig> {
         },
         max_retries: args.max_retries,
         retry_base_ms: args.retry_base_ms,
+        structured_proposals: args.structured_proposals.into(),
         ..SynthConfig::default()
     })
 }

@@ -128,3 +128,40 @@ fn prompts_overlapping_a_benchmark_are_rejected() {
         CandidateStatus::Accepted
     );
 }
+
+#[test]
+fn structured_proposals_send_the_schema_and_nothing_else_changes() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    for (style, expected) in [
+        (resyn_synth::StructuredOutput::JsonObject, "json_object"),
+        (resyn_synth::StructuredOutput::JsonSchema, "json_schema"),
+    ] {
+        let mut cfg = config(&server.base_url());
+        cfg.structured_proposals = style;
+        cfg.target = 1;
+        let (_d, store, run) = run(&cfg);
+        let calls = store.calls(run).unwrap();
+        let proposal = calls.iter().find(|c| c.purpose == "proposal").unwrap();
+        let rf = &proposal.request["response_format"];
+        assert_eq!(rf["type"], expected, "{rf}");
+        let schema = if expected == "json_object" {
+            &rf["schema"]
+        } else {
+            &rf["json_schema"]["schema"]
+        };
+        assert_eq!(schema["type"], "array", "{rf}");
+        assert!(
+            schema["items"]["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"title".into())
+        );
+        assert!(
+            calls
+                .iter()
+                .filter(|c| c.purpose != "proposal")
+                .all(|c| c.request.get("response_format").is_none())
+        );
+        assert!(store.accepted_count(run).unwrap() >= 1);
+    }
+}
