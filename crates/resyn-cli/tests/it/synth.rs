@@ -501,11 +501,8 @@ fn synth_against_a_real_small_model() {
             assert!(!c.stage.is_empty() && !c.reason.is_empty(), "{c:?}");
         }
     }
-    let failed_keywords = summary["keyword_failures"].as_u64().unwrap_or(0);
-    assert!(
-        !cands.is_empty() || failed_keywords == 4,
-        "keywords either yield candidates or fail with a reason: {summary}"
-    );
+    // Schema-constrained proposals parse even from this model.
+    assert!(!cands.is_empty(), "no candidate was proposed: {summary}");
     // Whatever was accepted passed full validation: check it again offline.
     let accepted = store.environments().unwrap();
     assert_eq!(summary["accepted"].as_u64().unwrap(), accepted.len() as u64);
