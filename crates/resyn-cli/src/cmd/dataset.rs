@@ -178,6 +178,24 @@ fn summary(r: &BuildReport) -> String {
         "  {} environments, {} excluded; {} instances generated and verified",
         t.environments, t.excluded_environments, t.generated
     );
+    // Which kinds of environment the rows come from (native, the Python
+    // corpus, what `resyn synth` stored).
+    let mut by_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for e in &m.environments {
+        // The serialized name ("native", "python", "synth").
+        let src = serde_json::to_value(e.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{:?}", e.source));
+        let v = by_source.entry(src).or_default();
+        v.0 += 1;
+        v.1 += e.rows;
+    }
+    let parts: Vec<String> = by_source
+        .iter()
+        .map(|(src, (envs, rows))| format!("{src} {envs} environments / {rows} rows"))
+        .collect();
+    let _ = writeln!(s, "  by source: {}", parts.join(", "));
     let mut by_cat: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
     for sp in Split::ALL {
         if let Some(x) = m.splits.get(&sp) {

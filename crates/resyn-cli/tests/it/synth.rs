@@ -243,6 +243,11 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
         .assert()
         .success();
     let manifest: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(
+        stderr.contains("by source: synth 5 environments"),
+        "{stderr}"
+    );
     let built = manifest["environments"].as_array().unwrap();
     assert_eq!(built.len(), 5, "{manifest}");
     assert!(built.iter().any(|e| e["id"] == "gcd_fixture"), "{manifest}");
