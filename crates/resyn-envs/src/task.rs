@@ -98,13 +98,20 @@ impl<T: Task> Environment for Native<T> {
         let hash = instance_hash(&m.id, m.version, seed, difficulty);
         let mut rng = Rng::from_hash(hash);
         let g = self.task.generate(&mut rng, difficulty);
+        // The prompt is `{task prompt, trimmed at the end}\n\n{instruction}`,
+        // built in the task's buffer.
+        let mut prompt = g.prompt;
+        prompt.truncate(prompt.trim_end().len());
+        prompt.reserve_exact(2 + ANSWER_INSTRUCTION.len());
+        prompt.push_str("\n\n");
+        prompt.push_str(ANSWER_INSTRUCTION);
         Ok(Instance {
             id: id_from_hash(&hash),
             env: m.id.clone(),
             env_version: m.version,
             seed,
             difficulty,
-            prompt: format!("{}\n\n{ANSWER_INSTRUCTION}", g.prompt.trim_end()),
+            prompt,
             data: serde_json::to_value(&g.data)?,
             reference: wrap_answer(&g.answer),
         })

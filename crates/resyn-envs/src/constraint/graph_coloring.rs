@@ -26,7 +26,7 @@ use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::util::graph::Graph;
-use crate::util::parse;
+use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
 pub(crate) struct GraphColoring;
@@ -79,23 +79,20 @@ impl Task for GraphColoring {
             .filter(|&(u, v)| color[u] != color[v])
             .collect();
         let m = ((n * deg10 + 10) / 20).min(pairs.len());
-        let mut edges: Vec<(usize, usize)> = rng
-            .sample_indices(pairs.len(), m)
-            .into_iter()
-            .map(|i| pairs[i])
-            .collect();
-        edges.sort_unstable();
+        // `pairs` is in lexicographic order, so sorted indices give sorted edges.
+        let mut picked = rng.sample_indices(pairs.len(), m);
+        picked.sort_unstable();
+        let edges: Vec<(usize, usize)> = picked.into_iter().map(|i| pairs[i]).collect();
         let graph = Graph {
             n,
             edges,
             directed: false,
         };
-        let edge_list = graph
-            .edges
-            .iter()
-            .map(|(u, v)| format!("{u}-{v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let edge_list = text::joined(&graph.edges, ", ", |s, &(u, v)| {
+            text::push_uint(s, u as u64);
+            s.push('-');
+            text::push_uint(s, v as u64);
+        });
         let prompt = format!(
             "Color the vertices of this undirected graph using at most {k} colors, numbered 1 \
              to {k}, so that the two endpoints of every edge get different colors.\n\n\
@@ -105,12 +102,11 @@ impl Task for GraphColoring {
             n - 1,
             graph.edges.len()
         );
-        let answer = color
-            .iter()
-            .enumerate()
-            .map(|(v, c)| format!("{v}: {c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let answer = text::joined(color.iter().enumerate(), ", ", |s, (v, &c)| {
+            text::push_uint(s, v as u64);
+            s.push_str(": ");
+            text::push_uint(s, c as u64);
+        });
         Generated {
             prompt,
             answer,

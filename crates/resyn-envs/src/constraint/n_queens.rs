@@ -73,7 +73,7 @@ impl Task for NQueens {
             for &(r, c) in queens {
                 *g.at_mut(r, c) = 'Q';
             }
-            g.render("", |c| c.to_string())
+            g.render_with("", |s, &c| s.push(c))
         };
         let full: Vec<(usize, usize)> = solution.iter().copied().enumerate().collect();
         let prompt = format!(
@@ -124,16 +124,10 @@ fn check_board(data: &Data, grid: &Grid<bool>) -> Result<(), String> {
     }
     let mut cols = Vec::with_capacity(n);
     for r in 0..n {
-        let queens: Vec<usize> = (0..n).filter(|&c| *grid.at(r, c)).collect();
-        match queens[..] {
-            [c] => cols.push(c),
-            _ => {
-                return Err(format!(
-                    "row {} has {} queens, expected 1",
-                    r + 1,
-                    queens.len()
-                ));
-            }
+        let row = grid.row(r);
+        match row.iter().filter(|&&q| q).count() {
+            1 => cols.push(row.iter().position(|&q| q).unwrap_or(0)),
+            k => return Err(format!("row {} has {k} queens, expected 1", r + 1)),
         }
     }
     for r1 in 0..n {
@@ -173,7 +167,14 @@ fn random_solution(n: usize, rng: &mut Rng) -> Vec<usize> {
         if row == n {
             return true;
         }
-        for c in rng.permutation(n) {
+        // `rng.permutation(n)` without the allocation (same draws; n < 32).
+        let mut perm = [0usize; 32];
+        let perm = &mut perm[..n];
+        for (i, p) in perm.iter_mut().enumerate() {
+            *p = i;
+        }
+        rng.shuffle(perm);
+        for &c in perm.iter() {
             let (a, b) = (row + c, row + n - c);
             if cols >> c & 1 == 0 && d1 >> a & 1 == 0 && d2 >> b & 1 == 0 {
                 out.push(c);

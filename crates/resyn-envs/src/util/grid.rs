@@ -1,6 +1,6 @@
 //! Rectangular grids: storage, neighbours, rendering and parsing.
 
-use super::parse;
+use super::{parse, text};
 
 /// A row-major grid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -75,10 +75,48 @@ impl<T> Grid<T> {
 
     /// Render rows joined by newlines, cells by `sep`.
     pub fn render(&self, sep: &str, cell: impl Fn(&T) -> String) -> String {
-        (0..self.rows)
-            .map(|r| self.row(r).iter().map(&cell).collect::<Vec<_>>().join(sep))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.render_with(sep, |s, v| s.push_str(&cell(v)))
+    }
+
+    /// [`Grid::render`] with each cell appended by `cell` (no per-cell string).
+    pub fn render_with(&self, sep: &str, mut cell: impl FnMut(&mut String, &T)) -> String {
+        let mut s = String::with_capacity(self.rows * self.cols * (1 + sep.len()) + 8);
+        for r in 0..self.rows {
+            if r > 0 {
+                s.push('\n');
+            }
+            text::push_joined(&mut s, self.row(r), sep, &mut cell);
+        }
+        s
+    }
+}
+
+impl Grid<bool> {
+    /// Step distances from the cell with index `src` to every cell, moving
+    /// orthogonally between open (`true`) cells (`None` = unreachable).
+    /// The same distances as [`super::graph::bfs`] over the open cells'
+    /// adjacency lists, without building them.
+    pub fn bfs_open(&self, src: usize) -> Vec<Option<usize>> {
+        let mut dist = vec![None; self.cells.len()];
+        dist[src] = Some(0);
+        if !self.cells[src] {
+            return dist;
+        }
+        let mut queue = Vec::with_capacity(self.cells.len());
+        queue.push(src);
+        let mut head = 0;
+        while let Some(&u) = queue.get(head) {
+            head += 1;
+            let d = dist[u].unwrap_or(0);
+            for (r, c) in self.neighbors4(u / self.cols, u % self.cols) {
+                let v = r * self.cols + c;
+                if self.cells[v] && dist[v].is_none() {
+                    dist[v] = Some(d + 1);
+                    queue.push(v);
+                }
+            }
+        }
+        dist
     }
 }
 
@@ -94,17 +132,17 @@ pub fn parse_grid<T>(
     cols: usize,
     cell: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Grid<T>, String> {
-    let lines = parse::lines(s);
-    if lines.len() != rows {
-        return Err(format!("expected {rows} rows, got {}", lines.len()));
+    let n_lines = parse::lines_iter(s).count();
+    if n_lines != rows {
+        return Err(format!("expected {rows} rows, got {n_lines}"));
     }
     let mut out = Vec::with_capacity(rows * cols);
-    for (i, line) in lines.iter().enumerate() {
-        let toks = parse::tokens(line);
+    for (i, line) in parse::lines_iter(s).enumerate() {
+        let mut toks = parse::tokens_iter(line);
+        let (first, second) = (toks.next(), toks.next());
         let before = out.len();
-        if toks.len() == 1 && cols > 1 {
+        if let (Some(t), None, true) = (first, second, cols > 1) {
             // No separators: every character is a cell (sliced, not allocated).
-            let t = toks[0];
             for (k, ch) in t.char_indices() {
                 let cell_text = &t[k..k + ch.len_utf8()];
                 out.push(cell(cell_text).map_err(|e| format!("row {}: {e}", i + 1))?);
@@ -113,7 +151,7 @@ pub fn parse_grid<T>(
                 }
             }
         } else {
-            for t in toks {
+            for t in first.into_iter().chain(second).chain(toks) {
                 out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
             }
         }

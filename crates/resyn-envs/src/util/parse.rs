@@ -17,16 +17,25 @@ pub fn canonical(s: &str) -> String {
 
 /// Non-empty, trimmed lines.
 pub fn lines(s: &str) -> Vec<&str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    lines_iter(s).collect()
+}
+
+/// [`lines`] without collecting.
+pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
 /// Tokens separated by whitespace and/or commas (empty tokens dropped).
 /// One optional pair of surrounding brackets (`[...]` or `(...)`) is removed.
 pub fn tokens(s: &str) -> Vec<&str> {
+    tokens_iter(s).collect()
+}
+
+/// [`tokens`] without collecting.
+pub fn tokens_iter(s: &str) -> impl Iterator<Item = &str> {
     strip_brackets(s.trim())
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|t| !t.is_empty())
-        .collect()
 }
 
 /// Remove one pair of matching outer brackets, if present.
