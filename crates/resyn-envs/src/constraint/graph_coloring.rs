@@ -74,10 +74,14 @@ impl Task for GraphColoring {
         for (i, v) in rng.permutation(n).into_iter().enumerate() {
             color[v] = i % k + 1;
         }
-        let pairs: Vec<(usize, usize)> = (0..n)
-            .flat_map(|u| (u + 1..n).map(move |v| (u, v)))
-            .filter(|&(u, v)| color[u] != color[v])
-            .collect();
+        let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+        for u in 0..n {
+            for v in u + 1..n {
+                if color[u] != color[v] {
+                    pairs.push((u, v));
+                }
+            }
+        }
         let m = ((n * deg10 + 10) / 20).min(pairs.len());
         // `pairs` is in lexicographic order, so sorted indices give sorted edges.
         let mut picked = rng.sample_indices(pairs.len(), m);

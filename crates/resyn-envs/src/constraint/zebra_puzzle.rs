@@ -279,16 +279,16 @@ impl Task for ZebraPuzzle {
 /// Parse the answer lines into value indices per house and attribute.
 fn parse_grid(data: &Data, answer: &str) -> Result<Vec<Vec<usize>>, String> {
     let (n, m) = (data.solution.len(), data.attrs.len());
-    let lines = parse::lines(answer);
-    if lines.len() != n {
-        return Err(format!("expected {n} lines, got {}", lines.len()));
+    let n_lines = parse::lines_iter(answer).count();
+    if n_lines != n {
+        return Err(format!("expected {n} lines, got {n_lines}"));
     }
     let mut grid = Vec::with_capacity(n);
-    for (h, line) in lines.iter().enumerate() {
+    for (h, line) in parse::lines_iter(answer).enumerate() {
         let (head, rest) = line
             .split_once(':')
             .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
-        if parse::canonical(head) != format!("house {}", h + 1) {
+        if !is_house_label(head, h + 1) {
             return Err(format!(
                 "line {} starts with `{}`, expected `House {}:`",
                 h + 1,
@@ -296,26 +296,34 @@ fn parse_grid(data: &Data, answer: &str) -> Result<Vec<Vec<usize>>, String> {
                 h + 1
             ));
         }
-        let items: Vec<String> = rest.split(',').map(parse::canonical).collect();
-        if items.len() != m {
+        let got = rest.split(',').count();
+        if got != m {
             return Err(format!(
-                "house {}: expected {m} comma-separated values, got {}",
+                "house {}: expected {m} comma-separated values, got {got}",
                 h + 1,
-                items.len()
             ));
         }
-        let row = items
-            .iter()
+        let row = rest
+            .split(',')
             .enumerate()
             .map(|(a, item)| {
+                // A single word (the usual case) is its own canonical form.
+                let word = item.trim();
+                let single = !word.contains(char::is_whitespace);
                 data.values[a]
                     .iter()
-                    .position(|v| v.eq_ignore_ascii_case(item))
+                    .position(|v| {
+                        if single {
+                            v.eq_ignore_ascii_case(word)
+                        } else {
+                            parse::canonical_eq_ignore_case(item, v)
+                        }
+                    })
                     .ok_or_else(|| {
                         format!(
                             "house {}: `{}` is not a {} value",
                             h + 1,
-                            parse::clip(item),
+                            parse::clip(&parse::canonical(item)),
                             data.attrs[a].to_lowercase()
                         )
                     })
@@ -324,6 +332,21 @@ fn parse_grid(data: &Data, answer: &str) -> Result<Vec<Vec<usize>>, String> {
         grid.push(row);
     }
     Ok(grid)
+}
+
+/// Whether `head` is `house {h}` up to ASCII case and whitespace, i.e.
+/// `parse::canonical(head) == format!("house {h}")`.
+fn is_house_label(head: &str, h: usize) -> bool {
+    let mut words = head.split_whitespace();
+    matches!(
+        (words.next(), words.next(), words.next()),
+        (Some(w), Some(num), None)
+            if w.eq_ignore_ascii_case("house")
+                // Digits only (`+1` and `01` are not `1`); h >= 1 has no leading zero.
+                && num.bytes().all(|b| b.is_ascii_digit())
+                && !num.starts_with('0')
+                && num.parse() == Ok(h)
+    )
 }
 
 /// A value of an attribute: `(attribute, value index)`.

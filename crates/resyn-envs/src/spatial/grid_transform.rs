@@ -183,7 +183,7 @@ fn compose(ops: &[D4]) -> D4 {
 }
 
 fn render(g: &Grid<u8>) -> String {
-    g.render(" ", |&b| char::from(b).to_string())
+    g.render_with(" ", |s, &b| s.push(char::from(b)))
 }
 
 #[cfg(test)]
