@@ -27,6 +27,7 @@ pub(crate) struct Data {
 
 impl Task for Hanoi {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -43,6 +43,7 @@ fn name(i: usize) -> char {
 
 impl Task for ShortestPath {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -50,6 +50,7 @@ fn params(difficulty: u8) -> (usize, usize) {
 
 impl Task for NQueens {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

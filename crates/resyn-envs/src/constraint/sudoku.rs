@@ -69,6 +69,7 @@ fn params(difficulty: u8) -> (usize, usize, usize, usize) {
 
 impl Task for Sudoku {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -51,6 +51,16 @@ pub(crate) struct Data {
     solution: Vec<Vec<usize>>,
 }
 
+/// [`Data`] as the check reads it: strings borrowed from the stored JSON.
+#[derive(Deserialize)]
+pub(crate) struct View<'a> {
+    #[serde(borrow)]
+    attrs: Vec<&'a str>,
+    #[serde(borrow)]
+    values: Vec<Vec<&'a str>>,
+    solution: Vec<Vec<usize>>,
+}
+
 /// An attribute category: answer-order name, entity phrase, values.
 struct AttrKind {
     name: &'static str,
@@ -144,6 +154,7 @@ fn params(difficulty: u8) -> (usize, usize) {
 
 impl Task for ZebraPuzzle {
     type Data = Data;
+    type View<'a> = View<'a>;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -246,7 +257,7 @@ impl Task for ZebraPuzzle {
         }
     }
 
-    fn check(&self, data: &Data, answer: &str) -> Verdict {
+    fn check(&self, data: &View<'_>, answer: &str) -> Verdict {
         let (n, m) = (data.solution.len(), data.attrs.len());
         if data.values.len() != m
             || data.values.iter().any(|v| v.len() != n)
@@ -277,7 +288,7 @@ impl Task for ZebraPuzzle {
 }
 
 /// Parse the answer lines into value indices per house and attribute.
-fn parse_grid(data: &Data, answer: &str) -> Result<Vec<Vec<usize>>, String> {
+fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<Vec<usize>>, String> {
     let (n, m) = (data.solution.len(), data.attrs.len());
     let n_lines = parse::lines_iter(answer).count();
     if n_lines != n {
