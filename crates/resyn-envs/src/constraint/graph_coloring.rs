@@ -84,10 +84,20 @@ impl Task for GraphColoring {
             }
         }
         let m = ((n * deg10 + 10) / 20).min(pairs.len());
-        // `pairs` is in lexicographic order, so sorted indices give sorted edges.
-        let mut picked = rng.sample_indices(pairs.len(), m);
-        picked.sort_unstable();
-        let edges: Vec<(usize, usize)> = picked.into_iter().map(|i| pairs[i]).collect();
+        // `pairs` is in lexicographic order, so taking the picked ones in
+        // index order gives the edges sorted (marks instead of a sort).
+        let mut picked = vec![false; pairs.len()];
+        for i in rng.sample_indices(pairs.len(), m) {
+            picked[i] = true;
+        }
+        let mut edges: Vec<(usize, usize)> = Vec::with_capacity(m);
+        edges.extend(
+            pairs
+                .iter()
+                .zip(&picked)
+                .filter(|(_, p)| **p)
+                .map(|(&e, _)| e),
+        );
         let graph = Graph {
             n,
             edges,
