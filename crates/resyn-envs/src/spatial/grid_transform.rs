@@ -98,13 +98,15 @@ impl Task for GridTransform {
         } else {
             &D4::ALL[1..7]
         };
-        let ops = loop {
+        let (ops, total) = loop {
             let ops: Vec<D4> = (0..d).map(|_| pool[rng.index(pool.len())]).collect();
-            if compose(&ops) != D4::Identity {
-                break ops;
+            let total = compose(&ops);
+            if total != D4::Identity {
+                break (ops, total);
             }
         };
-        let result = ops.iter().fold(start.clone(), |g, op| op.apply(&g));
+        // Applying the operations one by one gives the same grid (tested).
+        let result = total.apply(&start);
         let steps = ops
             .iter()
             .enumerate()
