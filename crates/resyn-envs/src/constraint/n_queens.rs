@@ -100,9 +100,9 @@ impl Task for NQueens {
         if !(1..=64).contains(&n) || data.placed.iter().any(|&(r, c)| r >= n || c >= n) {
             return Verdict::zero(resyn_core::ReasonCode::InvalidInstance, "bad n_queens data");
         }
-        let grid = match parse_grid(answer, n, n, |t| match t {
-            "Q" | "q" => Ok(true),
-            "." => Ok(false),
+        let grid = match parse_grid(answer, n, n, |t| match t.as_bytes() {
+            b"Q" | b"q" => Ok(true),
+            b"." => Ok(false),
             _ => Err(format!("`{}` is neither `Q` nor `.`", parse::clip(t))),
         }) {
             Ok(g) => g,

@@ -129,7 +129,11 @@ impl Task for Sudoku {
             return Verdict::zero(resyn_core::ReasonCode::InvalidInstance, "bad sudoku data");
         }
         let grid = match parse_grid(answer, n, n, |t| {
-            let v = parse::int(t)?;
+            // A single digit (the usual cell) needs no general integer parse.
+            let v = match t.as_bytes() {
+                &[b] if b.is_ascii_digit() => i64::from(b - b'0'),
+                _ => parse::int(t)?,
+            };
             if (1..=n as i64).contains(&v) {
                 Ok(v as u8)
             } else {
