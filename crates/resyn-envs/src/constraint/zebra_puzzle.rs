@@ -272,7 +272,7 @@ impl Task for ZebraPuzzle {
             Ok(g) => g,
             Err(e) => return Verdict::parse_error(e),
         };
-        for (h, (got, want)) in grid.iter().zip(&data.solution).enumerate() {
+        for (h, (got, want)) in grid.chunks(m.max(1)).zip(&data.solution).enumerate() {
             for a in 0..m {
                 if got[a] != want[a] {
                     return Verdict::wrong(format!(
@@ -287,62 +287,75 @@ impl Task for ZebraPuzzle {
     }
 }
 
-/// Parse the answer lines into value indices per house and attribute.
-fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<Vec<usize>>, String> {
+/// Parse the answer lines into value indices, row-major by house then
+/// attribute. A wrong line count is reported in preference to any error
+/// inside a line (the remaining lines are counted only when one fails).
+fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<usize>, String> {
     let (n, m) = (data.solution.len(), data.attrs.len());
-    let n_lines = parse::lines_iter(answer).count();
-    if n_lines != n {
-        return Err(format!("expected {n} lines, got {n_lines}"));
+    let count_error = |k: usize| format!("expected {n} lines, got {k}");
+    let mut lines = parse::lines_iter(answer);
+    let mut grid = Vec::with_capacity(n * m);
+    for h in 0..n {
+        let Some(line) = lines.next() else {
+            return Err(count_error(h));
+        };
+        if let Err(e) = parse_house(data, h, line, &mut grid) {
+            let k = h + 1 + lines.count();
+            return Err(if k == n { e } else { count_error(k) });
+        }
     }
-    let mut grid = Vec::with_capacity(n);
-    for (h, line) in parse::lines_iter(answer).enumerate() {
-        let (head, rest) = line
-            .split_once(':')
-            .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
-        if !is_house_label(head, h + 1) {
-            return Err(format!(
-                "line {} starts with `{}`, expected `House {}:`",
-                h + 1,
-                parse::clip(head),
-                h + 1
-            ));
-        }
-        let got = rest.split(',').count();
-        if got != m {
-            return Err(format!(
-                "house {}: expected {m} comma-separated values, got {got}",
-                h + 1,
-            ));
-        }
-        let row = rest
-            .split(',')
-            .enumerate()
-            .map(|(a, item)| {
-                // A single word (the usual case) is its own canonical form.
-                let word = item.trim();
-                let single = !word.contains(char::is_whitespace);
-                data.values[a]
-                    .iter()
-                    .position(|v| {
-                        if single {
-                            v.eq_ignore_ascii_case(word)
-                        } else {
-                            parse::canonical_eq_ignore_case(item, v)
-                        }
-                    })
-                    .ok_or_else(|| {
-                        format!(
-                            "house {}: `{}` is not a {} value",
-                            h + 1,
-                            parse::clip(&parse::canonical(item)),
-                            data.attrs[a].to_lowercase()
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        grid.push(row);
+    let extra = lines.count();
+    if extra > 0 {
+        return Err(count_error(n + extra));
     }
     Ok(grid)
+}
+
+/// Parse the line of house `h` (0-based), appending its value indices.
+fn parse_house(data: &View<'_>, h: usize, line: &str, grid: &mut Vec<usize>) -> Result<(), String> {
+    let m = data.attrs.len();
+    let (head, rest) = line
+        .split_once(':')
+        .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
+    if !is_house_label(head, h + 1) {
+        return Err(format!(
+            "line {} starts with `{}`, expected `House {}:`",
+            h + 1,
+            parse::clip(head),
+            h + 1
+        ));
+    }
+    let got = rest.split(',').count();
+    if got != m {
+        return Err(format!(
+            "house {}: expected {m} comma-separated values, got {got}",
+            h + 1,
+        ));
+    }
+    for (a, item) in rest.split(',').enumerate() {
+        // A single word (the usual case) is its own canonical form.
+        let word = item.trim();
+        let single = !word.contains(char::is_whitespace);
+        let index = data.values[a]
+            .iter()
+            .position(|v| {
+                if single {
+                    v.eq_ignore_ascii_case(word)
+                } else {
+                    parse::canonical_eq_ignore_case(item, v)
+                }
+            })
+            .ok_or_else(|| {
+                format!(
+                    "house {}: `{}` is not a {} value",
+                    h + 1,
+                    parse::clip(&parse::canonical(item)),
+                    data.attrs[a].to_lowercase()
+                )
+            })?;
+        grid.push(index);
+    }
+    Ok(())
 }
 
 /// Whether `head` is `house {h}` up to ASCII case and whitespace, i.e.
