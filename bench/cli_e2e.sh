@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-200}
 cargo build -q --release -p resyn-cli
-R=target/release/resyn
+R=${CARGO_TARGET_DIR:-target}/release/resyn
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mapfile -t ENVS < <($R envs --json | python3 -c 'import json,sys; print("\n".join(e["id"] for e in json.load(sys.stdin) if e["source"]=="native"))')
 

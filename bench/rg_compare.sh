@@ -10,4 +10,4 @@ bench/.venv/bin/python -c 'import reasoning_gym' 2>/dev/null \
   || bench/.venv/bin/pip install -q "reasoning-gym>=0.1.25"
 cargo build -q --release -p resyn-envs --example throughput
 bench/.venv/bin/python -c 'import importlib.metadata as m; print("reasoning-gym", m.version("reasoning-gym"))' >&2
-bench/.venv/bin/python bench/rg_compare.py --throughput-bin target/release/examples/throughput --seconds "$SECONDS_PER"
+bench/.venv/bin/python bench/rg_compare.py --throughput-bin "${CARGO_TARGET_DIR:-target}/release/examples/throughput" --seconds "$SECONDS_PER"

@@ -159,11 +159,21 @@ fn rfind_ci(hay: &[u8], needle: &[u8], end: usize) -> Option<usize> {
     if needle.len() > end {
         return None;
     }
-    // Scan for the first byte (cheap), then compare the rest.
-    (0..=end - needle.len()).rev().find(|&i| {
-        hay[i].eq_ignore_ascii_case(&first)
-            && hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
-    })
+    // Jump between candidates for the first byte with a (SIMD) reverse byte
+    // search, then compare the rest.
+    let (lo, hi) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut limit = end - needle.len() + 1;
+    loop {
+        let i = if lo == hi {
+            memchr::memrchr(lo, &hay[..limit])?
+        } else {
+            memchr::memrchr2(lo, hi, &hay[..limit])?
+        };
+        if hay[i + 1..i + needle.len()].eq_ignore_ascii_case(rest) {
+            return Some(i);
+        }
+        limit = i;
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +244,31 @@ mod tests {
         assert!(matches!(ex(&big), Err(ExtractError::TooLong { .. })));
     }
 
+    /// The straightforward scan `rfind_ci` must agree with.
+    fn rfind_ci_naive(hay: &[u8], needle: &[u8], end: usize) -> Option<usize> {
+        let end = end.min(hay.len());
+        if needle.is_empty() || needle.len() > end {
+            return None;
+        }
+        (0..=end - needle.len())
+            .rev()
+            .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    }
+
     proptest! {
+        #[test]
+        fn rfind_ci_matches_naive_scan(
+            hay in "[<>/aAnNsSwWeErR{}x\\\\]{0,60}",
+            end in 0usize..70,
+        ) {
+            for needle in [OPEN, CLOSE, BOXED, b"a".as_slice(), b"", b"nswer"] {
+                prop_assert_eq!(
+                    rfind_ci(hay.as_bytes(), needle, end),
+                    rfind_ci_naive(hay.as_bytes(), needle, end)
+                );
+            }
+        }
+
         #[test]
         fn never_panics(s in ".{0,400}") {
             let _ = ex(&s);

@@ -36,11 +36,11 @@ pub fn instance_id(env: &str, version: u32, seed: u64, difficulty: u8) -> String
 
 /// The instance id for an [`instance_hash`].
 pub fn id_from_hash(h: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(16);
-    for b in &h[..8] {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
+    for &b in &h[..8] {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
 }
@@ -64,5 +64,8 @@ mod tests {
         assert_ne!(a, instance_id("sudoku", 1, 0, 2));
         assert_ne!(a, instance_id("sudokU", 1, 0, 1));
         assert_ne!(content_hash(&[b"ab", b"c"]), content_hash(&[b"a", b"bc"]));
+        let h: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        let hex: String = h[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(id_from_hash(&h), hex);
     }
 }

@@ -34,5 +34,11 @@ inside <answer></answer> tags, in exactly the answer format described above.";
 
 /// Wrap an answer text into a model-style response: `<answer>\n{answer}\n</answer>`.
 pub fn wrap_answer(answer: &str) -> String {
-    format!("<answer>\n{answer}\n</answer>")
+    const OPEN: &str = "<answer>\n";
+    const CLOSE: &str = "\n</answer>";
+    let mut s = String::with_capacity(OPEN.len() + answer.len() + CLOSE.len());
+    s.push_str(OPEN);
+    s.push_str(answer);
+    s.push_str(CLOSE);
+    s
 }

@@ -55,8 +55,10 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        // THROUGHPUT_ONLY=verify skips generation (for profiling verifiers).
-        let gen_rate = if std::env::var("THROUGHPUT_ONLY").as_deref() == Ok("verify") {
+        // THROUGHPUT_ONLY=verify skips generation and THROUGHPUT_ONLY=generate
+        // skips verification (for profiling one side).
+        let only = std::env::var("THROUGHPUT_ONLY").unwrap_or_default();
+        let gen_rate = if only == "verify" {
             0.0
         } else {
             rate(budget, |n| {
@@ -66,10 +68,14 @@ fn main() {
         let pool: Vec<_> = (0..256)
             .filter_map(|s| env.generate(1_000_000 + s, d).ok())
             .collect();
-        let verify_rate = rate(budget, |n| {
-            let inst = &pool[n as usize % pool.len()];
-            black_box(env.verify(black_box(inst), black_box(&inst.reference)));
-        });
+        let verify_rate = if only == "generate" {
+            0.0
+        } else {
+            rate(budget, |n| {
+                let inst = &pool[n as usize % pool.len()];
+                black_box(env.verify(black_box(inst), black_box(&inst.reference)));
+            })
+        };
         println!(
             "{}",
             serde_json::json!({"env": id, "difficulty": d, "generate_per_s": gen_rate, "verify_per_s": verify_rate})

@@ -8,7 +8,7 @@ use resyn_core::{
     Category, EnvMeta, Environment, ExtractConfig, Instance, ReasonCode, Result, Rng, Source,
     Verdict, extract_answer, id_from_hash, instance_hash, wrap_answer,
 };
-use serde::{Deserialize as _, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// The sentence appended to every prompt (defined in `resyn-core`, shared
 /// with sandboxed Python environments).
@@ -44,6 +44,12 @@ pub trait Task: Send + Sync + 'static {
     /// Hidden instance data (stored as JSON in [`Instance::data`]).
     type Data: Serialize + DeserializeOwned;
 
+    /// What [`Task::check`] reads, decoded from [`Instance::data`] at every
+    /// verification: usually `Self::Data`; a task whose check needs only
+    /// part of the data may decode just those fields (serde skips the
+    /// others), or borrow strings from the stored JSON.
+    type View<'a>: Deserialize<'a>;
+
     /// Static description.
     fn info(&self) -> TaskInfo;
 
@@ -51,7 +57,7 @@ pub trait Task: Send + Sync + 'static {
     fn generate(&self, rng: &mut Rng, difficulty: u8) -> Generated<Self::Data>;
 
     /// Check an extracted answer text against the data. Must be total.
-    fn check(&self, data: &Self::Data, answer: &str) -> Verdict;
+    fn check(&self, data: &Self::View<'_>, answer: &str) -> Verdict;
 }
 
 /// A [`Task`] made into an [`Environment`].
@@ -98,13 +104,20 @@ impl<T: Task> Environment for Native<T> {
         let hash = instance_hash(&m.id, m.version, seed, difficulty);
         let mut rng = Rng::from_hash(hash);
         let g = self.task.generate(&mut rng, difficulty);
+        // The prompt is `{task prompt, trimmed at the end}\n\n{instruction}`,
+        // built in the task's buffer.
+        let mut prompt = g.prompt;
+        prompt.truncate(prompt.trim_end().len());
+        prompt.reserve_exact(2 + ANSWER_INSTRUCTION.len());
+        prompt.push_str("\n\n");
+        prompt.push_str(ANSWER_INSTRUCTION);
         Ok(Instance {
             id: id_from_hash(&hash),
             env: m.id.clone(),
             env_version: m.version,
             seed,
             difficulty,
-            prompt: format!("{}\n\n{ANSWER_INSTRUCTION}", g.prompt.trim_end()),
+            prompt,
             data: serde_json::to_value(&g.data)?,
             reference: wrap_answer(&g.answer),
         })
@@ -124,7 +137,7 @@ impl<T: Task> Environment for Native<T> {
             Ok(a) => a,
             Err(e) => return e.into(),
         };
-        match T::Data::deserialize(&instance.data) {
+        match T::View::deserialize(&instance.data) {
             Ok(data) => self.task.check(&data, answer.text),
             Err(e) => Verdict::zero(ReasonCode::InvalidInstance, format!("instance data: {e}")),
         }

@@ -79,6 +79,7 @@ fn level(d: u8) -> Level {
 
 impl Task for Countdown {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -10,7 +10,7 @@
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::util::parse;
+use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
 const PEGS: [char; 3] = ['A', 'B', 'C'];
@@ -27,6 +27,7 @@ pub(crate) struct Data {
 
 impl Task for Hanoi {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -57,11 +58,11 @@ impl Task for Hanoi {
             render(&start),
             PEGS[usize::from(target)]
         );
-        let answer = moves
-            .iter()
-            .map(|&(f, t)| format!("{}->{}", PEGS[usize::from(f)], PEGS[usize::from(t)]))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let answer = text::joined(&moves, " ", |s, &(f, t)| {
+            s.push(PEGS[usize::from(f)]);
+            s.push_str("->");
+            s.push(PEGS[usize::from(t)]);
+        });
         Generated {
             prompt,
             data: Data {
@@ -83,22 +84,15 @@ impl Task for Hanoi {
 }
 
 fn render(pos: &[u8]) -> String {
-    (0..3u8)
-        .map(|p| {
-            let disks: Vec<String> = (0..pos.len())
-                .rev()
-                .filter(|&d| pos[d] == p)
-                .map(|d| (d + 1).to_string())
-                .collect();
-            let shown = if disks.is_empty() {
-                "(empty)".to_string()
-            } else {
-                disks.join(" ")
-            };
-            format!("{}: {shown}", PEGS[usize::from(p)])
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    text::joined(0..3u8, "\n", |s, p| {
+        s.push(PEGS[usize::from(p)]);
+        s.push_str(": ");
+        let mut disks = (0..pos.len()).rev().filter(|&d| pos[d] == p).peekable();
+        if disks.peek().is_none() {
+            s.push_str("(empty)");
+        }
+        text::push_joined(s, disks, " ", |s, d| text::push_uint(s, d as u64 + 1));
+    })
 }
 
 /// The unique optimal move sequence from `pos` to all disks on `target`.

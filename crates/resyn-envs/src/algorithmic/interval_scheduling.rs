@@ -40,6 +40,7 @@ const WEIGHTED: [usize; 5] = [6, 8, 10, 13, 16];
 
 impl Task for IntervalScheduling {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -32,6 +32,7 @@ const SIZES: [usize; 10] = [4, 5, 6, 8, 10, 12, 14, 16, 18, 20];
 
 impl Task for Knapsack {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -19,7 +19,7 @@ use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::util::graph::Graph;
-use crate::util::parse;
+use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
 pub(crate) struct ShortestPath;
@@ -43,6 +43,7 @@ fn name(i: usize) -> char {
 
 impl Task for ShortestPath {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -77,29 +78,26 @@ impl Task for ShortestPath {
             path.push(p);
         }
         path.reverse();
-        let edge_lines = edges
-            .iter()
-            .map(|&(u, v, w)| format!("{} - {}: {w}", name(u), name(v)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let nodes = (0..n).map(|i| name(i).to_string()).collect::<Vec<_>>();
+        let edge_lines = text::joined(&edges, "\n", |s, &(u, v, w)| {
+            s.push(name(u));
+            s.push_str(" - ");
+            s.push(name(v));
+            s.push_str(": ");
+            text::push_uint(s, w);
+        });
+        let nodes = text::joined(0..n, ", ", |s, i| s.push(name(i)));
         let (s, t) = (name(source), name(target));
         let prompt = format!(
-            "An undirected graph has the nodes {}. Its edges and their weights \
+            "An undirected graph has the nodes {nodes}. Its edges and their weights \
              (\"X - Y: w\" means X and Y are joined by an edge of weight w, usable in both \
              directions):\n{edge_lines}\n\nFind a path from {s} to {t} whose total weight (the \
              sum of the weights of its edges) is as small as possible.\n\nAnswer format: the \
              nodes of the path in order, from {s} to {t}, separated by spaces, commas or -> \
-             (for example: {s} -> ... -> {t}).",
-            nodes.join(", ")
+             (for example: {s} -> ... -> {t})."
         );
         Generated {
             prompt,
-            answer: path
-                .iter()
-                .map(|&v| name(v).to_string())
-                .collect::<Vec<_>>()
-                .join(" -> "),
+            answer: text::joined(&path, " -> ", |s, &v| s.push(name(v))),
             data: Data {
                 n,
                 best: dist[target],
@@ -127,10 +125,16 @@ fn parse_path(answer: &str, n: usize) -> Result<Vec<usize>, String> {
     }
     toks.iter()
         .map(|t| {
-            let c = t.to_ascii_uppercase();
-            (0..n)
-                .find(|&i| c.len() == 1 && c.starts_with(name(i)))
-                .ok_or_else(|| format!("`{}` is not a node", parse::clip(t)))
+            // A one-letter token, any case, naming one of the n nodes
+            // (`name(i)` for i < n, i.e. the letter's index is below n).
+            match t.as_bytes() {
+                &[b] if b.is_ascii_alphabetic()
+                    && usize::from(b.to_ascii_uppercase() - b'A') < n =>
+                {
+                    Ok(usize::from(b.to_ascii_uppercase() - b'A'))
+                }
+                _ => Err(format!("`{}` is not a node", parse::clip(t))),
+            }
         })
         .collect()
 }
@@ -166,10 +170,10 @@ fn check_path(data: &Data, path: &[usize]) -> Result<(), String> {
 
 /// Distances and shortest-path-tree parents from `src` (O(n²), n <= 26).
 fn dijkstra(n: usize, edges: &[(usize, usize, u64)], src: usize) -> (Vec<u64>, Vec<Option<usize>>) {
-    let mut w = vec![vec![u64::MAX; n]; n];
+    let mut w = vec![u64::MAX; n * n];
     for &(u, v, c) in edges {
-        w[u][v] = w[u][v].min(c);
-        w[v][u] = w[v][u].min(c);
+        w[u * n + v] = w[u * n + v].min(c);
+        w[v * n + u] = w[v * n + u].min(c);
     }
     let mut dist = vec![u64::MAX; n];
     let mut prev = vec![None; n];
@@ -181,8 +185,9 @@ fn dijkstra(n: usize, edges: &[(usize, usize, u64)], src: usize) -> (Vec<u64>, V
     {
         done[u] = true;
         for v in 0..n {
-            if w[u][v] != u64::MAX && dist[u] + w[u][v] < dist[v] {
-                dist[v] = dist[u] + w[u][v];
+            let wuv = w[u * n + v];
+            if wuv != u64::MAX && dist[u] + wuv < dist[v] {
+                dist[v] = dist[u] + wuv;
                 prev[v] = Some(u);
             }
         }

@@ -43,6 +43,7 @@ const WORDS: [&str; 40] = [
 
 impl Task for TopologicalSort {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

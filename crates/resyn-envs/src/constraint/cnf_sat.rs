@@ -55,6 +55,7 @@ fn params(difficulty: u8) -> (usize, usize) {
 
 impl Task for CnfSat {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -26,7 +26,7 @@ use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::util::graph::Graph;
-use crate::util::parse;
+use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
 pub(crate) struct GraphColoring;
@@ -55,6 +55,7 @@ fn params(difficulty: u8) -> (usize, usize, usize) {
 
 impl Task for GraphColoring {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -74,28 +75,39 @@ impl Task for GraphColoring {
         for (i, v) in rng.permutation(n).into_iter().enumerate() {
             color[v] = i % k + 1;
         }
-        let pairs: Vec<(usize, usize)> = (0..n)
-            .flat_map(|u| (u + 1..n).map(move |v| (u, v)))
-            .filter(|&(u, v)| color[u] != color[v])
-            .collect();
+        let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+        for u in 0..n {
+            for v in u + 1..n {
+                if color[u] != color[v] {
+                    pairs.push((u, v));
+                }
+            }
+        }
         let m = ((n * deg10 + 10) / 20).min(pairs.len());
-        let mut edges: Vec<(usize, usize)> = rng
-            .sample_indices(pairs.len(), m)
-            .into_iter()
-            .map(|i| pairs[i])
-            .collect();
-        edges.sort_unstable();
+        // `pairs` is in lexicographic order, so taking the picked ones in
+        // index order gives the edges sorted (marks instead of a sort).
+        let mut picked = vec![false; pairs.len()];
+        for i in rng.sample_indices(pairs.len(), m) {
+            picked[i] = true;
+        }
+        let mut edges: Vec<(usize, usize)> = Vec::with_capacity(m);
+        edges.extend(
+            pairs
+                .iter()
+                .zip(&picked)
+                .filter(|(_, p)| **p)
+                .map(|(&e, _)| e),
+        );
         let graph = Graph {
             n,
             edges,
             directed: false,
         };
-        let edge_list = graph
-            .edges
-            .iter()
-            .map(|(u, v)| format!("{u}-{v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let edge_list = text::joined(&graph.edges, ", ", |s, &(u, v)| {
+            text::push_uint(s, u as u64);
+            s.push('-');
+            text::push_uint(s, v as u64);
+        });
         let prompt = format!(
             "Color the vertices of this undirected graph using at most {k} colors, numbered 1 \
              to {k}, so that the two endpoints of every edge get different colors.\n\n\
@@ -105,12 +117,11 @@ impl Task for GraphColoring {
             n - 1,
             graph.edges.len()
         );
-        let answer = color
-            .iter()
-            .enumerate()
-            .map(|(v, c)| format!("{v}: {c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let answer = text::joined(color.iter().enumerate(), ", ", |s, (v, &c)| {
+            text::push_uint(s, v as u64);
+            s.push_str(": ");
+            text::push_uint(s, c as u64);
+        });
         Generated {
             prompt,
             answer,

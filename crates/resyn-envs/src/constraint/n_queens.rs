@@ -50,6 +50,7 @@ fn params(difficulty: u8) -> (usize, usize) {
 
 impl Task for NQueens {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -73,7 +74,7 @@ impl Task for NQueens {
             for &(r, c) in queens {
                 *g.at_mut(r, c) = 'Q';
             }
-            g.render("", |c| c.to_string())
+            g.render_with("", |s, &c| s.push(c))
         };
         let full: Vec<(usize, usize)> = solution.iter().copied().enumerate().collect();
         let prompt = format!(
@@ -99,9 +100,9 @@ impl Task for NQueens {
         if !(1..=64).contains(&n) || data.placed.iter().any(|&(r, c)| r >= n || c >= n) {
             return Verdict::zero(resyn_core::ReasonCode::InvalidInstance, "bad n_queens data");
         }
-        let grid = match parse_grid(answer, n, n, |t| match t {
-            "Q" | "q" => Ok(true),
-            "." => Ok(false),
+        let grid = match parse_grid(answer, n, n, |t| match t.as_bytes() {
+            b"Q" | b"q" => Ok(true),
+            b"." => Ok(false),
             _ => Err(format!("`{}` is neither `Q` nor `.`", parse::clip(t))),
         }) {
             Ok(g) => g,
@@ -124,16 +125,10 @@ fn check_board(data: &Data, grid: &Grid<bool>) -> Result<(), String> {
     }
     let mut cols = Vec::with_capacity(n);
     for r in 0..n {
-        let queens: Vec<usize> = (0..n).filter(|&c| *grid.at(r, c)).collect();
-        match queens[..] {
-            [c] => cols.push(c),
-            _ => {
-                return Err(format!(
-                    "row {} has {} queens, expected 1",
-                    r + 1,
-                    queens.len()
-                ));
-            }
+        let row = grid.row(r);
+        match row.iter().filter(|&&q| q).count() {
+            1 => cols.push(row.iter().position(|&q| q).unwrap_or(0)),
+            k => return Err(format!("row {} has {k} queens, expected 1", r + 1)),
         }
     }
     for r1 in 0..n {
@@ -173,7 +168,14 @@ fn random_solution(n: usize, rng: &mut Rng) -> Vec<usize> {
         if row == n {
             return true;
         }
-        for c in rng.permutation(n) {
+        // `rng.permutation(n)` without the allocation (same draws; n < 32).
+        let mut perm = [0usize; 32];
+        let perm = &mut perm[..n];
+        for (i, p) in perm.iter_mut().enumerate() {
+            *p = i;
+        }
+        rng.shuffle(perm);
+        for &c in perm.iter() {
             let (a, b) = (row + c, row + n - c);
             if cols >> c & 1 == 0 && d1 >> a & 1 == 0 && d2 >> b & 1 == 0 {
                 out.push(c);

@@ -36,7 +36,7 @@ use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::util::grid::{Grid, parse_grid};
-use crate::util::parse;
+use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
 pub(crate) struct Sudoku;
@@ -69,6 +69,7 @@ fn params(difficulty: u8) -> (usize, usize, usize, usize) {
 
 impl Task for Sudoku {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -90,22 +91,12 @@ impl Task for Sudoku {
         let puzzle = remove_clues(&geo, &solution, target, rng);
         let n = geo.n;
         let render = |cells: &[u8]| {
-            cells
-                .chunks(n)
-                .map(|row| {
-                    row.iter()
-                        .map(|&v| {
-                            if v == 0 {
-                                ".".to_string()
-                            } else {
-                                v.to_string()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
+            text::joined(cells.chunks(n), "\n", |s, row| {
+                text::push_joined(s, row, " ", |s, &v| match v {
+                    0 => s.push('.'),
+                    v => text::push_uint(s, u64::from(v)),
+                });
+            })
         };
         let boxes = format!(
             "each of the {n} boxes (the blocks of {br} rows by {bc} columns obtained by \
@@ -138,7 +129,11 @@ impl Task for Sudoku {
             return Verdict::zero(resyn_core::ReasonCode::InvalidInstance, "bad sudoku data");
         }
         let grid = match parse_grid(answer, n, n, |t| {
-            let v = parse::int(t)?;
+            // A single digit (the usual cell) needs no general integer parse.
+            let v = match t.as_bytes() {
+                &[b] if b.is_ascii_digit() => i64::from(b - b'0'),
+                _ => parse::int(t)?,
+            };
             if (1..=n as i64).contains(&v) {
                 Ok(v as u8)
             } else {

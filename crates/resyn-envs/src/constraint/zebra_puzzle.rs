@@ -51,6 +51,16 @@ pub(crate) struct Data {
     solution: Vec<Vec<usize>>,
 }
 
+/// [`Data`] as the check reads it: strings borrowed from the stored JSON.
+#[derive(Deserialize)]
+pub(crate) struct View<'a> {
+    #[serde(borrow)]
+    attrs: Vec<&'a str>,
+    #[serde(borrow)]
+    values: Vec<Vec<&'a str>>,
+    solution: Vec<Vec<usize>>,
+}
+
 /// An attribute category: answer-order name, entity phrase, values.
 struct AttrKind {
     name: &'static str,
@@ -144,6 +154,7 @@ fn params(difficulty: u8) -> (usize, usize) {
 
 impl Task for ZebraPuzzle {
     type Data = Data;
+    type View<'a> = View<'a>;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -246,7 +257,7 @@ impl Task for ZebraPuzzle {
         }
     }
 
-    fn check(&self, data: &Data, answer: &str) -> Verdict {
+    fn check(&self, data: &View<'_>, answer: &str) -> Verdict {
         let (n, m) = (data.solution.len(), data.attrs.len());
         if data.values.len() != m
             || data.values.iter().any(|v| v.len() != n)
@@ -261,7 +272,7 @@ impl Task for ZebraPuzzle {
             Ok(g) => g,
             Err(e) => return Verdict::parse_error(e),
         };
-        for (h, (got, want)) in grid.iter().zip(&data.solution).enumerate() {
+        for (h, (got, want)) in grid.chunks(m.max(1)).zip(&data.solution).enumerate() {
             for a in 0..m {
                 if got[a] != want[a] {
                     return Verdict::wrong(format!(
@@ -276,54 +287,90 @@ impl Task for ZebraPuzzle {
     }
 }
 
-/// Parse the answer lines into value indices per house and attribute.
-fn parse_grid(data: &Data, answer: &str) -> Result<Vec<Vec<usize>>, String> {
+/// Parse the answer lines into value indices, row-major by house then
+/// attribute. A wrong line count is reported in preference to any error
+/// inside a line (the remaining lines are counted only when one fails).
+fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<usize>, String> {
     let (n, m) = (data.solution.len(), data.attrs.len());
-    let lines = parse::lines(answer);
-    if lines.len() != n {
-        return Err(format!("expected {n} lines, got {}", lines.len()));
+    let count_error = |k: usize| format!("expected {n} lines, got {k}");
+    let mut lines = parse::lines_iter(answer);
+    let mut grid = Vec::with_capacity(n * m);
+    for h in 0..n {
+        let Some(line) = lines.next() else {
+            return Err(count_error(h));
+        };
+        if let Err(e) = parse_house(data, h, line, &mut grid) {
+            let k = h + 1 + lines.count();
+            return Err(if k == n { e } else { count_error(k) });
+        }
     }
-    let mut grid = Vec::with_capacity(n);
-    for (h, line) in lines.iter().enumerate() {
-        let (head, rest) = line
-            .split_once(':')
-            .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
-        if parse::canonical(head) != format!("house {}", h + 1) {
-            return Err(format!(
-                "line {} starts with `{}`, expected `House {}:`",
-                h + 1,
-                parse::clip(head),
-                h + 1
-            ));
-        }
-        let items: Vec<String> = rest.split(',').map(parse::canonical).collect();
-        if items.len() != m {
-            return Err(format!(
-                "house {}: expected {m} comma-separated values, got {}",
-                h + 1,
-                items.len()
-            ));
-        }
-        let row = items
-            .iter()
-            .enumerate()
-            .map(|(a, item)| {
-                data.values[a]
-                    .iter()
-                    .position(|v| v.eq_ignore_ascii_case(item))
-                    .ok_or_else(|| {
-                        format!(
-                            "house {}: `{}` is not a {} value",
-                            h + 1,
-                            parse::clip(item),
-                            data.attrs[a].to_lowercase()
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        grid.push(row);
+    let extra = lines.count();
+    if extra > 0 {
+        return Err(count_error(n + extra));
     }
     Ok(grid)
+}
+
+/// Parse the line of house `h` (0-based), appending its value indices.
+fn parse_house(data: &View<'_>, h: usize, line: &str, grid: &mut Vec<usize>) -> Result<(), String> {
+    let m = data.attrs.len();
+    let (head, rest) = line
+        .split_once(':')
+        .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
+    if !is_house_label(head, h + 1) {
+        return Err(format!(
+            "line {} starts with `{}`, expected `House {}:`",
+            h + 1,
+            parse::clip(head),
+            h + 1
+        ));
+    }
+    let got = rest.split(',').count();
+    if got != m {
+        return Err(format!(
+            "house {}: expected {m} comma-separated values, got {got}",
+            h + 1,
+        ));
+    }
+    for (a, item) in rest.split(',').enumerate() {
+        // A single word (the usual case) is its own canonical form.
+        let word = item.trim();
+        let single = !word.contains(char::is_whitespace);
+        let index = data.values[a]
+            .iter()
+            .position(|v| {
+                if single {
+                    v.eq_ignore_ascii_case(word)
+                } else {
+                    parse::canonical_eq_ignore_case(item, v)
+                }
+            })
+            .ok_or_else(|| {
+                format!(
+                    "house {}: `{}` is not a {} value",
+                    h + 1,
+                    parse::clip(&parse::canonical(item)),
+                    data.attrs[a].to_lowercase()
+                )
+            })?;
+        grid.push(index);
+    }
+    Ok(())
+}
+
+/// Whether `head` is `house {h}` up to ASCII case and whitespace, i.e.
+/// `parse::canonical(head) == format!("house {h}")`.
+fn is_house_label(head: &str, h: usize) -> bool {
+    let mut words = head.split_whitespace();
+    matches!(
+        (words.next(), words.next(), words.next()),
+        (Some(w), Some(num), None)
+            if w.eq_ignore_ascii_case("house")
+                // Digits only (`+1` and `01` are not `1`); h >= 1 has no leading zero.
+                && num.bytes().all(|b| b.is_ascii_digit())
+                && !num.starts_with('0')
+                && num.parse() == Ok(h)
+    )
 }
 
 /// A value of an attribute: `(attribute, value index)`.

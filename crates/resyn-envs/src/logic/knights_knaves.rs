@@ -304,6 +304,7 @@ fn build(rng: &mut Rng, d: u8) -> (usize, Vec<Stmt>) {
 
 impl Task for KnightsKnaves {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -217,6 +217,7 @@ fn build(rng: &mut Rng, d: u8) -> Problem {
 
 impl Task for PropositionalEntailment {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -69,6 +69,7 @@ fn level(d: u8) -> Level {
 
 impl Task for BasicArithmetic {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

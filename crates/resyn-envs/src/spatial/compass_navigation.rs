@@ -105,6 +105,7 @@ impl Instr {
 
 impl Task for CompassNavigation {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -17,7 +17,6 @@
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::util::graph;
 use crate::util::grid::Grid;
 use crate::util::parse;
 use crate::{Generated, Task, TaskInfo};
@@ -32,8 +31,15 @@ pub(crate) struct Data {
     steps: u64,
 }
 
+/// The part of [`Data`] the check reads (the maze itself is not decoded).
+#[derive(Deserialize)]
+pub(crate) struct Steps {
+    steps: u64,
+}
+
 impl Task for Maze {
     type Data = Data;
+    type View<'a> = Steps;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {
@@ -53,10 +59,9 @@ impl Task for Maze {
         let mut open = carve(rng, h, w);
         let extra = h * w * d.saturating_sub(2) / 50;
         open_extra_walls(rng, &mut open, extra);
-        let adj = adjacency(&open);
         let free: Vec<usize> = (0..open.cells.len()).filter(|&i| open.cells[i]).collect();
         let start = free[rng.index(free.len())];
-        let dist = graph::bfs(&adj, start);
+        let dist = open.bfs_open(start);
         let max = dist.iter().flatten().copied().max().unwrap_or(0);
         let far: Vec<usize> = free
             .iter()
@@ -98,7 +103,7 @@ impl Task for Maze {
         }
     }
 
-    fn check(&self, data: &Data, answer: &str) -> Verdict {
+    fn check(&self, data: &Steps, answer: &str) -> Verdict {
         match parse::int(answer) {
             Err(e) => Verdict::parse_error(e),
             Ok(v) if u64::try_from(v).ok() == Some(data.steps) => Verdict::correct(),
@@ -153,22 +158,6 @@ fn open_extra_walls(rng: &mut Rng, g: &mut Grid<bool>, k: usize) {
     }
 }
 
-/// Adjacency lists between open squares (closed squares have none).
-fn adjacency(g: &Grid<bool>) -> Vec<Vec<usize>> {
-    (0..g.rows)
-        .flat_map(|r| (0..g.cols).map(move |c| (r, c)))
-        .map(|(r, c)| {
-            if !*g.at(r, c) {
-                return Vec::new();
-            }
-            g.neighbors4(r, c)
-                .filter(|&(nr, nc)| *g.at(nr, nc))
-                .map(|(nr, nc)| nr * g.cols + nc)
-                .collect()
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +169,35 @@ mod tests {
 
     fn data(inst: &resyn_core::Instance) -> Data {
         serde_json::from_value(inst.data.clone()).unwrap()
+    }
+
+    /// Adjacency lists between open squares (the oracle for `Grid::bfs_open`).
+    fn adjacency(g: &Grid<bool>) -> Vec<Vec<usize>> {
+        (0..g.rows)
+            .flat_map(|r| (0..g.cols).map(move |c| (r, c)))
+            .map(|(r, c)| {
+                if !*g.at(r, c) {
+                    return Vec::new();
+                }
+                g.neighbors4(r, c)
+                    .filter(|&(nr, nc)| *g.at(nr, nc))
+                    .map(|(nr, nc)| nr * g.cols + nc)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grid_bfs_matches_graph_bfs() {
+        let mut rng = resyn_core::Rng::from_seed(9);
+        for d in 1..=10usize {
+            let mut g = carve(&mut rng, d + 1, d + 2);
+            open_extra_walls(&mut rng, &mut g, d * 3);
+            let adj = adjacency(&g);
+            for src in (0..g.cells.len()).filter(|&i| g.cells[i]).take(5) {
+                assert_eq!(g.bfs_open(src), crate::util::graph::bfs(&adj, src));
+            }
+        }
     }
 
     #[test]
@@ -308,7 +326,7 @@ mod tests {
         #[test]
         fn check_is_total(s in ".{0,300}") {
             let inst = Native::new(Maze).generate(1, 6).unwrap();
-            let _ = Maze.check(&data(&inst), &s);
+            let _ = Maze.check(&Steps { steps: data(&inst).steps }, &s);
         }
     }
 }

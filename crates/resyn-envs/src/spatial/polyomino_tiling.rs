@@ -72,6 +72,7 @@ fn letter(i: usize) -> char {
 
 impl Task for PolyominoTiling {
     type Data = Data;
+    type View<'a> = Data;
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

@@ -91,19 +91,16 @@ impl D4 {
     /// The grid after applying the symmetry.
     pub fn apply<T: Clone>(self, g: &Grid<T>) -> Grid<T> {
         let (rows, cols) = self.dims(g.rows, g.cols);
-        let mut cells: Vec<Option<T>> = vec![None; rows * cols];
+        // Every target cell is written exactly once (the map is a
+        // bijection), so the initial contents are all overwritten.
+        let mut cells = g.cells.clone();
         for r in 0..g.rows {
             for c in 0..g.cols {
                 let (nr, nc) = self.map(r, c, g.rows, g.cols);
-                cells[nr * cols + nc] = Some(g.at(r, c).clone());
+                cells[nr * cols + nc] = g.at(r, c).clone();
             }
         }
-        Grid {
-            rows,
-            cols,
-            // Every target cell is hit exactly once (the map is a bijection).
-            cells: cells.into_iter().flatten().collect(),
-        }
+        Grid { rows, cols, cells }
     }
 }
 

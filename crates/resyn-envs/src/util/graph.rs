@@ -48,22 +48,28 @@ impl Graph {
     /// A random connected undirected graph with `n` nodes and about `m`
     /// edges (at least `n - 1`): a random spanning tree plus random extras.
     pub fn random_connected(rng: &mut Rng, n: usize, m: usize) -> Self {
-        let mut edges = Vec::new();
+        // `has[u * n + v]` marks edge (u, v), u < v: O(1) duplicate checks,
+        // and reading the marks in order yields the edges sorted.
+        let mut has = vec![false; n * n];
         let order = rng.permutation(n);
         for i in 1..n {
             let j = rng.index(i);
-            edges.push(ordered(order[i], order[j]));
+            let (u, v) = ordered(order[i], order[j]);
+            has[u * n + v] = true;
         }
         let max_edges = n * n.saturating_sub(1) / 2;
         let target = m.clamp(n.saturating_sub(1), max_edges);
-        while edges.len() < target {
+        let mut count = n.saturating_sub(1);
+        while count < target {
             let (u, v) = (rng.index(n), rng.index(n));
-            let e = ordered(u, v);
-            if u != v && !edges.contains(&e) {
-                edges.push(e);
+            let (a, b) = ordered(u, v);
+            if u != v && !has[a * n + b] {
+                has[a * n + b] = true;
+                count += 1;
             }
         }
-        edges.sort_unstable();
+        let mut edges = Vec::with_capacity(count);
+        edges.extend((0..n * n).filter(|&i| has[i]).map(|i| (i / n, i % n)));
         Self {
             n,
             edges,

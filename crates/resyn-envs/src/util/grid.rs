@@ -1,6 +1,6 @@
 //! Rectangular grids: storage, neighbours, rendering and parsing.
 
-use super::parse;
+use super::{parse, text};
 
 /// A row-major grid.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -75,10 +75,48 @@ impl<T> Grid<T> {
 
     /// Render rows joined by newlines, cells by `sep`.
     pub fn render(&self, sep: &str, cell: impl Fn(&T) -> String) -> String {
-        (0..self.rows)
-            .map(|r| self.row(r).iter().map(&cell).collect::<Vec<_>>().join(sep))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.render_with(sep, |s, v| s.push_str(&cell(v)))
+    }
+
+    /// [`Grid::render`] with each cell appended by `cell` (no per-cell string).
+    pub fn render_with(&self, sep: &str, mut cell: impl FnMut(&mut String, &T)) -> String {
+        let mut s = String::with_capacity(self.rows * self.cols * (1 + sep.len()) + 8);
+        for r in 0..self.rows {
+            if r > 0 {
+                s.push('\n');
+            }
+            text::push_joined(&mut s, self.row(r), sep, &mut cell);
+        }
+        s
+    }
+}
+
+impl Grid<bool> {
+    /// Step distances from the cell with index `src` to every cell, moving
+    /// orthogonally between open (`true`) cells (`None` = unreachable).
+    /// The same distances as [`super::graph::bfs`] over the open cells'
+    /// adjacency lists, without building them.
+    pub fn bfs_open(&self, src: usize) -> Vec<Option<usize>> {
+        let mut dist = vec![None; self.cells.len()];
+        dist[src] = Some(0);
+        if !self.cells[src] {
+            return dist;
+        }
+        let mut queue = Vec::with_capacity(self.cells.len());
+        queue.push(src);
+        let mut head = 0;
+        while let Some(&u) = queue.get(head) {
+            head += 1;
+            let d = dist[u].unwrap_or(0);
+            for (r, c) in self.neighbors4(u / self.cols, u % self.cols) {
+                let v = r * self.cols + c;
+                if self.cells[v] && dist[v].is_none() {
+                    dist[v] = Some(d + 1);
+                    queue.push(v);
+                }
+            }
+        }
+        dist
     }
 }
 
@@ -94,44 +132,70 @@ pub fn parse_grid<T>(
     cols: usize,
     cell: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Grid<T>, String> {
-    let lines = parse::lines(s);
-    if lines.len() != rows {
-        return Err(format!("expected {rows} rows, got {}", lines.len()));
-    }
+    // One pass over the lines; a wrong line count is reported in preference
+    // to any cell error, so on an error the remaining lines are counted.
+    let row_count_error = |n_lines: usize| format!("expected {rows} rows, got {n_lines}");
+    let mut lines = parse::lines_iter(s);
     let mut out = Vec::with_capacity(rows * cols);
-    for (i, line) in lines.iter().enumerate() {
-        let toks = parse::tokens(line);
-        let before = out.len();
-        if toks.len() == 1 && cols > 1 {
-            // No separators: every character is a cell (sliced, not allocated).
-            let t = toks[0];
-            for (k, ch) in t.char_indices() {
-                let cell_text = &t[k..k + ch.len_utf8()];
-                out.push(cell(cell_text).map_err(|e| format!("row {}: {e}", i + 1))?);
-                if out.len() - before > cols {
-                    break;
-                }
-            }
-        } else {
-            for t in toks {
-                out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
-            }
-        }
-        let got = out.len() - before;
-        if got != cols {
-            let got = if got > cols {
-                format!("more than {cols}")
+    for i in 0..rows {
+        let Some(line) = lines.next() else {
+            return Err(row_count_error(i));
+        };
+        if let Err(e) = parse_row(line, i, cols, &cell, &mut out) {
+            let n_lines = i + 1 + lines.count();
+            return Err(if n_lines == rows {
+                e
             } else {
-                got.to_string()
-            };
-            return Err(format!("row {} has {got} cells, expected {cols}", i + 1));
+                row_count_error(n_lines)
+            });
         }
+    }
+    let extra = lines.count();
+    if extra > 0 {
+        return Err(row_count_error(rows + extra));
     }
     Ok(Grid {
         rows,
         cols,
         cells: out,
     })
+}
+
+/// Parse row `i` of a grid answer into `out` (see [`parse_grid`]).
+fn parse_row<T>(
+    line: &str,
+    i: usize,
+    cols: usize,
+    cell: &impl Fn(&str) -> Result<T, String>,
+    out: &mut Vec<T>,
+) -> Result<(), String> {
+    let mut toks = parse::tokens_iter(line);
+    let (first, second) = (toks.next(), toks.next());
+    let before = out.len();
+    if let (Some(t), None, true) = (first, second, cols > 1) {
+        // No separators: every character is a cell (sliced, not allocated).
+        for (k, ch) in t.char_indices() {
+            let cell_text = &t[k..k + ch.len_utf8()];
+            out.push(cell(cell_text).map_err(|e| format!("row {}: {e}", i + 1))?);
+            if out.len() - before > cols {
+                break;
+            }
+        }
+    } else {
+        for t in first.into_iter().chain(second).chain(toks) {
+            out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
+        }
+    }
+    let got = out.len() - before;
+    if got != cols {
+        let got = if got > cols {
+            format!("more than {cols}")
+        } else {
+            got.to_string()
+        };
+        return Err(format!("row {} has {got} cells, expected {cols}", i + 1));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -148,6 +212,13 @@ mod tests {
         assert!(parse_grid("1 2\n3", 2, 2, digit).is_err());
         assert!(parse_grid("1 2", 2, 2, digit).is_err());
         assert_eq!(a.render(" ", |v| v.to_string()), "1 2\n3 4");
+        // A wrong row count is reported before any cell error.
+        let err = |s| parse_grid(s, 2, 2, digit).unwrap_err();
+        assert_eq!(err("1 x\n3 4\n5 6"), "expected 2 rows, got 3");
+        assert_eq!(err("1 x"), "expected 2 rows, got 1");
+        assert_eq!(err("1 2\n3 4\n\n5 6"), "expected 2 rows, got 3");
+        assert_eq!(err("1 x\n3 4"), "row 1: `x` is not an integer");
+        assert_eq!(err("1 2\n3 4 5"), "row 2 has more than 2 cells, expected 2");
         assert_eq!(a.neighbors4(0, 0).count(), 2);
         assert_eq!(a.get(-1, 0), None);
     }

@@ -7,3 +7,4 @@ pub mod expr;
 pub mod graph;
 pub mod grid;
 pub mod parse;
+pub mod text;

@@ -15,18 +15,47 @@ pub fn canonical(s: &str) -> String {
     normalize_ws(s).to_ascii_lowercase()
 }
 
+/// Whether `canonical(s)` equals `target` ignoring ASCII case, without
+/// building the canonical string: the words of `s` joined by single spaces,
+/// compared byte by byte.
+pub fn canonical_eq_ignore_case(s: &str, target: &str) -> bool {
+    let mut rest = target.as_bytes();
+    for (k, word) in s.split_whitespace().enumerate() {
+        if k > 0 {
+            match rest.split_first() {
+                Some((b' ', tail)) => rest = tail,
+                _ => return false,
+            }
+        }
+        match rest.split_at_checked(word.len()) {
+            Some((head, tail)) if head.eq_ignore_ascii_case(word.as_bytes()) => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 /// Non-empty, trimmed lines.
 pub fn lines(s: &str) -> Vec<&str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    lines_iter(s).collect()
+}
+
+/// [`lines`] without collecting.
+pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
 /// Tokens separated by whitespace and/or commas (empty tokens dropped).
 /// One optional pair of surrounding brackets (`[...]` or `(...)`) is removed.
 pub fn tokens(s: &str) -> Vec<&str> {
+    tokens_iter(s).collect()
+}
+
+/// [`tokens`] without collecting.
+pub fn tokens_iter(s: &str) -> impl Iterator<Item = &str> {
     strip_brackets(s.trim())
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|t| !t.is_empty())
-        .collect()
 }
 
 /// Remove one pair of matching outer brackets, if present.
@@ -120,6 +149,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn canonical_eq_matches_canonical(s in "[aAbB é\t\n]{0,12}", t in "[aAbB é]{0,8}") {
+            prop_assert_eq!(
+                canonical_eq_ignore_case(&s, &t),
+                canonical(&s).eq_ignore_ascii_case(&t)
+            );
+            let c = canonical(&s);
+            prop_assert!(canonical_eq_ignore_case(&s, &c.to_ascii_uppercase()));
+        }
+
         #[test]
         fn parsers_never_panic(s in ".{0,200}") {
             let _ = int_list(&s);
