@@ -7,8 +7,12 @@ Library to library, single thread, in one run on one machine:
 - rates are per second of thread CPU time on both sides, so other load on
   the shared machine does not skew the ratio;
 - scoring: known-correct answers scored per second (Reasoning Gym:
-  `dataset.score_answer(answer, entry)`; resyn: `Environment::verify` on the
-  reference response, which includes answer extraction).
+  `dataset.score_answer(answer, entry)` on the bare answer; resyn:
+  `Environment::verify` on the reference response, which includes answer
+  extraction);
+- scoring from a response, like for like: Reasoning Gym's own
+  `utils.extract_answer` (what its training examples call on a completion)
+  followed by `score_answer`, on the same `<answer>` response resyn gets.
 Each task pair is matched by name and by size (see TASKS). Prints a markdown
 table with the ratio per task, the geometric mean and the minimum.
 
@@ -24,6 +28,7 @@ import sys
 import time
 
 import reasoning_gym
+from reasoning_gym.utils import extract_answer
 
 # (reasoning-gym task, its config overrides, resyn env, resyn difficulty, note)
 # Difficulties are chosen so resyn's instance size matches Reasoning Gym's
@@ -92,7 +97,14 @@ def rg_rates(name, config, budget):
     scores = [ds.score_answer(a, e) for a, e in zip(answers, pool)]
     assert min(scores) == 1.0, f"{name}: reference answers do not score 1.0: {scores}"
     score = rate(budget, lambda i: ds.score_answer(answers[i % 64], pool[i % 64]))
-    return gen, score
+    # The response shape of resyn's references (`wrap_answer`).
+    responses = [f"<answer>\n{a}\n</answer>" for a in answers]
+    full = [ds.score_answer(extract_answer(r), e) for r, e in zip(responses, pool)]
+    assert min(full) == 1.0, f"{name}: extracted reference answers do not score 1.0: {full}"
+    score_full = rate(
+        budget, lambda i: ds.score_answer(extract_answer(responses[i % 64]), pool[i % 64])
+    )
+    return gen, score, score_full
 
 
 def resyn_rates(binary, specs, budget):
@@ -116,16 +128,19 @@ def main():
     ours = resyn_rates(
         args.throughput_bin, [f"{env}:{d}" for _, _, env, d, _ in TASKS], args.seconds
     )
-    rows, gen_ratios, score_ratios = [], [], []
+    rows, gen_ratios, score_ratios, full_ratios = [], [], [], []
     for name, config, env, d, note in TASKS:
-        rg_gen, rg_score = rg_rates(name, config, args.seconds)
+        rg_gen, rg_score, rg_full = rg_rates(name, config, args.seconds)
         r = ours[(env, d)]
         g, s = r["generate_per_s"] / rg_gen, r["verify_per_s"] / rg_score
+        f = r["verify_per_s"] / rg_full
         gen_ratios.append(g)
         score_ratios.append(s)
+        full_ratios.append(f)
         rows.append(
             f"| {name} | {env} d{d} ({note}) | {fmt(rg_gen)} | {fmt(r['generate_per_s'])} | "
-            f"**{g:,.1f}x** | {fmt(rg_score)} | {fmt(r['verify_per_s'])} | **{s:,.1f}x** |"
+            f"**{g:,.1f}x** | {fmt(rg_score)} | {fmt(r['verify_per_s'])} | **{s:,.1f}x** | "
+            f"{fmt(rg_full)} | **{f:,.1f}x** |"
         )
         print(f"measured {name}", file=sys.stderr)
 
@@ -133,13 +148,18 @@ def main():
         return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
     print("| Reasoning Gym task | resyn env | RG gen/s | resyn gen/s | gen ratio "
-          "| RG score/s | resyn verify/s | score ratio |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+          "| RG score/s (bare answer) | resyn verify/s | score ratio "
+          "| RG extract+score/s | ratio from a response |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     print(
-        f"| **geometric mean** | | | | **{geo(gen_ratios):,.1f}x** | | | **{geo(score_ratios):,.1f}x** |"
+        f"| **geometric mean** | | | | **{geo(gen_ratios):,.1f}x** | | | "
+        f"**{geo(score_ratios):,.1f}x** | | **{geo(full_ratios):,.1f}x** |"
     )
-    print(f"| minimum | | | | {min(gen_ratios):,.1f}x | | | {min(score_ratios):,.1f}x |")
+    print(
+        f"| minimum | | | | {min(gen_ratios):,.1f}x | | | {min(score_ratios):,.1f}x | | "
+        f"{min(full_ratios):,.1f}x |"
+    )
 
 
 if __name__ == "__main__":

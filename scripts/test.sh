@@ -31,3 +31,9 @@ cargo build -q -p resyn-cli
 export RESYN_BIN="$PWD/target/debug/resyn"
 MATURIN_PEP517_ARGS="--profile dev" python3 -m pip install -q --disable-pip-version-check .
 python3 -m pytest -q tests/python
+
+# `resyn synth` against a real small model (llama.cpp + SmolLM2-135M), when
+# its virtualenv is set up: building llama-cpp-python takes ~25 min on 2 cores
+# the first time, so this runs only once `scripts/test_llama.sh` has been run
+# on the machine (it then takes ~5 min).
+bash scripts/test_llama.sh --if-ready
