@@ -693,23 +693,34 @@ impl Environment for PythonEnv {
     }
 }
 
-/// Load every environment module in `dir`: each `*.py` file whose name does
-/// not start with `_`, in file-name order. Ids are the modules' `NAME`s;
-/// a duplicate `NAME` is reported as an error for the later file.
+/// The environment modules of `dir`: each `*.py` file whose name does not
+/// start with `_` (helpers, `__init__.py`), in file-name order.
+///
+/// # Errors
+/// When the directory cannot be read.
+pub fn env_files(dir: impl AsRef<Path>) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "py")
+                && p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('_'))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Load every environment module in `dir` ([`env_files`]). Ids are the
+/// modules' `NAME`s; a duplicate `NAME` is reported as an error for the
+/// later file.
 pub fn load_dir(dir: impl AsRef<Path>, sandbox: &Sandbox) -> Vec<Result<PythonEnv>> {
     let dir = dir.as_ref();
-    let mut files: Vec<_> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|e| e == "py")
-                    && p.is_file()
-                    && !p
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('_'))
-            })
-            .collect(),
+    let files = match env_files(dir) {
+        Ok(f) => f,
         Err(e) => {
             return vec![Err(Error::io(
                 format!("reading environment directory {}", dir.display()),
@@ -717,7 +728,6 @@ pub fn load_dir(dir: impl AsRef<Path>, sandbox: &Sandbox) -> Vec<Result<PythonEn
             ))];
         }
     };
-    files.sort();
     // Loading starts a worker per module: do it on a few threads.
     let threads = sandbox.inner.config.workers_per_env().max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);

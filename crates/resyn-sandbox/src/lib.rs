@@ -50,7 +50,7 @@ compile_error!("resyn-sandbox supports Linux on x86_64 and aarch64");
 
 pub use config::{Backend, Limits, SandboxConfig, SandboxPolicy};
 pub use enforcement::{Enforcement, Layer, LayerReport, LayerStatus};
-pub use env::{Batch, Generated, PythonEnv, load_dir};
+pub use env::{Batch, Generated, PythonEnv, env_files, load_dir};
 pub use error::{Error, LoadErrorKind, PyException, Result};
 pub use sandbox::{PoolStats, Sandbox};
 pub use sys::rss_bytes;

@@ -55,19 +55,8 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     }
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in &dirs {
-        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("reading environment directory {}", dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|e| e == "py")
-                    && p.is_file()
-                    && !p
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('_'))
-            })
-            .collect();
-        in_dir.sort();
+        let in_dir = resyn_sandbox::env_files(dir)
+            .with_context(|| format!("reading environment directory {}", dir.display()))?;
         files.extend(in_dir);
     }
     if files.is_empty() {
