@@ -197,6 +197,18 @@ impl GroundTruth {
     /// and `reference` are empty: verifiers do not read them).
     pub fn to_instance(&self) -> Option<Instance> {
         match self {
+            Self::Verifier { .. } => self.clone().into_instance().ok(),
+            _ => None,
+        }
+    }
+
+    /// [`GroundTruth::to_instance`] without copying the data; other modes
+    /// are handed back unchanged.
+    ///
+    /// # Errors
+    /// `self`, when it is not verifier mode.
+    pub fn into_instance(self) -> Result<Instance, Self> {
+        match self {
             Self::Verifier {
                 id,
                 env,
@@ -204,17 +216,17 @@ impl GroundTruth {
                 seed,
                 difficulty,
                 data,
-            } => Some(Instance {
-                id: id.clone(),
-                env: env.clone(),
-                env_version: *env_version,
-                seed: *seed,
-                difficulty: *difficulty,
+            } => Ok(Instance {
+                id,
+                env,
+                env_version,
+                seed,
+                difficulty,
                 prompt: String::new(),
-                data: data.clone(),
+                data,
                 reference: String::new(),
             }),
-            Self::Code { .. } | Self::LlmAnswer { .. } => None,
+            other => Err(other),
         }
     }
 

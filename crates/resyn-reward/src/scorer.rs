@@ -40,26 +40,13 @@ impl Target {
     /// # Errors
     /// [`Error::GroundTruth`] for a reward mode this version cannot score.
     pub fn from_ground_truth(gt: GroundTruth) -> Result<Target> {
+        // Verifiers read only `data`; the prompt and reference are not part
+        // of the ground truth.
+        let gt = match gt.into_instance() {
+            Ok(inst) => return Ok(Target::Instance(Arc::new(inst))),
+            Err(gt) => gt,
+        };
         match gt {
-            GroundTruth::Verifier {
-                id,
-                env,
-                env_version,
-                seed,
-                difficulty,
-                data,
-            } => Ok(Target::Instance(Arc::new(Instance {
-                id,
-                env,
-                env_version,
-                seed,
-                difficulty,
-                // Verifiers read only `data`; the prompt and reference are not
-                // part of the ground truth.
-                prompt: String::new(),
-                data,
-                reference: String::new(),
-            }))),
             GroundTruth::Code { env, answer, .. } => Ok(Target::Answer {
                 env,
                 answer: Some(answer),
