@@ -9,7 +9,6 @@ mod cmd;
 mod jsonl;
 mod llm_answers;
 mod output;
-mod parallel;
 mod registry;
 
 use std::process::ExitCode;

@@ -40,6 +40,7 @@ pub use registry::Registry;
 pub use rng::Rng;
 pub use verdict::{ReasonCode, Verdict};
 
+pub mod parallel;
 pub mod probes;
 #[cfg(feature = "testing")]
 pub mod testing;

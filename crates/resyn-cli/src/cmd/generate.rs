@@ -69,9 +69,11 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
             .collect();
         // Chunks keep memory bounded for large counts while staying parallel.
         for chunk in requests.chunks(4096) {
-            let parts = crate::parallel::map(&chunk.chunks(64).collect::<Vec<_>>(), |c| {
-                env.generate_batch(c)
-            });
+            let parts = resyn_core::parallel::map(
+                &chunk.chunks(64).collect::<Vec<_>>(),
+                resyn_core::parallel::threads(),
+                |c| env.generate_batch(c),
+            );
             for inst in parts.into_iter().flatten() {
                 let inst = inst?;
                 serde_json::to_writer(&mut out, &inst)?;

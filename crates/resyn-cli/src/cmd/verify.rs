@@ -81,18 +81,19 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     for (env_id, idx) in by_env {
         let env = registry.get(env_id)?;
         let batches: Vec<&[usize]> = idx.chunks(256).collect();
-        let results = crate::parallel::map(&batches, |batch| {
-            let items: Vec<(&Instance, &str)> = batch
-                .iter()
-                .map(|&k| {
-                    (
-                        &instances[&responses[k].1.id],
-                        responses[k].1.response.as_str(),
-                    )
-                })
-                .collect();
-            env.verify_batch(&items)
-        });
+        let results =
+            resyn_core::parallel::map(&batches, resyn_core::parallel::threads(), |batch| {
+                let items: Vec<(&Instance, &str)> = batch
+                    .iter()
+                    .map(|&k| {
+                        (
+                            &instances[&responses[k].1.id],
+                            responses[k].1.response.as_str(),
+                        )
+                    })
+                    .collect();
+                env.verify_batch(&items)
+            });
         for (batch, vs) in batches.iter().zip(results) {
             for (&k, v) in batch.iter().zip(vs) {
                 verdicts[k] = Some(v);
