@@ -459,6 +459,21 @@ impl Pipeline {
 
     // ------------------------------------------------------------ proposal
 
+    /// Record that candidate `id` stops here because the run already has
+    /// its target of accepted environments.
+    fn skip_target_reached(&self, id: i64, round: u32) -> Result<()> {
+        let e = StageEvent {
+            stage: "skip".into(),
+            passed: false,
+            reason: "target_reached".into(),
+            detail: String::new(),
+            round,
+        };
+        self.store
+            .finish_candidate(id, CandidateStatus::Skipped, &e)?;
+        Ok(())
+    }
+
     async fn propose(&self, k: KeywordRow) -> Result<()> {
         let mut existing = self.store.titles()?;
         existing.extend(self.examples.iter().map(|e| e.name.replace('_', " ")));
@@ -613,15 +628,7 @@ impl Pipeline {
         let mut cross_attempts = 0u32;
         loop {
             if *self.accept_lock.lock().await >= self.cfg.target {
-                let e = StageEvent {
-                    stage: "skip".into(),
-                    passed: false,
-                    reason: "target_reached".into(),
-                    detail: String::new(),
-                    round: cp.round,
-                };
-                self.store
-                    .finish_candidate(id, CandidateStatus::Skipped, &e)?;
+                self.skip_target_reached(id, cp.round)?;
                 return Ok(Outcome::Skipped);
             }
             // Implementation or repair.
@@ -820,15 +827,7 @@ impl Pipeline {
         // both get in, and the target is never exceeded.
         let mut accepted = self.accept_lock.lock().await;
         if *accepted >= self.cfg.target {
-            let e = StageEvent {
-                stage: "skip".into(),
-                passed: false,
-                reason: "target_reached".into(),
-                detail: String::new(),
-                round: cp.round,
-            };
-            self.store
-                .finish_candidate(id, CandidateStatus::Skipped, &e)?;
+            self.skip_target_reached(id, cp.round)?;
             return Ok(Ok(Outcome::Skipped));
         }
         // Dedup and decontamination.
