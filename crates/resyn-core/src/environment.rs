@@ -87,6 +87,17 @@ pub enum Source {
     Synth,
 }
 
+impl Source {
+    /// The snake_case name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Native => "native",
+            Self::Python => "python",
+            Self::Synth => "synth",
+        }
+    }
+}
+
 /// What describes an environment; `resyn envs --json` prints these.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvMeta {
@@ -168,5 +179,12 @@ mod tests {
         assert_eq!("spatial".parse::<Category>(), Ok(Category::Spatial));
         let err = "cooking".parse::<Category>().unwrap_err();
         assert!(err.contains("cooking") && err.contains("logic"), "{err}");
+    }
+
+    #[test]
+    fn source_names_match_the_json_names() {
+        for s in [Source::Native, Source::Python, Source::Synth] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 }

@@ -180,14 +180,9 @@ fn summary(r: &BuildReport) -> String {
     );
     // Which kinds of environment the rows come from (native, the Python
     // corpus, what `resyn synth` stored).
-    let mut by_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut by_source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for e in &m.environments {
-        // The serialized name ("native", "python", "synth").
-        let src = serde_json::to_value(e.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| format!("{:?}", e.source));
-        let v = by_source.entry(src).or_default();
+        let v = by_source.entry(e.source.as_str()).or_default();
         v.0 += 1;
         v.1 += e.rows;
     }

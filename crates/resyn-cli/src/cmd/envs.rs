@@ -34,7 +34,7 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
                 m.id,
                 m.version,
                 m.category.as_str(),
-                serde_json::to_value(m.source)?.as_str().unwrap_or("?"),
+                m.source.as_str(),
                 m.min_difficulty,
                 m.max_difficulty
             )?;
