@@ -29,6 +29,7 @@ pub(crate) struct IntervalScheduling;
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
     /// `(start, end, weight)` of intervals 1..=n; weight 1 when unweighted.
+    #[serde(with = "crate::util::flat")]
     intervals: Vec<(u32, u32, u32)>,
     weighted: bool,
     /// Maximum count (unweighted) or total weight (weighted).
@@ -45,7 +46,7 @@ impl Task for IntervalScheduling {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "interval_scheduling",
-            version: 1,
+            version: 2,
             category: Category::Algorithmic,
             description: "Interval scheduling: choose pairwise non-overlapping intervals \
                 (touching endpoints do not overlap), as many as possible at d1-d5 \

@@ -22,7 +22,8 @@ pub(crate) struct Knapsack;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
-    /// `(weight, value)` of items 1..=n.
+    /// `(weight, value)` of items 1..=n (stored flat).
+    #[serde(with = "crate::util::flat")]
     items: Vec<(u64, u64)>,
     capacity: u64,
     best: u64,
@@ -37,7 +38,7 @@ impl Task for Knapsack {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "knapsack",
-            version: 1,
+            version: 2,
             category: Category::Algorithmic,
             description: "0/1 knapsack: choose items of maximum total value within a weight \
                 capacity (any optimal set is accepted). Difficulty d: 4 to 20 items \

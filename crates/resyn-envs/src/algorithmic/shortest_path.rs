@@ -27,7 +27,8 @@ pub(crate) struct ShortestPath;
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
     n: usize,
-    /// Undirected edges `(u, v, weight)` with `u < v`.
+    /// Undirected edges `(u, v, weight)` with `u < v` (stored flat).
+    #[serde(with = "crate::util::flat")]
     edges: Vec<(usize, usize, u64)>,
     source: usize,
     target: usize,
@@ -48,7 +49,7 @@ impl Task for ShortestPath {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "shortest_path",
-            version: 1,
+            version: 2,
             category: Category::Algorithmic,
             description: "Find a minimum-weight path between two nodes of a connected \
                 undirected graph with positive integer weights (any optimal path is accepted). \
@@ -179,10 +180,20 @@ fn dijkstra(n: usize, edges: &[(usize, usize, u64)], src: usize) -> (Vec<u64>, V
     let mut prev = vec![None; n];
     let mut done = vec![false; n];
     dist[src] = 0;
-    while let Some(u) = (0..n)
-        .filter(|&v| !done[v] && dist[v] != u64::MAX)
-        .min_by_key(|&v| (dist[v], v))
-    {
+    loop {
+        // The closest unfinished node (the lowest index among ties); a
+        // plain scan: n <= 26.
+        let mut u = usize::MAX;
+        let mut best = u64::MAX;
+        for v in 0..n {
+            if !done[v] && dist[v] < best {
+                best = dist[v];
+                u = v;
+            }
+        }
+        if u == usize::MAX {
+            break;
+        }
         done[u] = true;
         for v in 0..n {
             let wuv = w[u * n + v];

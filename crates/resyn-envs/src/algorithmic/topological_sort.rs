@@ -29,6 +29,7 @@ pub(crate) struct Data {
     /// Task names, in the order listed in the prompt.
     names: Vec<String>,
     /// `(a, b)`: task `a` must come before task `b` (indices into `names`).
+    #[serde(with = "crate::util::flat")]
     edges: Vec<(usize, usize)>,
 }
 
@@ -48,7 +49,7 @@ impl Task for TopologicalSort {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "topological_sort",
-            version: 1,
+            version: 2,
             category: Category::Algorithmic,
             description: "Order tasks so that every task comes after all tasks it depends on \
                 (any valid order is accepted). Difficulty d uses 4 to 24 tasks \

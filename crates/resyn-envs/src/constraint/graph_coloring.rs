@@ -60,7 +60,7 @@ impl Task for GraphColoring {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "graph_coloring",
-            version: 1,
+            version: 2,
             category: Category::ConstraintSatisfaction,
             description: "Color an undirected graph with at most k colors so that adjacent \
                 vertices differ (any valid coloring counts; a planted coloring guarantees one \

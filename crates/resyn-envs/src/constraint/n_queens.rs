@@ -11,11 +11,13 @@
 //! reasoning-gym's `n_queens` (8x8, 1–7 queens pre-placed) corresponds to
 //! difficulties 5–6.
 //!
-//! Generation plants a random solution (randomized backtracking) and reveals k
-//! of its queens, so a completion always exists. Completions are usually not
+//! Generation plants a solution drawn uniformly from all solutions of the
+//! board size (enumerated once per size) and reveals k of its queens, so a completion always exists. Completions are usually not
 //! unique, so the verifier checks validity: exactly one queen in every row and
 //! every column, no two queens on a common diagonal, and every pre-placed
 //! queen kept.
+
+use std::sync::OnceLock;
 
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
@@ -29,7 +31,8 @@ pub(crate) struct NQueens;
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
     n: usize,
-    /// Pre-placed queens as `(row, column)`, 0-based.
+    /// Pre-placed queens as `(row, column)`, 0-based (stored flat).
+    #[serde(with = "crate::util::flat")]
     placed: Vec<(usize, usize)>,
 }
 
@@ -55,7 +58,7 @@ impl Task for NQueens {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "n_queens",
-            version: 1,
+            version: 2,
             category: Category::ConstraintSatisfaction,
             description: "Complete an N x N chessboard with some queens pre-placed to N mutually \
                 non-attacking queens (any valid completion counts). Board size N by difficulty \
@@ -154,52 +157,50 @@ fn check_board(data: &Data, grid: &Grid<bool>) -> Result<(), String> {
     Ok(())
 }
 
-/// A random solution as the column of the queen in each row.
+/// A solution drawn uniformly from all solutions for an `n x n` board, as
+/// the column of the queen in each row.
 fn random_solution(n: usize, rng: &mut Rng) -> Vec<usize> {
-    fn place(
-        row: usize,
-        n: usize,
-        cols: u64,
-        d1: u64,
-        d2: u64,
-        out: &mut Vec<usize>,
-        rng: &mut Rng,
-    ) -> bool {
+    let all = solutions(n);
+    let packed = all[rng.index(all.len())];
+    (0..n).map(|r| (packed >> (4 * r) & 0xf) as usize).collect()
+}
+
+/// Largest board size generated (see `params`).
+const MAX_N: usize = 12;
+
+/// Every solution for an `n x n` board (n <= `MAX_N`), each packed as 4 bits
+/// per row (the queen's column), in lexicographic order; enumerated once per
+/// size (14,200 for 12 x 12, a few milliseconds) so that each instance costs
+/// one draw instead of a randomized search, and every solution is equally
+/// likely.
+fn solutions(n: usize) -> &'static [u64] {
+    static TABLES: [OnceLock<Vec<u64>>; MAX_N + 1] = [const { OnceLock::new() }; MAX_N + 1];
+    fn place(row: usize, n: usize, cols: u32, d1: u32, d2: u32, acc: u64, out: &mut Vec<u64>) {
         if row == n {
-            return true;
+            out.push(acc);
+            return;
         }
-        // `rng.permutation(n)` without the allocation (same draws; n < 32).
-        let mut perm = [0usize; 32];
-        let perm = &mut perm[..n];
-        for (i, p) in perm.iter_mut().enumerate() {
-            *p = i;
-        }
-        rng.shuffle(perm);
-        for &c in perm.iter() {
+        for c in 0..n {
             let (a, b) = (row + c, row + n - c);
             if cols >> c & 1 == 0 && d1 >> a & 1 == 0 && d2 >> b & 1 == 0 {
-                out.push(c);
-                if place(
+                let acc = acc | (c as u64) << (4 * row);
+                place(
                     row + 1,
                     n,
                     cols | 1 << c,
                     d1 | 1 << a,
                     d2 | 1 << b,
+                    acc,
                     out,
-                    rng,
-                ) {
-                    return true;
-                }
-                out.pop();
+                );
             }
         }
-        false
     }
-    let mut out = Vec::with_capacity(n);
-    // Solutions exist for every n >= 4 (and n == 1), which covers all sizes used.
-    let found = place(0, n, 0, 0, 0, &mut out, rng);
-    debug_assert!(found);
-    out
+    TABLES[n].get_or_init(|| {
+        let mut out = Vec::new();
+        place(0, n, 0, 0, 0, 0, &mut out);
+        out
+    })
 }
 
 #[cfg(test)]
@@ -294,6 +295,26 @@ mod tests {
         m[r][c] = 'X';
         out.push(join(&m));
         out
+    }
+
+    #[test]
+    fn solution_tables_are_complete_and_valid() {
+        // Known counts of n-queens solutions (OEIS A000170).
+        let counts = [1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200];
+        for (n, &count) in counts.iter().enumerate() {
+            let all = solutions(n);
+            assert_eq!(all.len(), count, "n = {n}");
+            let mut rng = Rng::from_seed(n as u64);
+            if count > 0 {
+                let cols = random_solution(n, &mut rng);
+                let queens: Vec<(usize, usize)> = cols.into_iter().enumerate().collect();
+                assert!(queens.iter().enumerate().all(|(i, &(r1, c1))| {
+                    queens[i + 1..]
+                        .iter()
+                        .all(|&(r2, c2)| c1 != c2 && r1.abs_diff(r2) != c1.abs_diff(c2))
+                }));
+            }
+        }
     }
 
     #[test]

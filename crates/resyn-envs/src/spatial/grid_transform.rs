@@ -23,21 +23,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::util::dihedral::D4;
 use crate::util::grid::{Grid, parse_grid};
+use crate::util::text;
 use crate::{Generated, Task, TaskInfo};
 
 pub(crate) struct GridTransform;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
-    /// The expected grid, one string per row (one char per cell).
-    result: Vec<String>,
+    /// The expected grid, one char per cell, rows separated by newlines
+    /// (one string rather than one per row: cheaper instance data).
+    result: String,
 }
 
 /// [`Data`] as the check reads it: rows borrowed from the stored JSON.
 #[derive(Deserialize)]
 pub(crate) struct View<'a> {
     #[serde(borrow)]
-    result: Vec<&'a str>,
+    result: &'a str,
 }
 
 const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -63,7 +65,7 @@ impl Task for GridTransform {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "grid_transform",
-            version: 1,
+            version: 2,
             category: Category::Spatial,
             description: "Apply a sequence of rotations, mirrors and transposes to a small grid \
                 of symbols and give the resulting grid. Difficulty d applies d operations to a \
@@ -107,14 +109,12 @@ impl Task for GridTransform {
         };
         // Applying the operations one by one gives the same grid (tested).
         let result = total.apply(&start);
-        let steps = ops
-            .iter()
-            .enumerate()
-            .map(|(i, &op)| format!("{}. {}", i + 1, op_text(op)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut legend = String::from(
-            "- rotate 90 degrees clockwise: the grid turns a quarter turn clockwise (the first \
+        let steps = text::joined(ops.iter().enumerate(), "\n", |s, (i, &op)| {
+            text::push_uint(s, i as u64 + 1);
+            s.push_str(". ");
+            s.push_str(op_text(op));
+        });
+        let legend = "- rotate 90 degrees clockwise: the grid turns a quarter turn clockwise (the first \
              column, read bottom to top, becomes the first row);\n\
              - rotate 180 degrees: a half turn (the last row, read right to left, becomes the \
              first row);\n\
@@ -123,18 +123,17 @@ impl Task for GridTransform {
              - mirror left-right: every row is reversed (the first column becomes the last);\n\
              - mirror top-bottom: the order of the rows is reversed (the first row becomes the \
              last);\n\
-             - transpose: row i becomes column i (the first row becomes the first column)",
-        );
-        if d >= 6 {
-            legend.push_str(
-                ";\n- reflect across the anti-diagonal: the last column, read bottom to top, \
-                 becomes the first row (a transpose followed by a rotation of 180 degrees)",
-            );
-        }
+             - transpose: row i becomes column i (the first row becomes the first column)";
+        let anti = if d >= 6 {
+            ";\n- reflect across the anti-diagonal: the last column, read bottom to top, \
+             becomes the first row (a transpose followed by a rotation of 180 degrees)"
+        } else {
+            ""
+        };
         let prompt = format!(
             "Here is a grid with {rows} rows and {cols} columns:\n\n{}\n\nApply these \
              operations in order, each to the result of the previous one:\n{steps}\n\n\
-             Definitions:\n{legend}.\n\nWhat is the final grid?\n\nAnswer format: the final \
+             Definitions:\n{legend}{anti}.\n\nWhat is the final grid?\n\nAnswer format: the final \
              grid, one row per line, cells separated by single spaces (like the grid above).",
             render(&start),
         );
@@ -143,16 +142,14 @@ impl Task for GridTransform {
             prompt,
             answer,
             data: Data {
-                result: (0..result.rows)
-                    .map(|r| result.row(r).iter().map(|&b| char::from(b)).collect())
-                    .collect(),
+                result: result.render_with("", |s, &b| s.push(char::from(b))),
             },
         }
     }
 
     fn check(&self, data: &View<'_>, answer: &str) -> Verdict {
-        let rows = data.result.len();
-        let cols = data.result.first().map_or(0, |r| r.chars().count());
+        let rows = data.result.lines().count();
+        let cols = data.result.lines().next().map_or(0, |r| r.chars().count());
         let got = parse_grid(answer, rows, cols, |t| {
             let mut it = t.chars();
             match (it.next(), it.next()) {
@@ -167,7 +164,7 @@ impl Task for GridTransform {
             Ok(g) => g,
             Err(e) => return Verdict::parse_error(e),
         };
-        let want = data.result.iter().flat_map(|r| r.chars());
+        let want = data.result.lines().flat_map(str::chars);
         Verdict::from_check(if got.cells.iter().copied().eq(want) {
             Ok(())
         } else {
@@ -330,7 +327,7 @@ mod tests {
                     .map(|r| String::from_utf8(r.clone()).unwrap())
                     .collect();
                 let data: Data = serde_json::from_value(inst.data.clone()).unwrap();
-                assert_eq!(data.result, want, "d{d} seed {seed}");
+                assert_eq!(data.result, want.join("\n"), "d{d} seed {seed}");
                 // Never the identity overall: the grid shape or content changes.
                 let start: Vec<String> = grid_text.lines().map(|l| l.replace(' ', "")).collect();
                 assert_ne!(start, want);

@@ -25,8 +25,9 @@ pub(crate) struct Maze;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
-    /// The maze as shown, one string per row.
-    maze: Vec<String>,
+    /// The maze as shown, rows separated by newlines (one string rather
+    /// than one per row: cheaper instance data).
+    maze: String,
     /// Minimum number of steps from S to G.
     steps: u64,
 }
@@ -44,7 +45,7 @@ impl Task for Maze {
     fn info(&self) -> TaskInfo {
         TaskInfo {
             id: "maze",
-            version: 1,
+            version: 2,
             category: Category::Spatial,
             description: "Grid maze with walls '#', passages '.', start S and goal G: give the \
                 minimum number of orthogonal steps from S to G. Difficulty d carves a \
@@ -70,31 +71,25 @@ impl Task for Maze {
             .collect();
         let goal = far[rng.index(far.len())];
         let steps = dist[goal].unwrap_or(0) as u64;
-        let maze: Vec<String> = (0..open.rows)
-            .map(|r| {
-                (0..open.cols)
-                    .map(|c| {
-                        let i = r * open.cols + c;
-                        if i == start {
-                            'S'
-                        } else if i == goal {
-                            'G'
-                        } else if open.cells[i] {
-                            '.'
-                        } else {
-                            '#'
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut i = 0;
+        let maze = open.render_with("", |s, &is_open| {
+            s.push(if i == start {
+                'S'
+            } else if i == goal {
+                'G'
+            } else if is_open {
+                '.'
+            } else {
+                '#'
+            });
+            i += 1;
+        });
         let prompt = format!(
-            "Find the shortest way through this maze from S (start) to G (goal).\n\n```\n{}\n```\n\n\
+            "Find the shortest way through this maze from S (start) to G (goal).\n\n```\n{maze}\n```\n\n\
              Legend: '#' = wall, '.' = passage; S and G are passages too. One step moves to an \
              orthogonally adjacent square (up, down, left or right, never diagonally) that is \
              not a wall.\n\nWhat is the minimum number of steps needed to go from S to G?\n\n\
-             Answer format: a single integer (the number of steps), nothing else.",
-            maze.join("\n")
+             Answer format: a single integer (the number of steps), nothing else."
         );
         Generated {
             prompt,
@@ -169,6 +164,10 @@ mod tests {
 
     fn data(inst: &resyn_core::Instance) -> Data {
         serde_json::from_value(inst.data.clone()).unwrap()
+    }
+
+    fn rows(data: &Data) -> Vec<String> {
+        data.maze.lines().map(str::to_string).collect()
     }
 
     /// Adjacency lists between open squares (the oracle for `Grid::bfs_open`).
@@ -268,9 +267,9 @@ mod tests {
             for seed in 0..20 {
                 let inst = env.generate(seed, d).unwrap();
                 let data = data(&inst);
-                assert_eq!(relaxed_distance(&data.maze), data.steps, "d{d} seed {seed}");
+                let rows = &rows(&data);
+                assert_eq!(relaxed_distance(rows), data.steps, "d{d} seed {seed}");
                 // Border intact, exactly one S and one G, and the prompt shows the maze.
-                let rows = &data.maze;
                 assert!(rows[0].bytes().all(|b| b == b'#'));
                 assert!(rows.last().unwrap().bytes().all(|b| b == b'#'));
                 assert!(rows.iter().all(|r| r.starts_with('#') && r.ends_with('#')));
@@ -296,13 +295,13 @@ mod tests {
         };
         for seed in 0..10 {
             let d1 = data(&env.generate(seed, 1).unwrap());
-            assert_eq!(openings(&d1.maze), 2 * 3 - 1);
+            assert_eq!(openings(&rows(&d1)), 2 * 3 - 1);
             let d10 = data(&env.generate(seed, 10).unwrap());
-            assert!(openings(&d10.maze) > 11 * 12 - 1 + 15);
+            assert!(openings(&rows(&d10)) > 11 * 12 - 1 + 15);
         }
         // Instances vary even at d1.
         let mut seen: Vec<Vec<String>> = (0..30)
-            .map(|s| data(&env.generate(s, 1).unwrap()).maze)
+            .map(|s| rows(&data(&env.generate(s, 1).unwrap())))
             .collect();
         seen.sort();
         seen.dedup();

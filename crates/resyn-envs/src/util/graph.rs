@@ -10,7 +10,9 @@ use resyn_core::Rng;
 pub struct Graph {
     /// Number of nodes.
     pub n: usize,
-    /// Edges as `(u, v)` pairs; for undirected graphs `u < v`.
+    /// Edges as `(u, v)` pairs; for undirected graphs `u < v` (stored flat:
+    /// `[u0, v0, u1, v1, ...]`).
+    #[serde(with = "super::flat")]
     pub edges: Vec<(usize, usize)>,
     /// Whether edges are directed.
     pub directed: bool,

@@ -4,6 +4,7 @@
 
 pub mod dihedral;
 pub mod expr;
+pub mod flat;
 pub mod graph;
 pub mod grid;
 pub mod parse;
