@@ -25,7 +25,6 @@
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::util::graph::Graph;
 use crate::util::{parse, text};
 use crate::{Generated, Task, TaskInfo};
 
@@ -33,7 +32,11 @@ pub(crate) struct GraphColoring;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Data {
-    graph: Graph,
+    /// Number of vertices.
+    n: usize,
+    /// Undirected edges `(u, v)`, `u < v`, sorted (stored flat).
+    #[serde(with = "crate::util::flat")]
+    edges: Vec<(usize, usize)>,
     colors: usize,
 }
 
@@ -98,12 +101,7 @@ impl Task for GraphColoring {
                 .filter(|(_, p)| **p)
                 .map(|(&e, _)| e),
         );
-        let graph = Graph {
-            n,
-            edges,
-            directed: false,
-        };
-        let edge_list = text::joined(&graph.edges, ", ", |s, &(u, v)| {
+        let edge_list = text::joined(&edges, ", ", |s, &(u, v)| {
             text::push_uint(s, u as u64);
             s.push('-');
             text::push_uint(s, v as u64);
@@ -115,7 +113,7 @@ impl Task for GraphColoring {
              once as `vertex: color`, with the pairs separated by commas or new lines, for \
              example `0: 1, 1: 2, 2: 1`, and nothing else.",
             n - 1,
-            graph.edges.len()
+            edges.len()
         );
         let answer = text::joined(color.iter().enumerate(), ", ", |s, (v, &c)| {
             text::push_uint(s, v as u64);
@@ -125,16 +123,20 @@ impl Task for GraphColoring {
         Generated {
             prompt,
             answer,
-            data: Data { graph, colors: k },
+            data: Data {
+                n,
+                edges,
+                colors: k,
+            },
         }
     }
 
     fn check(&self, data: &Data, answer: &str) -> Verdict {
-        let coloring = match parse_coloring(answer, data.graph.n, data.colors) {
+        let coloring = match parse_coloring(answer, data.n, data.colors) {
             Ok(c) => c,
             Err(e) => return Verdict::parse_error(e),
         };
-        for &(u, v) in &data.graph.edges {
+        for &(u, v) in &data.edges {
             match (coloring.get(u), coloring.get(v)) {
                 (Some(a), Some(b)) if a != b => {}
                 (Some(_), Some(_)) => {
@@ -227,10 +229,10 @@ mod tests {
                 return false;
             }
         }
-        map.len() == data.graph.n
-            && map.keys().copied().eq(0..data.graph.n)
+        map.len() == data.n
+            && map.keys().copied().eq(0..data.n)
             && map.values().all(|&c| (1..=data.colors).contains(&c))
-            && data.graph.edges.iter().all(|(u, v)| map[u] != map[v])
+            && data.edges.iter().all(|(u, v)| map[u] != map[v])
     }
 
     fn pairs(answer: &str) -> Vec<(usize, usize)> {
@@ -256,7 +258,7 @@ mod tests {
         let k = data.colors;
         let mut out = Vec::new();
         // Give an edge's endpoint its neighbour's color: provably invalid.
-        let &(u, v) = rng.choose(&data.graph.edges).unwrap();
+        let &(u, v) = rng.choose(&data.edges).unwrap();
         let mut m = p.clone();
         m[u].1 = p[v].1;
         out.push(render(&m));
@@ -310,7 +312,7 @@ mod tests {
             let (n, k, deg10) = params(d);
             for seed in 0..10 {
                 let data = data_of(&env.generate(seed, d).unwrap());
-                let g = &data.graph;
+                let g = &data;
                 assert_eq!((g.n, data.colors), (n, k));
                 assert_eq!(g.edges.len(), (n * deg10 + 10) / 20, "d{d}");
                 let mut e = g.edges.clone();
@@ -323,11 +325,11 @@ mod tests {
 
     /// Count proper colorings of a small graph by enumerating all k^n.
     fn brute_force_count(data: &Data) -> usize {
-        let (n, k) = (data.graph.n, data.colors);
+        let (n, k) = (data.n, data.colors);
         (0..k.pow(n as u32))
             .filter(|code| {
                 let col = |v: usize| code / k.pow(v as u32) % k;
-                data.graph.edges.iter().all(|&(u, v)| col(u) != col(v))
+                data.edges.iter().all(|&(u, v)| col(u) != col(v))
             })
             .count()
     }
@@ -341,7 +343,7 @@ mod tests {
             for seed in 0..4 {
                 let inst = env.generate(seed, d).unwrap();
                 let data = data_of(&inst);
-                let (n, k) = (data.graph.n, data.colors);
+                let (n, k) = (data.n, data.colors);
                 let mut accepted = 0;
                 for code in 0..k.pow(n as u32) {
                     let ans = (0..n)

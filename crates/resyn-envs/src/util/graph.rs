@@ -6,13 +6,11 @@ use resyn_core::Rng;
 
 /// A graph on nodes `0..n` with adjacency lists kept sorted (deterministic
 /// iteration order).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Graph {
     /// Number of nodes.
     pub n: usize,
-    /// Edges as `(u, v)` pairs; for undirected graphs `u < v` (stored flat:
-    /// `[u0, v0, u1, v1, ...]`).
-    #[serde(with = "super::flat")]
+    /// Edges as `(u, v)` pairs; for undirected graphs `u < v`.
     pub edges: Vec<(usize, usize)>,
     /// Whether edges are directed.
     pub directed: bool,

@@ -8,6 +8,12 @@ pub fn push_uint(s: &mut String, n: u64) {
         s.push(char::from(b'0' + n as u8));
         return;
     }
+    if n < 100 {
+        // Two digits, the usual case for weights, vertices and cells.
+        s.push(char::from(b'0' + (n / 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = n;
