@@ -13,8 +13,12 @@ Library to library, single thread, in one run on one machine:
 - scoring from a response, like for like: Reasoning Gym's own
   `utils.extract_answer` (what its training examples call on a completion)
   followed by `score_answer`, on the same `<answer>` response resyn gets.
-Each task pair is matched by name and by size (see TASKS). Prints a markdown
-table with the ratio per task, the geometric mean and the minimum.
+Each task pair is matched by name and by size (see TASKS). The machine is
+shared and noisy, so the measurement is repeated in rounds (`--rounds`), each
+measuring both libraries task by task, back to back; a task's ratio is the
+median of its per-round ratios. Prints a markdown table with the median rates
+and ratio per task, the geometric mean and the minimum, then the geometric
+means of each round (the spread).
 
 Run through bench/rg_compare.sh, which sets up the virtual environment.
 """
@@ -23,6 +27,7 @@ import argparse
 import ast
 import json
 import math
+import statistics
 import subprocess
 import sys
 import time
@@ -123,29 +128,50 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--throughput-bin", required=True, help="resyn throughput example binary")
     ap.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
+    ap.add_argument("--rounds", type=int, default=3, help="repetitions; medians are reported")
     args = ap.parse_args()
 
-    ours = resyn_rates(
-        args.throughput_bin, [f"{env}:{d}" for _, _, env, d, _ in TASKS], args.seconds
-    )
+    def geo(xs):
+        return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+    # samples[task] = one dict of rates and ratios per round.
+    samples = {t[0]: [] for t in TASKS}
+    round_geo = []
+    for k in range(args.rounds):
+        gens, scores, fulls = [], [], []
+        for name, config, env, d, _ in TASKS:
+            # Both libraries back to back, so a burst of load on the shared
+            # machine hits one task's pair rather than one library.
+            r = resyn_rates(args.throughput_bin, [f"{env}:{d}"], args.seconds)[(env, d)]
+            rg_gen, rg_score, rg_full = rg_rates(name, config, args.seconds)
+            x = {
+                "rg_gen": rg_gen, "gen": r["generate_per_s"], "rg_score": rg_score,
+                "verify": r["verify_per_s"], "rg_full": rg_full,
+            }
+            x["g"], x["s"] = x["gen"] / rg_gen, x["verify"] / rg_score
+            x["f"] = x["verify"] / rg_full
+            samples[name].append(x)
+            gens.append(x["g"])
+            scores.append(x["s"])
+            fulls.append(x["f"])
+            print(f"round {k + 1}/{args.rounds}: measured {name}", file=sys.stderr)
+        round_geo.append((geo(gens), geo(scores), geo(fulls)))
+
+    def med(name, key):
+        return statistics.median(x[key] for x in samples[name])
+
     rows, gen_ratios, score_ratios, full_ratios = [], [], [], []
-    for name, config, env, d, note in TASKS:
-        rg_gen, rg_score, rg_full = rg_rates(name, config, args.seconds)
-        r = ours[(env, d)]
-        g, s = r["generate_per_s"] / rg_gen, r["verify_per_s"] / rg_score
-        f = r["verify_per_s"] / rg_full
+    for name, _, env, d, note in TASKS:
+        g, s, f = med(name, "g"), med(name, "s"), med(name, "f")
         gen_ratios.append(g)
         score_ratios.append(s)
         full_ratios.append(f)
         rows.append(
-            f"| {name} | {env} d{d} ({note}) | {fmt(rg_gen)} | {fmt(r['generate_per_s'])} | "
-            f"**{g:,.1f}x** | {fmt(rg_score)} | {fmt(r['verify_per_s'])} | **{s:,.1f}x** | "
-            f"{fmt(rg_full)} | **{f:,.1f}x** |"
+            f"| {name} | {env} d{d} ({note}) | {fmt(med(name, 'rg_gen'))} | "
+            f"{fmt(med(name, 'gen'))} | **{g:,.1f}x** | {fmt(med(name, 'rg_score'))} | "
+            f"{fmt(med(name, 'verify'))} | **{s:,.1f}x** | {fmt(med(name, 'rg_full'))} | "
+            f"**{f:,.1f}x** |"
         )
-        print(f"measured {name}", file=sys.stderr)
-
-    def geo(xs):
-        return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
     print("| Reasoning Gym task | resyn env | RG gen/s | resyn gen/s | gen ratio "
           "| RG score/s (bare answer) | resyn verify/s | score ratio "
@@ -160,6 +186,10 @@ def main():
         f"| minimum | | | | {min(gen_ratios):,.1f}x | | | {min(score_ratios):,.1f}x | | "
         f"{min(full_ratios):,.1f}x |"
     )
+    print()
+    print("Geometric means of each round (generation / score, bare answer / from a response):")
+    for k, (g, s, f) in enumerate(round_geo):
+        print(f"- round {k + 1}: {g:,.1f}x / {s:,.1f}x / {f:,.1f}x")
 
 
 if __name__ == "__main__":
