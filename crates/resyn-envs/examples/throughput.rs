@@ -6,6 +6,10 @@
 //! same thing the Python side scores: the known-correct answer).
 
 use std::hint::black_box;
+
+/// The allocator the `resyn` CLI and the Python module use.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 /// CPU time of this thread in nanoseconds. CPU time, not wall time: the

@@ -12,6 +12,11 @@
 mod error;
 mod registry;
 
+/// The allocator of the `resyn` CLI: rewards and instances make many small,
+/// short-lived allocations (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use resyn_core::Instance;
