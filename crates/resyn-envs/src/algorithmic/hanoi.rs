@@ -115,7 +115,8 @@ fn solve(pos: &[u8], target: u8) -> Vec<(u8, u8)> {
         }
     }
     let mut p = pos.to_vec();
-    let mut out = Vec::new();
+    // At most 2^n - 1 moves.
+    let mut out = Vec::with_capacity((1usize << pos.len().min(20)) - 1);
     place(&mut p, pos.len(), target, &mut out);
     out
 }

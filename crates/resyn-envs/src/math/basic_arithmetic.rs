@@ -98,7 +98,8 @@ impl Task for BasicArithmetic {
             .and_then(|q| q.as_int())
             .and_then(|v| i64::try_from(v).ok())
             .unwrap_or(value as i64);
-        let expression = expr.to_string();
+        let mut expression = String::with_capacity(8 * lv.terms);
+        expr.push_to(&mut expression);
         let prompt = format!(
             "Evaluate the following expression:\n\n{expression}\n\n* and / are done before + \
              and -, operations of equal precedence from left to right, and everything in \
@@ -147,6 +148,12 @@ fn divisor(rng: &mut Rng, v: i128, max_lit: i128) -> Option<i128> {
     let mut ds = Vec::new();
     let mut k = 2u64;
     while k <= 1000 && k * k <= a {
+        if k > max && a / k > max {
+            // Neither k nor its cofactor can be pushed until a / k <= max,
+            // i.e. k > a / (max + 1): skip there (same list, fewer divisions).
+            k = a / (max + 1) + 1;
+            continue;
+        }
         if a % k == 0 {
             if k <= max {
                 ds.push(k);

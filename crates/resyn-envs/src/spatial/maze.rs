@@ -60,15 +60,14 @@ impl Task for Maze {
         let mut open = carve(rng, h, w);
         let extra = h * w * d.saturating_sub(2) / 50;
         open_extra_walls(rng, &mut open, extra);
-        let free: Vec<usize> = (0..open.cells.len()).filter(|&i| open.cells[i]).collect();
-        let start = free[rng.index(free.len())];
+        // One buffer for the open cells, then for the far ones (no regrowth).
+        let mut cells = Vec::with_capacity(open.cells.len());
+        cells.extend((0..open.cells.len()).filter(|&i| open.cells[i]));
+        let start = cells[rng.index(cells.len())];
         let dist = open.bfs_open(start);
         let max = dist.iter().flatten().copied().max().unwrap_or(0);
-        let far: Vec<usize> = free
-            .iter()
-            .copied()
-            .filter(|&i| dist[i].is_some_and(|x| x > 0 && 2 * x >= max))
-            .collect();
+        cells.retain(|&i| dist[i].is_some_and(|x| x > 0 && 2 * x >= max));
+        let far = cells;
         let goal = far[rng.index(far.len())];
         let steps = dist[goal].unwrap_or(0) as u64;
         let mut i = 0;
@@ -111,7 +110,8 @@ impl Task for Maze {
 fn carve(rng: &mut Rng, h: usize, w: usize) -> Grid<bool> {
     let mut g = Grid::new(2 * h + 1, 2 * w + 1, false);
     let mut seen = vec![false; h * w];
-    let mut stack = vec![(rng.index(h), rng.index(w))];
+    let mut stack = Vec::with_capacity(h * w);
+    stack.push((rng.index(h), rng.index(w)));
     seen[stack[0].0 * w + stack[0].1] = true;
     *g.at_mut(2 * stack[0].0 + 1, 2 * stack[0].1 + 1) = true;
     while let Some(&(r, c)) = stack.last() {
@@ -143,12 +143,15 @@ fn carve(rng: &mut Rng, h: usize, w: usize) -> Grid<bool> {
 
 /// Open up to `k` closed walls that separate two lattice cells.
 fn open_extra_walls(rng: &mut Rng, g: &mut Grid<bool>, k: usize) {
-    let mut walls: Vec<(usize, usize)> = (1..g.rows - 1)
+    if k == 0 {
+        return;
+    }
+    let walls: Vec<(usize, usize)> = (1..g.rows - 1)
         .flat_map(|r| (1..g.cols - 1).map(move |c| (r, c)))
         .filter(|&(r, c)| (r + c) % 2 == 1 && !*g.at(r, c))
         .collect();
-    rng.shuffle(&mut walls);
-    for &(r, c) in walls.iter().take(k) {
+    for i in rng.sample_indices(walls.len(), k.min(walls.len())) {
+        let (r, c) = walls[i];
         *g.at_mut(r, c) = true;
     }
 }

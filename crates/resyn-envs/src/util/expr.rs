@@ -21,6 +21,8 @@
 
 use std::fmt;
 
+use super::text;
+
 /// An exact rational number `num/den`, always reduced with `den > 0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Q {
@@ -289,36 +291,59 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// Append the printed form (see the `Display` impl) to `s`; generators
+    /// print straight into their prompt buffer this way, without the
+    /// formatting machinery (and i128's slow `Display`) per node.
+    pub fn push_to(&self, s: &mut String) {
+        fn paren(s: &mut String, e: &Expr, wrap: bool) {
+            if wrap {
+                s.push('(');
+                e.push_to(s);
+                s.push(')');
+            } else {
+                e.push_to(s);
+            }
+        }
+        match self {
+            Self::Lit(v) => {
+                if *v < 0 {
+                    s.push('-');
+                }
+                let m = v.unsigned_abs();
+                match u64::try_from(m) {
+                    Ok(small) => text::push_uint(s, small),
+                    Err(_) => s.push_str(&m.to_string()),
+                }
+            }
+            Self::Neg(a) => {
+                s.push('-');
+                paren(s, a, a.prec() < 4);
+            }
+            Self::Bin(op, a, b) => {
+                let p = op.prec();
+                paren(s, a, a.prec() < p);
+                s.push(' ');
+                s.push(op.symbol());
+                s.push(' ');
+                let wrap = b.prec() < p
+                    || (b.prec() == p && matches!(op, Op::Sub | Op::Div))
+                    || b.starts_with_minus();
+                paren(s, b, wrap);
+            }
+        }
+    }
+}
+
 impl fmt::Display for Expr {
     /// Minimal parentheses for the grammar above, plus parentheses around a
     /// right operand that starts with a minus sign (`3 - (-5)`, never
     /// `3 - -5`). Printing then
     /// parsing gives a tree with the same value.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn paren(f: &mut fmt::Formatter<'_>, e: &Expr, wrap: bool) -> fmt::Result {
-            if wrap {
-                write!(f, "({e})")
-            } else {
-                write!(f, "{e}")
-            }
-        }
-        match self {
-            Self::Lit(v) if *v < 0 => write!(f, "-{}", v.unsigned_abs()),
-            Self::Lit(v) => write!(f, "{v}"),
-            Self::Neg(a) => {
-                f.write_str("-")?;
-                paren(f, a, a.prec() < 4)
-            }
-            Self::Bin(op, a, b) => {
-                let p = op.prec();
-                paren(f, a, a.prec() < p)?;
-                write!(f, " {} ", op.symbol())?;
-                let wrap = b.prec() < p
-                    || (b.prec() == p && matches!(op, Op::Sub | Op::Div))
-                    || b.starts_with_minus();
-                paren(f, b, wrap)
-            }
-        }
+        let mut s = String::new();
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 

@@ -105,12 +105,19 @@ impl Grid<bool> {
         let mut queue = Vec::with_capacity(self.cells.len());
         queue.push(src);
         let mut head = 0;
+        let cols = self.cols;
         while let Some(&u) = queue.get(head) {
             head += 1;
             let d = dist[u].unwrap_or(0);
-            for (r, c) in self.neighbors4(u / self.cols, u % self.cols) {
-                let v = r * self.cols + c;
-                if self.cells[v] && dist[v].is_none() {
+            let c = u % cols;
+            // Up, right, down, left by index arithmetic (a hot loop in maze
+            // generation): `usize::MAX` marks a move off the grid.
+            let up = u.checked_sub(cols).unwrap_or(usize::MAX);
+            let right = if c + 1 < cols { u + 1 } else { usize::MAX };
+            let down = u + cols;
+            let left = if c > 0 { u - 1 } else { usize::MAX };
+            for v in [up, right, down, left] {
+                if self.cells.get(v) == Some(&true) && dist[v].is_none() {
                     dist[v] = Some(d + 1);
                     queue.push(v);
                 }
