@@ -325,7 +325,8 @@ fn parse_house(data: &View<'_>, h: usize, line: &str, grid: &mut Vec<usize>) -> 
             h + 1
         ));
     }
-    let got = rest.split(',').count();
+    // Items = commas + 1 (a byte count, cheaper than a first split).
+    let got = rest.bytes().filter(|&b| b == b',').count() + 1;
     if got != m {
         return Err(format!(
             "house {}: expected {m} comma-separated values, got {got}",

@@ -176,9 +176,21 @@ fn parse_row<T>(
     cell: &impl Fn(&str) -> Result<T, String>,
     out: &mut Vec<T>,
 ) -> Result<(), String> {
-    let mut toks = parse::tokens_iter(line);
-    let (first, second) = (toks.next(), toks.next());
     let before = out.len();
+    let inner = parse::strip_brackets(line);
+    // ASCII whitespace as `char::is_whitespace` sees it (which includes
+    // vertical tab, unlike `u8::is_ascii_whitespace`).
+    let separator = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b) || b == b',';
+    if cols > 1 && !inner.is_empty() && !inner.bytes().any(separator) && inner.is_ascii() {
+        // The usual reference shape, one ASCII token: every byte is a cell.
+        // Same result as the general path below, without char decoding.
+        for k in 0..inner.len().min(cols + 1) {
+            out.push(cell(&inner[k..k + 1]).map_err(|e| format!("row {}: {e}", i + 1))?);
+        }
+        return row_length(out.len() - before, i, cols);
+    }
+    let mut toks = parse::split_tokens(inner);
+    let (first, second) = (toks.next(), toks.next());
     if let (Some(t), None, true) = (first, second, cols > 1) {
         // No separators: every character is a cell (sliced, not allocated).
         for (k, ch) in t.char_indices() {
@@ -193,7 +205,11 @@ fn parse_row<T>(
             out.push(cell(t).map_err(|e| format!("row {}: {e}", i + 1))?);
         }
     }
-    let got = out.len() - before;
+    row_length(out.len() - before, i, cols)
+}
+
+/// Row `i` has `got` cells (`cols + 1` meaning more than `cols`).
+fn row_length(got: usize, i: usize, cols: usize) -> Result<(), String> {
     if got != cols {
         let got = if got > cols {
             format!("more than {cols}")
@@ -228,5 +244,53 @@ mod tests {
         assert_eq!(err("1 2\n3 4 5"), "row 2 has more than 2 cells, expected 2");
         assert_eq!(a.neighbors4(0, 0).count(), 2);
         assert_eq!(a.get(-1, 0), None);
+    }
+
+    /// The grid parser before its ASCII fast path: every line's tokens,
+    /// a lone token split into chars. The oracle for `parse_grid`.
+    fn char_cells(s: &str, rows: usize, cols: usize) -> Result<Vec<String>, String> {
+        let lines: Vec<&str> = parse::lines_iter(s).collect();
+        if lines.len() != rows {
+            return Err(format!("expected {rows} rows, got {}", lines.len()));
+        }
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let toks: Vec<&str> = parse::tokens_iter(line).collect();
+            let cells: Vec<String> = if toks.len() == 1 && cols > 1 {
+                toks[0].chars().take(cols + 1).map(String::from).collect()
+            } else {
+                toks.iter().map(|t| t.to_string()).collect()
+            };
+            for c in &cells {
+                if c == "x" {
+                    return Err(format!("row {}: bad `{c}`", i + 1));
+                }
+            }
+            if cells.len() != cols {
+                let got = if cells.len() > cols {
+                    format!("more than {cols}")
+                } else {
+                    cells.len().to_string()
+                };
+                return Err(format!("row {} has {got} cells, expected {cols}", i + 1));
+            }
+            out.extend(cells);
+        }
+        Ok(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_fast_path_matches_char_cells(
+            s in "[ab.x\\[\\]() ,\t\u{b}\u{a0}é]{0,9}(\n[ab.x\\[\\] ,]{0,9}){0,3}",
+            rows in 1usize..5,
+            cols in 1usize..6,
+        ) {
+            let cell = |t: &str| {
+                if t == "x" { Err(format!("bad `{t}`")) } else { Ok(t.to_string()) }
+            };
+            let got = parse_grid(&s, rows, cols, cell).map(|g| g.cells);
+            proptest::prop_assert_eq!(got, char_cells(&s, rows, cols));
+        }
     }
 }

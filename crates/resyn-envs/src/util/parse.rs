@@ -42,7 +42,25 @@ pub fn lines(s: &str) -> Vec<&str> {
 
 /// [`lines`] without collecting.
 pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty())
+    // `str::lines` without its per-line `char` search (a hot spot of every
+    // grid check): split at '\n' bytes, which are ASCII, so each piece is a
+    // valid `&str`; trimming drops the '\r' of CRLF endings as `lines` does.
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b'\n') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+    .map(str::trim)
+    .filter(|l| !l.is_empty())
 }
 
 /// Tokens separated by whitespace and/or commas (empty tokens dropped).
@@ -53,8 +71,12 @@ pub fn tokens(s: &str) -> Vec<&str> {
 
 /// [`tokens`] without collecting.
 pub fn tokens_iter(s: &str) -> impl Iterator<Item = &str> {
-    strip_brackets(s.trim())
-        .split(|c: char| c.is_whitespace() || c == ',')
+    split_tokens(strip_brackets(s.trim()))
+}
+
+/// [`tokens_iter`] of a text whose brackets are already stripped.
+pub fn split_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|t| !t.is_empty())
 }
 
@@ -157,6 +179,12 @@ mod tests {
             );
             let c = canonical(&s);
             prop_assert!(canonical_eq_ignore_case(&s, &c.to_ascii_uppercase()));
+        }
+
+        #[test]
+        fn lines_iter_matches_str_lines(s in "(?s)[a \t\r\n\u{85}\u{2028}é]{0,40}|.{0,80}") {
+            let want: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            prop_assert_eq!(lines_iter(&s).collect::<Vec<_>>(), want);
         }
 
         #[test]
