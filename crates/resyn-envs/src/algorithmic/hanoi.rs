@@ -7,6 +7,8 @@
 //! the submitted moves (legality, final position) and then requires the
 //! optimal length, so it checks the answer, not its spelling.
 
+use std::fmt::Write as _;
+
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -48,14 +50,19 @@ impl Task for Hanoi {
             start[n - 1] = (target + 1 + rng.below(2) as u8) % 3;
         }
         let moves = solve(&start, target);
-        let prompt = format!(
+        let mut prompt = text::prompt_buffer(560);
+        let _ = write!(
+            prompt,
             "Tower of Hanoi with three pegs A, B and C and {n} disks numbered 1 (smallest) to \
              {n} (largest). A move takes the top disk of one peg and puts it on another peg; a \
-             disk may never be placed on a smaller disk.\n\nCurrent position (bottom to top):\n\
-             {}\n\nMove all disks onto peg {} using the minimum possible number of moves.\n\n\
+             disk may never be placed on a smaller disk.\n\nCurrent position (bottom to top):\n"
+        );
+        render(&mut prompt, &start);
+        let _ = write!(
+            prompt,
+            "\n\nMove all disks onto peg {} using the minimum possible number of moves.\n\n\
              Answer format: the moves in order, separated by spaces or new lines, each written \
              as FROM->TO (for example A->C).",
-            render(&start),
             PEGS[usize::from(target)]
         );
         let answer = text::joined(&moves, " ", |s, &(f, t)| {
@@ -83,8 +90,9 @@ impl Task for Hanoi {
     }
 }
 
-fn render(pos: &[u8]) -> String {
-    text::joined(0..3u8, "\n", |s, p| {
+/// Append the pegs' disks, one peg per line.
+fn render(out: &mut String, pos: &[u8]) {
+    text::push_joined(out, 0..3u8, "\n", |s, p| {
         s.push(PEGS[usize::from(p)]);
         s.push_str(": ");
         let mut disks = (0..pos.len()).rev().filter(|&d| pos[d] == p).peekable();

@@ -15,6 +15,8 @@
 //! With weights >= 1 a path with a repeated node is never optimal, so walks
 //! need no separate rule.
 
+use std::fmt::Write as _;
+
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -79,22 +81,27 @@ impl Task for ShortestPath {
             path.push(p);
         }
         path.reverse();
-        let edge_lines = text::joined(&edges, "\n", |s, &(u, v, w)| {
+        // Written straight into one buffer: the node and edge lists are the bulk.
+        let mut prompt = text::prompt_buffer(600 + 3 * n + 10 * edges.len());
+        prompt.push_str("An undirected graph has the nodes ");
+        text::push_joined(&mut prompt, 0..n, ", ", |s, i| s.push(name(i)));
+        prompt.push_str(
+            ". Its edges and their weights (\"X - Y: w\" means X and Y are joined by an edge \
+             of weight w, usable in both directions):\n",
+        );
+        text::push_joined(&mut prompt, &edges, "\n", |s, &(u, v, w)| {
             s.push(name(u));
             s.push_str(" - ");
             s.push(name(v));
             s.push_str(": ");
             text::push_uint(s, w);
         });
-        let nodes = text::joined(0..n, ", ", |s, i| s.push(name(i)));
         let (s, t) = (name(source), name(target));
-        let prompt = format!(
-            "An undirected graph has the nodes {nodes}. Its edges and their weights \
-             (\"X - Y: w\" means X and Y are joined by an edge of weight w, usable in both \
-             directions):\n{edge_lines}\n\nFind a path from {s} to {t} whose total weight (the \
-             sum of the weights of its edges) is as small as possible.\n\nAnswer format: the \
-             nodes of the path in order, from {s} to {t}, separated by spaces, commas or -> \
-             (for example: {s} -> ... -> {t})."
+        let _ = write!(
+            prompt,
+            "\n\nFind a path from {s} to {t} whose total weight (the sum of the weights of its \
+             edges) is as small as possible.\n\nAnswer format: the nodes of the path in order, \
+             from {s} to {t}, separated by spaces, commas or -> (for example: {s} -> ... -> {t})."
         );
         Generated {
             prompt,

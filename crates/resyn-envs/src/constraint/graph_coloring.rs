@@ -22,6 +22,8 @@
 //! every vertex colored exactly once with a color in 1..=k, and no edge with
 //! both ends the same color.
 
+use std::fmt::Write as _;
+
 use resyn_core::{Category, Rng, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -101,19 +103,24 @@ impl Task for GraphColoring {
                 .filter(|(_, p)| **p)
                 .map(|(&e, _)| e),
         );
-        let edge_list = text::joined(&edges, ", ", |s, &(u, v)| {
+        // Written straight into one buffer: the edge list is the bulk.
+        let mut prompt = text::prompt_buffer(400 + 7 * edges.len());
+        let _ = write!(
+            prompt,
+            "Color the vertices of this undirected graph using at most {k} colors, numbered 1 \
+             to {k}, so that the two endpoints of every edge get different colors.\n\n\
+             Vertices: 0 to {}\nEdges ({}): ",
+            n - 1,
+            edges.len()
+        );
+        text::push_joined(&mut prompt, &edges, ", ", |s, &(u, v)| {
             text::push_uint(s, u as u64);
             s.push('-');
             text::push_uint(s, v as u64);
         });
-        let prompt = format!(
-            "Color the vertices of this undirected graph using at most {k} colors, numbered 1 \
-             to {k}, so that the two endpoints of every edge get different colors.\n\n\
-             Vertices: 0 to {}\nEdges ({}): {edge_list}\n\nAnswer format: every vertex exactly \
-             once as `vertex: color`, with the pairs separated by commas or new lines, for \
-             example `0: 1, 1: 2, 2: 1`, and nothing else.",
-            n - 1,
-            edges.len()
+        prompt.push_str(
+            "\n\nAnswer format: every vertex exactly once as `vertex: color`, with the pairs \
+             separated by commas or new lines, for example `0: 1, 1: 2, 2: 1`, and nothing else.",
         );
         let answer = text::joined(color.iter().enumerate(), ", ", |s, (v, &c)| {
             text::push_uint(s, v as u64);

@@ -2,6 +2,13 @@
 //! instead of `format!`-ing every item and joining a `Vec<String>`.
 //! Output is byte-identical to the `Display` forms.
 
+/// An empty prompt buffer with room for `body` bytes plus the answer
+/// instruction [`crate::Native`] appends, so the prompt is never copied
+/// to grow.
+pub fn prompt_buffer(body: usize) -> String {
+    String::with_capacity(body + 2 + crate::ANSWER_INSTRUCTION.len())
+}
+
 /// Append the decimal form of `n` (as `{n}` would).
 pub fn push_uint(s: &mut String, n: u64) {
     if n < 10 {
