@@ -314,9 +314,11 @@ fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<usize>, String> {
 /// Parse the line of house `h` (0-based), appending its value indices.
 fn parse_house(data: &View<'_>, h: usize, line: &str, grid: &mut Vec<usize>) -> Result<(), String> {
     let m = data.attrs.len();
-    let (head, rest) = line
-        .split_once(':')
+    let colon = line
+        .bytes()
+        .position(|b| b == b':')
         .ok_or_else(|| format!("line {} does not start with `House {}:`", h + 1, h + 1))?;
+    let (head, rest) = (&line[..colon], &line[colon + 1..]);
     if !is_house_label(head, h + 1) {
         return Err(format!(
             "line {} starts with `{}`, expected `House {}:`",
@@ -333,7 +335,7 @@ fn parse_house(data: &View<'_>, h: usize, line: &str, grid: &mut Vec<usize>) -> 
             h + 1,
         ));
     }
-    for (a, item) in rest.split(',').enumerate() {
+    for (a, item) in parse::split_byte(rest, b',').enumerate() {
         // A single word (the usual case) is its own canonical form.
         let word = item.trim();
         let single = !word.contains(char::is_whitespace);

@@ -42,13 +42,21 @@ pub fn lines(s: &str) -> Vec<&str> {
 
 /// [`lines`] without collecting.
 pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
-    // `str::lines` without its per-line `char` search (a hot spot of every
-    // grid check): split at '\n' bytes, which are ASCII, so each piece is a
-    // valid `&str`; trimming drops the '\r' of CRLF endings as `lines` does.
+    // Trimming drops the '\r' of CRLF endings as `str::lines` does.
+    split_byte(s, b'\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+}
+
+/// `s.split(sep)` for an ASCII separator, without the generic `char`
+/// searcher (a hot spot of answer checks on short strings). Splitting at an
+/// ASCII byte always leaves valid `&str` pieces.
+pub fn split_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    debug_assert!(sep.is_ascii());
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.bytes().position(|b| b == b'\n') {
+        match r.bytes().position(|b| b == sep) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
                 Some(&r[..i])
@@ -59,8 +67,6 @@ pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
-    .map(str::trim)
-    .filter(|l| !l.is_empty())
 }
 
 /// Tokens separated by whitespace and/or commas (empty tokens dropped).
@@ -179,6 +185,14 @@ mod tests {
             );
             let c = canonical(&s);
             prop_assert!(canonical_eq_ignore_case(&s, &c.to_ascii_uppercase()));
+        }
+
+        #[test]
+        fn split_byte_matches_str_split(s in "[a,:é ]{0,20}|.{0,40}") {
+            for sep in [b',', b':'] {
+                let want: Vec<&str> = s.split(char::from(sep)).collect();
+                prop_assert_eq!(split_byte(&s, sep).collect::<Vec<_>>(), want);
+            }
         }
 
         #[test]
