@@ -185,28 +185,31 @@ fn dijkstra(n: usize, edges: &[(usize, usize, u64)], src: usize) -> (Vec<u64>, V
     }
     let mut dist = vec![u64::MAX; n];
     let mut prev = vec![None; n];
-    let mut done = vec![false; n];
+    // Bit v: node v is finished (n <= 26, see SIZES).
+    debug_assert!(n <= 64);
+    let mut done = 0u64;
     dist[src] = 0;
     loop {
         // The closest unfinished node (the lowest index among ties); a
         // plain scan: n <= 26.
         let mut u = usize::MAX;
         let mut best = u64::MAX;
-        for v in 0..n {
-            if !done[v] && dist[v] < best {
-                best = dist[v];
+        for (v, &d) in dist.iter().enumerate() {
+            if done >> v & 1 == 0 && d < best {
+                best = d;
                 u = v;
             }
         }
         if u == usize::MAX {
             break;
         }
-        done[u] = true;
-        for v in 0..n {
-            let wuv = w[u * n + v];
-            if wuv != u64::MAX && dist[u] + wuv < dist[v] {
-                dist[v] = dist[u] + wuv;
-                prev[v] = Some(u);
+        done |= 1 << u;
+        // Relax u's row of the weight matrix (iterators: no bounds checks).
+        let row = &w[u * n..(u + 1) * n];
+        for ((&wuv, d), p) in row.iter().zip(dist.iter_mut()).zip(prev.iter_mut()) {
+            if wuv != u64::MAX && best + wuv < *d {
+                *d = best + wuv;
+                *p = Some(u);
             }
         }
     }
