@@ -319,13 +319,12 @@ mod tests {
             let (n, k, deg10) = params(d);
             for seed in 0..10 {
                 let data = data_of(&env.generate(seed, d).unwrap());
-                let g = &data;
-                assert_eq!((g.n, data.colors), (n, k));
-                assert_eq!(g.edges.len(), (n * deg10 + 10) / 20, "d{d}");
-                let mut e = g.edges.clone();
+                assert_eq!((data.n, data.colors), (n, k));
+                assert_eq!(data.edges.len(), (n * deg10 + 10) / 20, "d{d}");
+                let mut e = data.edges.clone();
                 e.dedup();
-                assert_eq!(e.len(), g.edges.len());
-                assert!(g.edges.iter().all(|&(u, v)| u < v && v < n));
+                assert_eq!(e.len(), data.edges.len());
+                assert!(data.edges.iter().all(|&(u, v)| u < v && v < n));
             }
         }
     }

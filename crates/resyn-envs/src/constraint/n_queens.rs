@@ -12,10 +12,10 @@
 //! difficulties 5–6.
 //!
 //! Generation plants a solution drawn uniformly from all solutions of the
-//! board size (enumerated once per size) and reveals k of its queens, so a completion always exists. Completions are usually not
-//! unique, so the verifier checks validity: exactly one queen in every row and
-//! every column, no two queens on a common diagonal, and every pre-placed
-//! queen kept.
+//! board size (enumerated once per size) and reveals k of its queens, so a
+//! completion always exists. Completions are usually not unique, so the
+//! verifier checks validity: exactly one queen in every row and every column,
+//! no two queens on a common diagonal, and every pre-placed queen kept.
 
 use std::sync::OnceLock;
 

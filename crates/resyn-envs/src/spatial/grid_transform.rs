@@ -35,7 +35,7 @@ pub(crate) struct Data {
     result: String,
 }
 
-/// [`Data`] as the check reads it: rows borrowed from the stored JSON.
+/// [`Data`] as the check reads it: the grid borrowed from the stored JSON.
 #[derive(Deserialize)]
 pub(crate) struct View<'a> {
     #[serde(borrow)]
