@@ -292,22 +292,10 @@ impl Task for ZebraPuzzle {
 /// inside a line (the remaining lines are counted only when one fails).
 fn parse_grid(data: &View<'_>, answer: &str) -> Result<Vec<usize>, String> {
     let (n, m) = (data.solution.len(), data.attrs.len());
-    let count_error = |k: usize| format!("expected {n} lines, got {k}");
-    let mut lines = parse::lines_iter(answer);
     let mut grid = Vec::with_capacity(n * m);
-    for h in 0..n {
-        let Some(line) = lines.next() else {
-            return Err(count_error(h));
-        };
-        if let Err(e) = parse_house(data, h, line, &mut grid) {
-            let k = h + 1 + lines.count();
-            return Err(if k == n { e } else { count_error(k) });
-        }
-    }
-    let extra = lines.count();
-    if extra > 0 {
-        return Err(count_error(n + extra));
-    }
+    parse::exact_lines(answer, n, "lines", |h, line| {
+        parse_house(data, h, line, &mut grid)
+    })?;
     Ok(grid)
 }
 

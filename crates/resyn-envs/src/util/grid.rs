@@ -139,28 +139,10 @@ pub fn parse_grid<T>(
     cols: usize,
     cell: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Grid<T>, String> {
-    // One pass over the lines; a wrong line count is reported in preference
-    // to any cell error, so on an error the remaining lines are counted.
-    let row_count_error = |n_lines: usize| format!("expected {rows} rows, got {n_lines}");
-    let mut lines = parse::lines_iter(s);
     let mut out = Vec::with_capacity(rows * cols);
-    for i in 0..rows {
-        let Some(line) = lines.next() else {
-            return Err(row_count_error(i));
-        };
-        if let Err(e) = parse_row(line, i, cols, &cell, &mut out) {
-            let n_lines = i + 1 + lines.count();
-            return Err(if n_lines == rows {
-                e
-            } else {
-                row_count_error(n_lines)
-            });
-        }
-    }
-    let extra = lines.count();
-    if extra > 0 {
-        return Err(row_count_error(rows + extra));
-    }
+    parse::exact_lines(s, rows, "rows", |i, line| {
+        parse_row(line, i, cols, &cell, &mut out)
+    })?;
     Ok(Grid {
         rows,
         cols,

@@ -48,6 +48,33 @@ pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
         .filter(|l| !l.is_empty())
 }
 
+/// Parse exactly `n` non-empty lines of `s` (see [`lines_iter`]), line `i`
+/// (0-based) by `each`. A wrong line count, reported as
+/// `expected {n} {noun}, got {k}`, takes precedence over an error inside a
+/// line: when a line fails, the remaining lines are counted first.
+pub fn exact_lines(
+    s: &str,
+    n: usize,
+    noun: &str,
+    mut each: impl FnMut(usize, &str) -> Result<(), String>,
+) -> Result<(), String> {
+    let count_error = |k: usize| format!("expected {n} {noun}, got {k}");
+    let mut lines = lines_iter(s);
+    for i in 0..n {
+        let Some(line) = lines.next() else {
+            return Err(count_error(i));
+        };
+        if let Err(e) = each(i, line) {
+            let k = i + 1 + lines.count();
+            return Err(if k == n { e } else { count_error(k) });
+        }
+    }
+    match lines.count() {
+        0 => Ok(()),
+        extra => Err(count_error(n + extra)),
+    }
+}
+
 /// `s.split(sep)` for an ASCII separator, without the generic `char`
 /// searcher (a hot spot of answer checks on short strings). Splitting at an
 /// ASCII byte always leaves valid `&str` pieces.
