@@ -1,23 +1,18 @@
-//! Which environments a command sees: the native ones, plus Python
-//! environment directories (`--env-dir`, `RESYN_ENV_DIRS`) run in the
-//! sandbox, plus the accepted environments of a synthesis store when one is
-//! named.
+//! The flags that choose which environments a command sees. The assembly
+//! itself is `resyn_registry`'s, shared with the Python package.
 //!
-//! The store is `--store FILE`, else `$RESYN_STORE`, else `resyn.db` in the
-//! current directory (where `resyn synth` writes by default). A named store
-//! must exist; the default one is used when it exists, so environments that
-//! `resyn synth` stored join `envs`, `generate`, `verify`, `dataset build`
-//! and the rest with no flag.
+//! The native environments, plus Python environment directories
+//! (`--env-dir`, then `RESYN_ENV_DIRS`) run in the sandbox, plus the
+//! accepted environments of a synthesis store: `--store FILE`, else
+//! `$RESYN_STORE`, else `resyn.db` in the current directory (where `resyn
+//! synth` writes by default) when it exists. A named store must exist.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use resyn_core::Registry;
-use resyn_sandbox::{Sandbox, SandboxConfig, SandboxPolicy};
-
-/// Default store file (current directory).
-pub const DEFAULT_STORE: &str = "resyn.db";
+use resyn_registry::{DEFAULT_STORE, Sources, StoreSource};
+use resyn_sandbox::{SandboxConfig, SandboxPolicy};
 
 /// Options selecting environment sources, shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,7 +27,8 @@ pub struct EnvSources {
     store: Option<PathBuf>,
     /// Run Python environments even when the host cannot enforce the
     /// sandbox layers required by default (network isolation, resource
-    /// limits, seccomp). Weakens isolation of untrusted code.
+    /// limits, seccomp); also `RESYN_ALLOW_WEAK_SANDBOX=1`. Weakens
+    /// isolation of untrusted code.
     #[arg(long, global = true)]
     allow_weak_sandbox: bool,
 }
@@ -40,100 +36,55 @@ pub struct EnvSources {
 impl EnvSources {
     /// The sandbox policy the flags select.
     pub fn policy(&self) -> SandboxPolicy {
-        if self.allow_weak_sandbox {
-            SandboxPolicy::allow_weak()
-        } else {
-            SandboxPolicy::default()
-        }
+        self.sandbox_config().policy
     }
 
     /// Sandbox configuration for this invocation.
     pub fn sandbox_config(&self) -> SandboxConfig {
-        SandboxConfig {
-            policy: self.policy(),
-            ..SandboxConfig::default()
-        }
+        resyn_registry::sandbox_config(
+            self.allow_weak_sandbox || resyn_registry::allow_weak_from_env(),
+        )
     }
 
     /// Every Python environment directory: the flags, then `RESYN_ENV_DIRS`.
     pub fn dirs(&self) -> Vec<PathBuf> {
         let mut dirs = self.env_dirs.clone();
-        if let Some(v) = std::env::var_os("RESYN_ENV_DIRS") {
-            dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
-        }
+        dirs.extend(resyn_registry::env_dirs_from_env());
         dirs
     }
 
-    /// The store named by `--store` or `$RESYN_STORE`, if any.
-    pub fn explicit_store(&self) -> Option<PathBuf> {
-        self.store.clone().or_else(|| {
-            std::env::var_os("RESYN_STORE")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
+    /// The store commands write to (`resyn synth`) or read one environment
+    /// from (`resyn show`): the named one, else `resyn.db`.
+    pub fn store_path(&self) -> PathBuf {
+        match self.store_source() {
+            StoreSource::Path(p) => p,
+            _ => PathBuf::from(DEFAULT_STORE),
+        }
     }
 
-    /// The store, defaulting to `resyn.db` in the current directory.
-    pub fn store_path(&self) -> PathBuf {
-        self.explicit_store()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE))
+    fn store_source(&self) -> StoreSource {
+        StoreSource::named_or_env(self.store.clone())
+    }
+
+    /// The sources these flags select.
+    pub fn sources(&self) -> Sources {
+        Sources {
+            env_dirs: self.dirs(),
+            store: self.store_source(),
+            sandbox: self.sandbox_config(),
+        }
     }
 
     /// Build the registry of every selected environment. Python modules that
     /// fail to load are reported on stderr and skipped.
     pub fn registry(&self) -> anyhow::Result<Registry> {
-        let mut reg = resyn_envs::registry();
-        let dirs = self.dirs();
-        if !dirs.is_empty() {
-            for d in &dirs {
-                anyhow::ensure!(
-                    d.is_dir(),
-                    "environment directory {} does not exist",
-                    d.display()
-                );
-            }
-            let sandbox =
-                Sandbox::new(self.sandbox_config()).context("starting the Python sandbox")?;
-            for d in &dirs {
-                for env in resyn_sandbox::load_dir(d, &sandbox) {
-                    match env {
-                        Ok(env) => {
-                            let file = d.join(env.filename());
-                            reg.register(Arc::new(env)).with_context(|| {
-                                format!(
-                                    "Python environment {} clashes with another environment",
-                                    file.display()
-                                )
-                            })?
-                        }
-                        Err(e) => eprintln!("warning: skipping a Python environment: {e}"),
-                    }
-                }
-            }
+        let loaded = self
+            .sources()
+            .load()
+            .context("assembling the environments")?;
+        for e in &loaded.skipped {
+            eprintln!("warning: skipping a Python environment: {e}");
         }
-        let store = match self.explicit_store() {
-            Some(path) => {
-                anyhow::ensure!(path.exists(), "store {} does not exist", path.display());
-                Some(path)
-            }
-            None => Some(PathBuf::from(DEFAULT_STORE)).filter(|p| p.is_file()),
-        };
-        if let Some(path) = store {
-            let store = resyn_store::Store::open(&path)
-                .with_context(|| format!("opening store {}", path.display()))?;
-            // The sandbox starts only when a stored environment is used.
-            let cfg = self.sandbox_config();
-            let cell: Arc<OnceLock<Result<Sandbox, String>>> = Arc::new(OnceLock::new());
-            let factory: resyn_synth::stored::SandboxFactory = Arc::new(move || {
-                cell.get_or_init(|| Sandbox::new(cfg.clone()).map_err(|e| e.to_string()))
-                    .clone()
-            });
-            for e in store.environments()? {
-                let env = resyn_synth::stored::SynthEnv::new(&e, factory.clone());
-                reg.register(Arc::new(env))
-                    .with_context(|| format!("store environment {} clashes", e.env.name))?;
-            }
-        }
-        Ok(reg)
+        Ok(loaded.registry)
     }
 }

@@ -14,6 +14,9 @@
 //! - **Total verification**: `verify` never panics and always returns a reward
 //!   in `[0, 1]`; the model's answer is taken by the shared [`extract_answer`].
 //!
+//! [`GroundTruth`] is the contract between datasets and rewards: the string a
+//! dataset row carries and a reward function scores against.
+//!
 //! ```
 //! use resyn_core::{extract_answer, ExtractConfig};
 //! let got = extract_answer("thinking... <answer> 42 </answer>", &ExtractConfig::default()).unwrap();
@@ -34,12 +37,14 @@ pub use atomic::{AtomicFile, write_atomic};
 pub use environment::{Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFICULTY, Source};
 pub use error::{Error, Result};
 pub use extract::{ExtractConfig, ExtractError, Extracted, ExtractedFrom, extract_answer};
+pub use ground_truth::GroundTruth;
 pub use id::{content_hash, id_from_hash, instance_hash, instance_id};
 pub use instance::{ANSWER_INSTRUCTION, Instance, wrap_answer};
 pub use registry::Registry;
 pub use rng::Rng;
 pub use verdict::{ReasonCode, Verdict};
 
+pub mod ground_truth;
 pub mod parallel;
 pub mod probes;
 #[cfg(feature = "testing")]

@@ -26,11 +26,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use resyn_core::ground_truth::{code_json, code_verdict, llm_answer_json, verifier_json};
 use resyn_core::{Environment, Instance, Registry, probes::reference_answer, wrap_answer};
 
-use crate::ground_truth::{
-    code_json, code_verdict, llm_answer_json, normalized_prompt_hash, verifier_json,
-};
+use crate::hashing::normalized_prompt_hash;
 use crate::manifest::{
     EnvSummary, Excluded, LlmAnswerSummary, MANIFEST_FORMAT, SplitSummary, Totals,
 };

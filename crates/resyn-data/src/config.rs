@@ -20,7 +20,7 @@ problem step by step inside <think> </think> tags, then give your final answer i
 <answer> </answer> tags.";
 
 /// How a trainer computes the reward for a response; decides what
-/// `reward_model.ground_truth` holds (see [`crate::GroundTruth`]).
+/// `reward_model.ground_truth` holds (see [`resyn_core::GroundTruth`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -1,5 +1,6 @@
-//! A writer that hashes (SHA-256) and counts what passes through it, so
-//! the manifest gets every file's hash without reading the file back.
+//! SHA-256 for the dataset: a writer that hashes and counts what passes
+//! through it (the manifest gets every file's hash without reading the file
+//! back), and the prompt hash that deduplicates rows.
 
 use std::io::{self, Write};
 
@@ -51,6 +52,25 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// 64-bit hash of a prompt after whitespace normalization (runs of
+/// whitespace collapsed to one space, ends trimmed): the first 8 bytes of
+/// its SHA-256, little-endian. Prompts equal up to whitespace hash equal.
+pub fn normalized_prompt_hash(prompt: &str) -> u64 {
+    let mut h = Sha256::new();
+    let mut first = true;
+    for word in prompt.split_whitespace() {
+        if !first {
+            h.update(b" ");
+        }
+        first = false;
+        h.update(word.as_bytes());
+    }
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +86,13 @@ mod tests {
             sha,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn prompt_hash_ignores_whitespace_only() {
+        let a = normalized_prompt_hash("Solve  this:\n\n x = 1 ");
+        assert_eq!(a, normalized_prompt_hash("Solve this: x = 1"));
+        assert_ne!(a, normalized_prompt_hash("Solve this: x = 2"));
+        assert_ne!(a, normalized_prompt_hash("solve this: x = 1"));
     }
 }

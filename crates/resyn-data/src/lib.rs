@@ -20,11 +20,12 @@
 //! deduplicated by [`normalized_prompt_hash`] across all splits. The same
 //! config over the same environments gives byte-identical files; the
 //! output directory is replaced atomically and memory stays bounded
-//! whatever the dataset size. [`GroundTruth`] decodes and scores the
-//! `ground_truth` strings, for reward functions.
+//! whatever the dataset size. The `ground_truth` strings are
+//! [`resyn_core::GroundTruth`]s, which reward functions decode and score.
 //!
 //! ```
-//! use resyn_data::{DatasetBuilder, DatasetConfig, Format, GroundTruth};
+//! use resyn_core::GroundTruth;
+//! use resyn_data::{DatasetBuilder, DatasetConfig, Format};
 //!
 //! let dir = std::env::temp_dir().join(format!("resyn-data-doc-{}", std::process::id()));
 //! let mut config = DatasetConfig::from_toml_str(r#"
@@ -57,9 +58,7 @@ pub use config::{
     PromptTemplate, RewardMode, Selection, SplitFractions,
 };
 pub use error::{Error, Result};
-pub use ground_truth::{
-    GroundTruth, canonical_answer, code_verdict, llm_answer_verdict, normalized_prompt_hash,
-};
+pub use hashing::normalized_prompt_hash;
 pub use manifest::{
     EnvSummary, Excluded, FileEntry, LlmAnswerSummary, MANIFEST_FORMAT, Manifest, SplitSummary,
     Totals,
@@ -71,7 +70,6 @@ pub use split::Split;
 mod build;
 mod config;
 mod error;
-mod ground_truth;
 mod hashing;
 mod jsonl_sink;
 mod manifest;

@@ -167,12 +167,18 @@ fn verify_batch(
     .map_err(PyErr::from)
 }
 
-/// Set where Python environments come from; only before the first use.
+/// Choose where environments come from; only before the first use. `None`
+/// keeps what the process environment selects.
 #[pyfunction]
-#[pyo3(signature = (env_dirs, allow_weak_sandbox))]
-fn configure(env_dirs: Vec<std::path::PathBuf>, allow_weak_sandbox: bool) -> PyResult<()> {
-    registry::configure(registry::Sources {
+#[pyo3(signature = (env_dirs, store, allow_weak_sandbox))]
+fn configure(
+    env_dirs: Option<Vec<std::path::PathBuf>>,
+    store: Option<std::path::PathBuf>,
+    allow_weak_sandbox: Option<bool>,
+) -> PyResult<()> {
+    registry::configure(registry::Overrides {
         env_dirs,
+        store,
         allow_weak_sandbox,
     })
     .map_err(PyErr::from)

@@ -4,8 +4,8 @@
 //! A trainer gives resyn a model response and something to score it
 //! against, a [`Target`]:
 //! - a dataset row's `reward_model.ground_truth` string, decoded by
-//!   [`resyn_data::GroundTruth`] (the dataset builder's own type, so the
-//!   encoding lives in exactly one place): `"verifier"` mode rebuilds the
+//!   [`resyn_core::GroundTruth`] (the type the dataset builder encodes, so
+//!   the encoding lives in exactly one place): `"verifier"` mode rebuilds the
 //!   instance and runs the environment's verifier, `"code"` mode matches
 //!   the answer exactly against the reference solver's answer;
 //! - or a whole [`resyn_core::Instance`].

@@ -3,8 +3,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use resyn_core::{Environment, Instance, Registry};
-use resyn_data::{GroundTruth, llm_answer_verdict};
+use resyn_core::ground_truth::llm_answer_verdict;
+use resyn_core::{Environment, GroundTruth, Instance, Registry};
 
 use crate::{Error, Result, Reward, RewardConfig, compose, parallel};
 
@@ -14,7 +14,7 @@ pub enum Target {
     /// Run the environment's verifier on this instance.
     Instance(Arc<Instance>),
     /// Exact canonical match of the extracted answer against a reference
-    /// answer ([`resyn_data::code_verdict`]); the `"code"` and
+    /// answer ([`resyn_core::ground_truth::code_verdict`]); the `"code"` and
     /// `"llm_answer"` reward modes.
     Answer {
         /// Environment id (informational: no environment is run).

@@ -23,8 +23,8 @@
 //! 8. store: code, hash, provenance, reports.
 //!
 //! [`Pipeline`] runs the stages concurrently (bounded), resumably, and
-//! reports progress through an [`Observer`]. [`stored::SynthEnv`] exposes
-//! accepted environments as [`resyn_core::Environment`]s.
+//! reports progress through an [`Observer`]. Accepted environments reach
+//! every entry point through `resyn-registry`, which reads the store.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -56,7 +56,6 @@ pub mod prompts;
 #[cfg(feature = "replay")]
 pub mod replay;
 pub mod review;
-pub mod stored;
 pub mod validate;
 
 mod config;

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use resyn_core::Environment;
+use resyn_registry::{Sources, StoreSource};
 use resyn_store::Store;
 
 use crate::registry::EnvSources;
@@ -39,11 +39,14 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let stored = store.environment(&args.env)?;
     let mut samples = Vec::new();
     if args.samples > 0 {
-        let cfg = sources.sandbox_config();
-        let factory: resyn_synth::stored::SandboxFactory = std::sync::Arc::new(move || {
-            resyn_sandbox::Sandbox::new(cfg.clone()).map_err(|e| e.to_string())
-        });
-        let env = resyn_synth::stored::SynthEnv::new(&stored, factory);
+        // This store alone: no environment directory is loaded for a sample.
+        let store_only = Sources {
+            env_dirs: Vec::new(),
+            store: StoreSource::Path(path.clone()),
+            sandbox: sources.sandbox_config(),
+        };
+        let registry = store_only.load()?.registry;
+        let env = registry.get(&args.env)?;
         for d in [1u8, 5, 10] {
             for seed in 0..args.samples {
                 samples.push(

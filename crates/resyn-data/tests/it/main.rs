@@ -11,10 +11,10 @@ use arrow_array::{Array, ListArray, RecordBatch, StringArray, StructArray};
 use arrow_schema::DataType;
 use fake::{Fake, registry};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use resyn_core::{Category, Environment, Registry, Source, probes::reference_answer};
+use resyn_core::{Category, Environment, GroundTruth, Registry, Source, probes::reference_answer};
 use resyn_data::{
-    AnswerRequest, AnswerSource, DatasetBuilder, DatasetConfig, Error, Format, GroundTruth,
-    Manifest, normalized_prompt_hash,
+    AnswerRequest, AnswerSource, DatasetBuilder, DatasetConfig, Error, Format, Manifest,
+    normalized_prompt_hash,
 };
 use serde_json::Value;
 

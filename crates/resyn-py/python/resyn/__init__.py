@@ -16,11 +16,14 @@ environments) and ``format_ok`` is 1 when the response holds one ``<think>...</t
 followed by exactly one ``<answer>...</answer>`` block. Defaults: ``verifier_weight=1``,
 ``format_weight=0``. The same Rust function computes rewards for ``resyn serve``.
 
-Python environments
--------------------
-Native environments are always available. Python environments (``envs/python`` and the like)
-are loaded from the directories in ``RESYN_ENV_DIRS`` or :func:`configure`, and run in one
-process-wide sandbox worker pool.
+Environments
+------------
+The same environments as the ``resyn`` command, assembled by the same Rust code: the native
+environments, always; Python environments (``envs/python`` and the like) from the directories
+in ``RESYN_ENV_DIRS``; and the environments ``resyn synth`` accepted into a synthesis store
+(``RESYN_STORE``, else ``resyn.db`` in the current directory when it exists). :func:`configure`
+overrides any of these. Python and synthesized environments run in one process-wide sandbox
+worker pool.
 
 Ground truth
 ------------
@@ -41,6 +44,7 @@ wrong) is a reward of 0, never an error.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _resyn
@@ -307,16 +311,36 @@ def _completion_text(c: Any) -> str:
     )
 
 
-def configure(env_dirs: Sequence[str] = (), *, allow_weak_sandbox: bool = False) -> None:
-    """Load Python environments from ``env_dirs``; call before any other resyn function.
+def configure(
+    env_dirs: Optional[Sequence[Union[str, "os.PathLike[str]"]]] = None,
+    *,
+    store: Optional[Union[str, "os.PathLike[str]"]] = None,
+    allow_weak_sandbox: Optional[bool] = None,
+) -> None:
+    """Choose where environments come from; call before any other resyn function.
 
-    By default the directories come from ``RESYN_ENV_DIRS`` (``:``-separated, as for
-    ``resyn --env-dir``) and ``RESYN_ALLOW_WEAK_SANDBOX=1`` relaxes the sandbox policy; in
-    trainers that run rewards in worker processes (verl's Ray workers), set those environment
-    variables rather than calling this. Python environments run in one process-wide sandbox
-    worker pool shared by every thread.
+    Every argument left at ``None`` keeps what the process environment selects, the same
+    rules as the ``resyn`` command:
+
+    - ``env_dirs``: directories of Python environments; default ``RESYN_ENV_DIRS``
+      (``:``-separated, as for ``resyn --env-dir``).
+    - ``store``: a synthesis store (SQLite file written by ``resyn synth``) whose accepted
+      environments join; it must exist. Default ``RESYN_STORE``, else ``resyn.db`` in the
+      current directory when that file exists.
+    - ``allow_weak_sandbox``: run Python environments even when the host cannot enforce
+      the required sandbox layers; default ``RESYN_ALLOW_WEAK_SANDBOX=1``.
+
+    In trainers that run rewards in worker processes (verl's Ray workers), set those
+    environment variables rather than calling this (and prefer an absolute ``RESYN_STORE``
+    to relying on the working directory). Python and synthesized environments run in one
+    process-wide sandbox worker pool shared by every thread.
 
     Raises:
-        ResynError: resyn was already used in this process.
+        ResynError: resyn was already used in this process. A missing directory or store is
+            reported by the first call that needs the environments.
     """
-    _resyn.configure([str(d) for d in env_dirs], bool(allow_weak_sandbox))
+    _resyn.configure(
+        None if env_dirs is None else [os.fspath(d) for d in env_dirs],
+        None if store is None else os.fspath(store),
+        None if allow_weak_sandbox is None else bool(allow_weak_sandbox),
+    )

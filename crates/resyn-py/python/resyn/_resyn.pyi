@@ -1,6 +1,6 @@
 """Typing for the private extension module; see ``resyn`` for the public API."""
 
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 __version__: str
 
@@ -19,7 +19,9 @@ def score_batch(
     format_weight: float,
     detail: bool,
 ) -> List[Union[float, Dict[str, Any]]]: ...
-def configure(env_dirs: List[str], allow_weak_sandbox: bool) -> None: ...
+def configure(
+    env_dirs: Optional[List[str]], store: Optional[str], allow_weak_sandbox: Optional[bool]
+) -> None: ...
 def envs() -> str: ...
 def generate(env: str, seed: int, difficulty: int) -> str: ...
 def verify_batch(

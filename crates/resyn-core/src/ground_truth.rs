@@ -15,11 +15,12 @@
 //!   scores 0).
 //!
 //! Field order is fixed and `data` keys are sorted, so the string is
-//! byte-stable.
+//! byte-stable. The dataset builder (`resyn-data`) writes these strings and
+//! the reward (`resyn-reward`) reads them; the encoding lives here, once.
 
-use resyn_core::{ExtractConfig, Instance, ReasonCode, Registry, Verdict, extract_answer};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::{ExtractConfig, Instance, ReasonCode, Registry, Verdict, extract_answer};
 
 /// A decoded `reward_model.ground_truth`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +117,7 @@ struct VerifierHead<'a> {
 /// The verifier-mode ground truth string of `inst`, given its data already
 /// serialized (compact) as `data_json`: the same bytes as serializing the
 /// whole `VerifierRef`, without serializing the data twice.
-pub(crate) fn verifier_json(inst: &Instance, data_json: &str) -> String {
+pub fn verifier_json(inst: &Instance, data_json: &str) -> String {
     let head = VerifierHead {
         reward_mode: "verifier",
         id: &inst.id,
@@ -136,7 +137,7 @@ pub(crate) fn verifier_json(inst: &Instance, data_json: &str) -> String {
 }
 
 /// The code-mode ground truth string of `inst` with reference `answer`.
-pub(crate) fn code_json(inst: &Instance, answer: &str) -> String {
+pub fn code_json(inst: &Instance, answer: &str) -> String {
     let r = CodeRef {
         reward_mode: "code",
         id: &inst.id,
@@ -149,7 +150,7 @@ pub(crate) fn code_json(inst: &Instance, answer: &str) -> String {
 }
 
 /// The llm_answer-mode ground truth of instance `id` of `env` v`version`.
-pub(crate) fn llm_answer_json(
+pub fn llm_answer_json(
     id: &str,
     env: &str,
     env_version: u32,
@@ -233,9 +234,9 @@ impl GroundTruth {
     /// Score a full model response.
     ///
     /// # Errors
-    /// [`resyn_core::Error::UnknownEnvironment`] when verifier mode names an
+    /// [`crate::Error::UnknownEnvironment`] when verifier mode names an
     /// environment the registry lacks.
-    pub fn score(&self, registry: &Registry, response: &str) -> resyn_core::Result<Verdict> {
+    pub fn score(&self, registry: &Registry, response: &str) -> crate::Result<Verdict> {
         match self {
             Self::Verifier { env, .. } => {
                 let env = registry.get(env)?;
@@ -286,25 +287,6 @@ pub fn llm_answer_verdict(expected: Option<&str>, response: &str) -> Verdict {
             "the LLM that labelled this instance gave no answer; nothing matches",
         ),
     }
-}
-
-/// 64-bit hash of a prompt after whitespace normalization (runs of
-/// whitespace collapsed to one space, ends trimmed): the first 8 bytes of
-/// its SHA-256, little-endian. Prompts equal up to whitespace hash equal.
-pub fn normalized_prompt_hash(prompt: &str) -> u64 {
-    let mut h = Sha256::new();
-    let mut first = true;
-    for word in prompt.split_whitespace() {
-        if !first {
-            h.update(b" ");
-        }
-        first = false;
-        h.update(word.as_bytes());
-    }
-    let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    u64::from_le_bytes(b)
 }
 
 #[cfg(test)]
@@ -381,7 +363,7 @@ mod tests {
 
     #[test]
     fn llm_answer_matches_like_code_and_none_never_matches() {
-        let reg = resyn_core::Registry::new();
+        let reg = crate::Registry::new();
         let g = GroundTruth::from_json(&llm_answer_json("i", "e", 1, "m", Some("42"))).unwrap();
         assert!(g.score(&reg, "<answer> 42 </answer>").unwrap().correct);
         assert!(!g.score(&reg, "<answer>41</answer>").unwrap().correct);
@@ -395,13 +377,5 @@ mod tests {
             let v = g.score(&reg, r).unwrap();
             assert_eq!(v.reward, 0.0, "{r:?}");
         }
-    }
-
-    #[test]
-    fn prompt_hash_ignores_whitespace_only() {
-        let a = normalized_prompt_hash("Solve  this:\n\n x = 1 ");
-        assert_eq!(a, normalized_prompt_hash("Solve this: x = 1"));
-        assert_ne!(a, normalized_prompt_hash("Solve this: x = 2"));
-        assert_ne!(a, normalized_prompt_hash("solve this: x = 1"));
     }
 }

@@ -1,23 +1,22 @@
 //! Accepted environments from the store, behind the `Environment` trait.
 //!
-//! [`SynthEnv`] carries its metadata from the store (source
-//! [`resyn_core::Source::Synth`]) and loads its module into the sandbox only
-//! on first use, so listing a store costs no sandbox start-up.
+//! A [`SynthEnv`] carries its metadata from the store (source
+//! [`resyn_core::Source::Synth`]) and loads its module into the shared
+//! sandbox only on first use, so listing a store costs no sandbox start-up.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use resyn_core::{Category, EnvMeta, Environment, Instance, ReasonCode, Source, Verdict};
-use resyn_sandbox::{PythonEnv, Sandbox};
+use resyn_sandbox::PythonEnv;
 use resyn_store::StoredEnv;
 
-/// Makes the sandbox on first use (shared by all environments of a store).
-pub type SandboxFactory = Arc<dyn Fn() -> Result<Sandbox, String> + Send + Sync>;
+use crate::shared_sandbox::SharedSandbox;
 
 /// A synthesized environment from the store.
-pub struct SynthEnv {
+pub(crate) struct SynthEnv {
     meta: EnvMeta,
     code: String,
-    factory: SandboxFactory,
+    sandbox: SharedSandbox,
     env: OnceLock<Result<PythonEnv, String>>,
 }
 
@@ -30,8 +29,8 @@ impl std::fmt::Debug for SynthEnv {
 }
 
 impl SynthEnv {
-    /// Wrap a stored environment.
-    pub fn new(stored: &StoredEnv, factory: SandboxFactory) -> Self {
+    /// Wrap a stored environment; its module runs in `sandbox`.
+    pub(crate) fn new(stored: &StoredEnv, sandbox: SharedSandbox) -> Self {
         let e = &stored.env;
         Self {
             meta: EnvMeta {
@@ -44,20 +43,21 @@ impl SynthEnv {
                 source: Source::Synth,
             },
             code: e.code.clone(),
-            factory,
+            sandbox,
             env: OnceLock::new(),
         }
     }
 
-    /// The loaded module (loading it on first use).
-    ///
-    /// # Errors
-    /// Why the sandbox or the module could not be loaded.
-    pub fn python(&self) -> Result<&PythonEnv, String> {
+    /// The loaded module (loading it on first use). A failure is kept and
+    /// reported on every call: the module is not retried.
+    fn python(&self) -> Result<&PythonEnv, String> {
         self.env
             .get_or_init(|| {
-                let sb = (self.factory)()?;
-                PythonEnv::from_source(&format!("{}.py", self.meta.id), self.code.clone(), &sb)
+                let sandbox = self
+                    .sandbox
+                    .get()
+                    .map_err(|e| format!("starting the Python sandbox: {e}"))?;
+                PythonEnv::from_source(&format!("{}.py", self.meta.id), self.code.clone(), sandbox)
                     .map_err(|e| e.to_string())
             })
             .as_ref()

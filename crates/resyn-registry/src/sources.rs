@@ -1,0 +1,194 @@
+//! [`Sources`]: which environments to assemble, and [`Sources::load`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use resyn_core::Registry;
+use resyn_sandbox::{SandboxConfig, SandboxPolicy};
+use resyn_store::Store;
+
+use crate::shared_sandbox::SharedSandbox;
+use crate::synth_env::SynthEnv;
+use crate::{Error, Result};
+
+/// The store `resyn synth` writes by default, in the current directory;
+/// included when no store is named and this file exists.
+pub const DEFAULT_STORE: &str = "resyn.db";
+/// Python environment directories, `:`-separated (added after any given
+/// explicitly).
+pub const ENV_DIRS_VAR: &str = "RESYN_ENV_DIRS";
+/// The synthesis store when none is named explicitly.
+pub const STORE_VAR: &str = "RESYN_STORE";
+/// `1`, `true` or `yes`: run Python environments even when the host cannot
+/// enforce the sandbox layers required by default.
+pub const ALLOW_WEAK_VAR: &str = "RESYN_ALLOW_WEAK_SANDBOX";
+
+/// Which synthesis store to include.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreSource {
+    /// [`DEFAULT_STORE`] in the current directory, when that file exists.
+    #[default]
+    Default,
+    /// This store, which must exist.
+    Path(PathBuf),
+    /// No store.
+    None,
+}
+
+impl StoreSource {
+    /// `path` when given, else `$RESYN_STORE`, else the default rule.
+    pub fn named_or_env(path: Option<PathBuf>) -> Self {
+        match path.or_else(store_from_env) {
+            Some(p) => Self::Path(p),
+            None => Self::Default,
+        }
+    }
+
+    /// The store file to open, if any.
+    ///
+    /// # Errors
+    /// [`Error::MissingStore`] when a named store does not exist.
+    pub fn resolve(&self) -> Result<Option<PathBuf>> {
+        match self {
+            Self::Default => Ok(Some(PathBuf::from(DEFAULT_STORE)).filter(|p| p.is_file())),
+            Self::Path(p) if p.exists() => Ok(Some(p.clone())),
+            Self::Path(p) => Err(Error::MissingStore { path: p.clone() }),
+            Self::None => Ok(None),
+        }
+    }
+}
+
+/// Where an entry point's environments come from. The native environments
+/// are always included.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Directories of Python environment modules, loaded in order.
+    pub env_dirs: Vec<PathBuf>,
+    /// The synthesis store whose accepted environments join.
+    pub store: StoreSource,
+    /// The sandbox that runs Python and synthesized environments.
+    pub sandbox: SandboxConfig,
+}
+
+/// An assembled registry.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Every environment, by id.
+    pub registry: Registry,
+    /// Python modules that failed to load and were left out (each error
+    /// names its file); callers report them as warnings.
+    pub skipped: Vec<resyn_sandbox::Error>,
+}
+
+impl Sources {
+    /// The sources the process environment selects: [`ENV_DIRS_VAR`],
+    /// [`STORE_VAR`] (else the default store rule) and [`ALLOW_WEAK_VAR`].
+    pub fn from_env() -> Self {
+        Self {
+            env_dirs: env_dirs_from_env(),
+            store: StoreSource::named_or_env(None),
+            sandbox: sandbox_config(allow_weak_from_env()),
+        }
+    }
+
+    /// Assemble the registry: native environments, then every module of
+    /// every directory, then the store's accepted environments.
+    ///
+    /// The sandbox starts here only when there are directories to load;
+    /// stored environments start it on their first use.
+    ///
+    /// # Errors
+    /// A missing directory or named store, an unreadable store, a sandbox
+    /// that cannot start, or two environments with one id.
+    pub fn load(&self) -> Result<Loaded> {
+        let mut registry = resyn_envs::registry();
+        let mut skipped = Vec::new();
+        let sandbox = SharedSandbox::new(self.sandbox.clone());
+        if let Some(d) = self.env_dirs.iter().find(|d| !d.is_dir()) {
+            return Err(Error::MissingDir { path: d.clone() });
+        }
+        if !self.env_dirs.is_empty() {
+            let sb = sandbox.get().map_err(Error::Sandbox)?;
+            for dir in &self.env_dirs {
+                for env in resyn_sandbox::load_dir(dir, sb) {
+                    match env {
+                        Ok(env) => {
+                            let origin = dir.join(env.filename()).display().to_string();
+                            register(&mut registry, Arc::new(env), origin)?;
+                        }
+                        Err(e) => skipped.push(e),
+                    }
+                }
+            }
+        }
+        if let Some(path) = self.store.resolve()? {
+            for stored in read_store(&path)? {
+                let origin = format!("store {}", path.display());
+                register(
+                    &mut registry,
+                    Arc::new(SynthEnv::new(&stored, sandbox.clone())),
+                    origin,
+                )?;
+            }
+        }
+        Ok(Loaded { registry, skipped })
+    }
+}
+
+fn read_store(path: &Path) -> Result<Vec<resyn_store::StoredEnv>> {
+    let err = |source| Error::Store {
+        path: path.to_path_buf(),
+        source,
+    };
+    Store::open(path)
+        .and_then(|s| s.environments())
+        .map_err(err)
+}
+
+fn register(
+    registry: &mut Registry,
+    env: Arc<dyn resyn_core::Environment>,
+    origin: String,
+) -> Result<()> {
+    let id = env.meta().id.clone();
+    registry
+        .register(env)
+        .map_err(|_| Error::Clash { id, origin })
+}
+
+/// The default sandbox configuration, with the default policy (network
+/// isolation, resource limits and seccomp required) unless weak sandboxes
+/// are explicitly allowed.
+pub fn sandbox_config(allow_weak: bool) -> SandboxConfig {
+    SandboxConfig {
+        policy: if allow_weak {
+            SandboxPolicy::allow_weak()
+        } else {
+            SandboxPolicy::default()
+        },
+        ..SandboxConfig::default()
+    }
+}
+
+/// The directories in [`ENV_DIRS_VAR`], in order (empty entries ignored).
+pub fn env_dirs_from_env() -> Vec<PathBuf> {
+    std::env::var_os(ENV_DIRS_VAR)
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The store in [`STORE_VAR`], if set and not empty.
+pub fn store_from_env() -> Option<PathBuf> {
+    std::env::var_os(STORE_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether [`ALLOW_WEAK_VAR`] is `1`, `true` or `yes`.
+pub fn allow_weak_from_env() -> bool {
+    std::env::var(ALLOW_WEAK_VAR).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+}

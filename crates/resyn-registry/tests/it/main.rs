@@ -1,0 +1,231 @@
+//! `Sources::load`: what each source contributes, and the errors that name
+//! the file at fault.
+// Helpers outside #[test] functions unwrap too: a failed setup is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use resyn_core::Source;
+use resyn_registry::{Error, Sources, StoreSource};
+use resyn_store::{Accepted, NewEnvironment, StageEvent, Store};
+
+/// A small, correct environment module named `name`.
+fn module(name: &str) -> String {
+    format!(
+        r#"
+NAME = "{name}"
+CATEGORY = "math"
+DESCRIPTION = "Add two integers."
+VERSION = 1
+
+
+def generate(rng, difficulty):
+    hi = 10 ** difficulty
+    a, b = rng.randint(-hi, hi), rng.randint(-hi, hi)
+    return {{
+        "prompt": f"What is {{a}} + {{b}}?\n\nAnswer format: a single integer.",
+        "data": {{"a": a, "b": b}},
+        "reference": str(a + b),
+    }}
+
+
+def verify(instance, answer):
+    text = answer.strip()
+    if not text or not text.lstrip("-").isdigit():
+        return 0.0
+    d = instance["data"]
+    return 1.0 if int(text) == d["a"] + d["b"] else 0.0
+"#
+    )
+}
+
+/// A store holding one accepted environment with this code.
+fn store_with(path: &Path, name: &str, code: &str) {
+    let store = Store::open(path).unwrap();
+    let env = NewEnvironment {
+        name: name.into(),
+        version: 1,
+        content_hash: format!("hash-of-{name}"),
+        category: "math".into(),
+        description: "Add two integers.".into(),
+        code: code.into(),
+        provenance: serde_json::json!({}),
+        validation: serde_json::json!({}),
+        calibration: None,
+        fingerprint: serde_json::json!([]),
+        run_id: None,
+        candidate_id: None,
+    };
+    let event = StageEvent {
+        stage: "store".into(),
+        passed: true,
+        reason: "ok".into(),
+        detail: String::new(),
+        round: 0,
+    };
+    assert!(matches!(
+        store.accept(&env, &event).unwrap(),
+        Accepted::Stored(_)
+    ));
+}
+
+fn sources(env_dirs: &[&Path], store: StoreSource) -> Sources {
+    Sources {
+        env_dirs: env_dirs.iter().map(|d| d.to_path_buf()).collect(),
+        store,
+        ..Sources::default()
+    }
+}
+
+#[test]
+fn without_dirs_or_store_the_registry_is_the_native_one() {
+    let loaded = sources(&[], StoreSource::None).load().unwrap();
+    assert_eq!(
+        loaded.registry.metas(),
+        resyn_envs::registry().metas(),
+        "only native environments"
+    );
+    assert!(loaded.skipped.is_empty());
+}
+
+#[test]
+fn a_missing_directory_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nope");
+    let err = sources(&[&missing], StoreSource::None).load().unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingDir { path } if *path == missing),
+        "{err}"
+    );
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn a_named_store_that_does_not_exist_is_an_error_not_an_empty_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing.db");
+    let err = sources(&[], StoreSource::Path(missing.clone()))
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingStore { path } if *path == missing),
+        "{err}"
+    );
+    assert!(!missing.exists(), "loading must not create the store");
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bogus = tmp.path().join("bogus.db");
+    std::fs::write(
+        &bogus,
+        "this is not SQLite, it is plain text of some length",
+    )
+    .unwrap();
+    let err = sources(&[], StoreSource::Path(bogus.clone()))
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Store { path, .. } if *path == bogus),
+        "{err}"
+    );
+}
+
+#[test]
+fn stored_environments_join_with_source_synth_and_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    store_with(&db, "stored_add", &module("stored_add"));
+    let reg = sources(&[], StoreSource::Path(db)).load().unwrap().registry;
+    assert_eq!(reg.len(), resyn_envs::registry().len() + 1);
+    let env = reg.get("stored_add").unwrap();
+    assert_eq!(env.meta().source, Source::Synth);
+    let inst = env.generate(3, 2).unwrap();
+    assert_eq!(inst.env, "stored_add");
+    assert_eq!(env.verify(&inst, &inst.reference).reward, 1.0);
+    let sum = inst.data["a"].as_i64().unwrap() + inst.data["b"].as_i64().unwrap();
+    let wrong = format!("<answer>{}</answer>", sum + 1);
+    assert_eq!(env.verify(&inst, &wrong).reward, 0.0);
+}
+
+#[test]
+fn directory_modules_join_and_broken_ones_are_skipped_with_their_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("dir_add.py"), module("dir_add")).unwrap();
+    std::fs::write(
+        tmp.path().join("broken.py"),
+        "NAME = 'broken'\ndef generate(:\n",
+    )
+    .unwrap();
+    let loaded = sources(&[tmp.path()], StoreSource::None).load().unwrap();
+    let env = loaded.registry.get("dir_add").unwrap();
+    assert_eq!(env.meta().source, Source::Python);
+    let inst = env.generate(1, 1).unwrap();
+    assert_eq!(env.verify(&inst, &inst.reference).reward, 1.0);
+    assert_eq!(loaded.skipped.len(), 1);
+    assert!(
+        loaded.skipped[0].to_string().contains("broken.py"),
+        "{}",
+        loaded.skipped[0]
+    );
+}
+
+#[test]
+fn one_id_from_two_sources_is_an_error_naming_the_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A module that takes a native environment's id.
+    let dir = tmp.path().join("envs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("impostor.py"), module("sudoku")).unwrap();
+    let err = sources(&[&dir], StoreSource::None).load().unwrap_err();
+    assert!(
+        matches!(&err, Error::Clash { id, origin } if id == "sudoku" && origin.ends_with("impostor.py")),
+        "{err}"
+    );
+
+    // A stored environment that takes a directory module's id.
+    let dir2 = tmp.path().join("envs2");
+    std::fs::create_dir(&dir2).unwrap();
+    std::fs::write(dir2.join("twin.py"), module("twin_add")).unwrap();
+    let db = tmp.path().join("s.db");
+    store_with(&db, "twin_add", &module("twin_add"));
+    let err = sources(&[&dir2], StoreSource::Path(db.clone()))
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Clash { id, origin } if id == "twin_add" && origin.contains("s.db")),
+        "{err}"
+    );
+}
+
+#[test]
+fn listing_a_store_does_not_start_the_sandbox() {
+    // A sandbox that cannot start (no such interpreter): the store's
+    // environments are still listed; using one reports why it cannot run.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    store_with(&db, "lazy_add", &module("lazy_add"));
+    let mut s = sources(&[], StoreSource::Path(db));
+    s.sandbox.python = Some(tmp.path().join("no-such-python"));
+    let reg = s.load().unwrap().registry;
+    let env = reg.get("lazy_add").unwrap();
+    assert_eq!(env.meta().description, "Add two integers.");
+    let err = env.generate(1, 1).unwrap_err().to_string();
+    assert!(err.contains("sandbox"), "{err}");
+    let inst = resyn_core::Instance {
+        id: "x".into(),
+        env: "lazy_add".into(),
+        env_version: 1,
+        seed: 1,
+        difficulty: 1,
+        prompt: String::new(),
+        data: serde_json::json!({"a": 1, "b": 2}),
+        reference: String::new(),
+    };
+    let v = env.verify(&inst, "<answer>3</answer>");
+    assert_eq!(
+        v.reward, 0.0,
+        "an environment that cannot run never rewards"
+    );
+}
