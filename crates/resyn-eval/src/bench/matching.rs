@@ -1,9 +1,9 @@
 //! Answer extraction and matching for the public benchmarks.
 //!
 //! **Extraction** (all benchmarks), first rule that finds something wins:
-//! 1. the last complete `<answer>...</answer>` block, else the last
-//!    `\boxed{...}` ([`resyn_core::extract_answer`], the rule resyn's
-//!    environments use);
+//! 1. resyn's shared rule ([`resyn_core::extract_answer`], what its
+//!    environments use): the last `<answer>...</answer>` block after any
+//!    reasoning, else the last `\boxed{...}`;
 //! 2. the text after the last "answer is" / "answer:" (case-insensitive),
 //!    to the end of its line, as in the common BBH chain-of-thought format;
 //! 3. for GSM8K only, the text after the last `####`.
