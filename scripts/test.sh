@@ -25,10 +25,13 @@ cargo test --workspace --doc -q
 
 # Python: the `resyn` package (crate resyn-py: `pip install .` builds the abi3
 # extension with maturin, which pip fetches from PyPI; the dev profile reuses
-# cargo's dev build), the bundled environment corpus, and the dataset files
-# as trainers read them.
+# cargo's dev build), the bundled environment corpus, the dataset files as
+# trainers read them, and the whole loop (synth into a store against the replay
+# server, dataset build, every reward path: tests/python/test_loop.py).
 cargo build -q -p resyn-cli
+cargo build -q -p resyn-synth --features replay --example replay_server
 export RESYN_BIN="$PWD/target/debug/resyn"
+export RESYN_REPLAY_SERVER="$PWD/target/debug/examples/replay_server"
 MATURIN_PEP517_ARGS="--profile dev" python3 -m pip install -q --disable-pip-version-check .
 python3 -m pytest -q tests/python
 

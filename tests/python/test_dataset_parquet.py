@@ -9,30 +9,16 @@ check the columns and types verl expects.
 """
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import resyn_bin
 
-ROOT = Path(__file__).resolve().parents[2]
 SPLITS = ("train", "validation", "test")
 COLUMNS = ["data_source", "prompt", "ability", "reward_model", "extra_info"]
-
-
-def resyn_bin() -> Path:
-    candidates = []
-    if os.environ.get("RESYN_BIN"):
-        candidates.append(Path(os.environ["RESYN_BIN"]))
-    if os.environ.get("CARGO_TARGET_DIR"):
-        candidates.append(Path(os.environ["CARGO_TARGET_DIR"]) / "debug" / "resyn")
-    candidates.append(ROOT / "target" / "debug" / "resyn")
-    for c in candidates:
-        if c.is_file():
-            return c
-    pytest.fail(f"resyn binary not found in {candidates}: run `cargo build -p resyn-cli` or set RESYN_BIN")
 
 
 def build(tmp: Path, config: str) -> tuple[Path, dict]:

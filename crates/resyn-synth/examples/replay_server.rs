@@ -1,14 +1,15 @@
 //! A standalone replay server for benchmarks and manual runs: serves the
 //! pipeline fixtures (or, with `--bench`, an endless supply of valid
 //! candidates), prints its base URL on stdout, and serves counters at
-//! `GET /stats`. Runs until killed.
+//! `GET /stats`. Runs until killed. `--write-keywords FILE` writes the
+//! keywords file the fixtures answer to (for `resyn synth --keywords FILE`).
 //!
-//! `cargo run -p resyn-synth --features replay --example replay_server -- [--bench] [--latency-ms N] [--workers N]`
+//! `cargo run -p resyn-synth --features replay --example replay_server -- [--bench] [--latency-ms N] [--workers N] [--write-keywords FILE]`
 
 use std::time::Duration;
 
 use resyn_llm::test_server::TestServer;
-use resyn_synth::replay::Replay;
+use resyn_synth::replay::{KEYWORDS, Replay};
 
 fn main() {
     let mut latency = 0u64;
@@ -25,6 +26,13 @@ fn main() {
             "--latency-ms" => latency = num("--latency-ms"),
             "--workers" => workers = usize::try_from(num("--workers")).unwrap_or(2),
             "--bench" => bench = true,
+            "--write-keywords" => {
+                let path = args.next().unwrap_or_else(|| usage("--write-keywords"));
+                if let Err(e) = std::fs::write(&path, KEYWORDS) {
+                    eprintln!("writing {path}: {e}");
+                    std::process::exit(2)
+                }
+            }
             _ => usage(&a),
         }
     }
@@ -46,7 +54,7 @@ fn main() {
 
 fn usage(arg: &str) -> ! {
     eprintln!(
-        "bad argument `{arg}`; usage: replay_server [--bench] [--latency-ms N] [--workers N]"
+        "bad argument `{arg}`; usage: replay_server [--bench] [--latency-ms N] [--workers N] [--write-keywords FILE]"
     );
     std::process::exit(2)
 }
