@@ -22,7 +22,8 @@ pub struct Limits {
     /// recycled once they have used half of it, so a call never inherits an
     /// almost-spent budget.
     pub cpu_seconds: u64,
-    /// `RLIMIT_FSIZE`: largest file a worker may write (in its private tmpfs).
+    /// `RLIMIT_FSIZE`: largest file a worker may write (in its private
+    /// directory, the only place it may write).
     pub file_size_bytes: u64,
     /// `RLIMIT_NOFILE`: open file descriptors per worker.
     pub open_files: u64,
@@ -30,7 +31,9 @@ pub struct Limits {
     /// seccomp, and `RLIMIT_NPROC` counts every process of the host uid (and
     /// is not enforced at all for root).
     pub processes: Option<u64>,
-    /// Size of the private `/tmp` (bubblewrap backend).
+    /// Size of the private `/tmp` (bubblewrap backend; the direct backend's
+    /// private directories are on the host's file system and have no cap of
+    /// their own).
     pub tmp_bytes: u64,
     /// Characters of stdout and of stderr kept per call; the rest is dropped
     /// (and counted).
@@ -71,8 +74,10 @@ pub enum Backend {
     Bubblewrap(PathBuf),
     /// No helper binary: the worker unshares user, network, IPC and UTS
     /// namespaces itself; rlimits and seccomp as usual; no mount or pid
-    /// namespace, so the filesystem is visible read-only only as far as file
-    /// permissions go.
+    /// namespace, so the filesystem is visible as far as file permissions go.
+    /// Each worker writes only in a private host directory (see
+    /// [`SandboxConfig::scratch_parent`]), enforced by Landlock where the
+    /// kernel has it.
     Direct,
 }
 
@@ -141,6 +146,11 @@ pub struct SandboxConfig {
     /// Most workers one environment's batch is spread over; `0` means the
     /// available parallelism.
     pub workers_per_env: usize,
+    /// Direct backend: where the sandbox creates its directory of private
+    /// worker directories (`resyn-sandbox-<pid>-<n>/w<k>`, mode 0700); `None`
+    /// means [`std::env::temp_dir`]. Directories left behind by a crashed
+    /// process are removed by the next sandbox started with the same parent.
+    pub scratch_parent: Option<PathBuf>,
 }
 
 impl SandboxConfig {

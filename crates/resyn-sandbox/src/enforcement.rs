@@ -29,13 +29,21 @@ pub enum Layer {
     PidNs,
     /// A mount namespace with a minimal read-only view and a private tmpfs.
     MountNs,
+    /// A private writable directory per worker, the only place it may write:
+    /// bubblewrap's tmpfs at `/tmp`, or (direct backend) a directory resyn
+    /// creates on the host and Landlock confines writes to. It is the
+    /// worker's working directory, `HOME` and `TMPDIR`. Observed by trying to
+    /// create a file in the host's shared temporary directories (and, direct
+    /// backend, next to the other workers' directories) and looking on the
+    /// host whether it arrived.
+    PrivateTmp,
     /// A fresh network namespace with no interface but loopback.
     NetNs,
     /// `PR_SET_NO_NEW_PRIVS`.
     NoNewPrivs,
     /// Landlock (optional; applied by the harness before environment code
-    /// loads): writes only in `/tmp`, no TCP bind/connect, signals and
-    /// abstract unix sockets scoped to the sandbox.
+    /// loads): writes only in the worker's private directory, no TCP
+    /// bind/connect, signals and abstract unix sockets scoped to the sandbox.
     Landlock,
     /// A seccomp filter denying process creation, sockets, ptrace, mount,
     /// namespaces, bpf, perf, keyrings, io_uring and the like.
@@ -44,13 +52,14 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, in application order.
-    pub const ALL: [Layer; 10] = [
+    pub const ALL: [Layer; 11] = [
         Self::EnvScrub,
         Self::Fds,
         Self::Rlimits,
         Self::UserNs,
         Self::PidNs,
         Self::MountNs,
+        Self::PrivateTmp,
         Self::NetNs,
         Self::NoNewPrivs,
         Self::Landlock,
@@ -66,6 +75,7 @@ impl Layer {
             Self::UserNs => "user_ns",
             Self::PidNs => "pid_ns",
             Self::MountNs => "mount_ns",
+            Self::PrivateTmp => "private_tmp",
             Self::NetNs => "net_ns",
             Self::NoNewPrivs => "no_new_privs",
             Self::Landlock => "landlock",
@@ -280,7 +290,7 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
         Layer::MountNs => {
             let visible = strs(&f["visible"]);
             let root_rw = f["root_writable"].as_bool().unwrap_or(true);
-            let tmp_rw = f["tmp_writable"].as_bool().unwrap_or(false);
+            let tmp_rw = f["scratch"]["writable"].as_bool().unwrap_or(false);
             if visible.is_empty() && !root_rw && tmp_rw {
                 (Enforced, "read-only minimal view (system libraries, the Python prefix), private writable /tmp".into())
             } else if !root_rw && tmp_rw {
@@ -302,6 +312,7 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
                 )
             }
         }
+        Layer::PrivateTmp => judge_private_tmp(f),
         Layer::NetNs => {
             let devs = strs(&f["net_dev"]);
             if devs.iter().all(|d| d == "lo") {
@@ -365,6 +376,49 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
                 (Unavailable, format!("no filter (Seccomp: {mode:?})"))
             }
         }
+    }
+}
+
+fn judge_private_tmp(f: &Value) -> (LayerStatus, String) {
+    let s = &f["scratch"];
+    let dir = s["path"].as_str().unwrap_or("?");
+    let pointed: Vec<&str> = ["cwd", "HOME", "TMPDIR"]
+        .into_iter()
+        .filter(|k| s[*k].as_str() != Some(dir))
+        .collect();
+    let desc = f["scratch_desc"].as_str().unwrap_or("a private directory");
+    let leaked = strs(&f["shared_leaked"]);
+    let checked = strs(&f["shared_dirs"]);
+    if s["writable"].as_bool() != Some(true) {
+        (
+            LayerStatus::Unavailable,
+            format!("the worker cannot write its private directory {dir}"),
+        )
+    } else if !leaked.is_empty() {
+        (
+            LayerStatus::Partial,
+            format!(
+                "{desc}, but a worker's writes reach the host in {} (no Landlock to confine them)",
+                leaked.join(", ")
+            ),
+        )
+    } else if !pointed.is_empty() {
+        (
+            LayerStatus::Partial,
+            format!(
+                "{desc}, but {} point{} elsewhere",
+                pointed.join(", "),
+                if pointed.len() == 1 { "s" } else { "" }
+            ),
+        )
+    } else {
+        (
+            LayerStatus::Enforced,
+            format!(
+                "{desc}; its cwd, HOME and TMPDIR; no write reached {}",
+                checked.join(", ")
+            ),
+        )
     }
 }
 
@@ -433,4 +487,42 @@ pub(crate) fn hint(missing: &[Layer], bwrap: bool) -> String {
          (SandboxPolicy::allow_weak()).",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn facts(writable: bool, cwd: &str, leaked: &[&str]) -> Value {
+        json!({
+            "scratch": {"path": "/s/w0", "cwd": cwd, "HOME": "/s/w0", "TMPDIR": "/s/w0",
+                        "writable": writable},
+            "scratch_desc": "a private directory per worker under /s",
+            "shared_dirs": ["/tmp", "/s"],
+            "shared_leaked": leaked,
+        })
+    }
+
+    #[test]
+    fn private_tmp_is_enforced_only_when_nothing_leaks() {
+        let (st, detail) = judge_private_tmp(&facts(true, "/s/w0", &[]));
+        assert_eq!(st, LayerStatus::Enforced, "{detail}");
+        assert!(detail.contains("no write reached /tmp, /s"), "{detail}");
+
+        // Without Landlock the probe's file arrives in the host's /tmp.
+        let (st, detail) = judge_private_tmp(&facts(true, "/s/w0", &["/tmp"]));
+        assert_eq!(st, LayerStatus::Partial, "{detail}");
+        assert!(detail.contains("reach the host in /tmp"), "{detail}");
+
+        let (st, detail) = judge_private_tmp(&facts(true, "/elsewhere", &[]));
+        assert_eq!(st, LayerStatus::Partial, "{detail}");
+        assert!(detail.contains("but cwd points elsewhere"), "{detail}");
+
+        let (st, _) = judge_private_tmp(&facts(false, "/s/w0", &[]));
+        assert_eq!(st, LayerStatus::Unavailable);
+        let (st, _) = judge_private_tmp(&json!({}));
+        assert_eq!(st, LayerStatus::Unavailable);
+    }
 }

@@ -461,11 +461,12 @@ def _deny_exec(hexprog):
     return "installed"
 
 
-def _landlock():
-    """Landlock, as a second line behind the mount namespace: no writes
-    outside /tmp (and /dev/null), no TCP bind/connect (ABI >= 4), no signals
-    or abstract unix sockets beyond this domain (ABI >= 6). Returns a status
-    string."""
+def _landlock(scratch):
+    """Landlock: no writes outside the worker's private directory `scratch`
+    (and /dev/null) -- behind the mount namespace with bubblewrap, the only
+    confinement of writes without it --, no TCP bind/connect (ABI >= 4), no
+    signals or abstract unix sockets beyond this domain (ABI >= 6). Returns a
+    status string."""
     try:
         import ctypes
     except ImportError as e:
@@ -489,10 +490,12 @@ def _landlock():
     if fd < 0:
         return "failed: create_ruleset errno %d" % ctypes.get_errno()
     try:
-        for path, access in (("/tmp", fs), ("/dev/null", 1 << 1)):
+        for path, access in ((scratch, fs), ("/dev/null", 1 << 1)):
             try:
                 pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError:
+            except OSError as e:
+                if path == scratch:
+                    return "failed: cannot open the private directory: errno %d" % e.errno
                 continue
             try:
                 rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
@@ -504,7 +507,7 @@ def _landlock():
             return "failed: restrict_self errno %d" % ctypes.get_errno()
     finally:
         os.close(fd)
-    parts = ["fs writes only in /tmp"]
+    parts = ["fs writes only in the private directory"]
     if net:
         parts.append("no TCP bind/connect")
     if scoped:
@@ -514,7 +517,7 @@ def _landlock():
 
 # ---------------------------------------------------------------- probe
 
-def _probe(hidden):
+def _probe(hidden, scratch, shared, nonce):
     """Facts about this sandbox, observed from inside (before any module loads)."""
     facts = {"env": sorted(os.environ)}
     try:
@@ -555,13 +558,27 @@ def _probe(hidden):
         facts["root_writable"] = True
     except OSError:
         facts["root_writable"] = False
+    sc = {"path": scratch, "cwd": os.getcwd(), "HOME": os.environ.get("HOME"),
+          "TMPDIR": os.environ.get("TMPDIR")}
     try:
-        with open("/tmp/.resyn-probe", "w") as f:
+        probe = os.path.join(scratch, ".resyn-probe")
+        with open(probe, "w") as f:
             f.write("x")
-        os.unlink("/tmp/.resyn-probe")
-        facts["tmp_writable"] = True
+        os.unlink(probe)
+        sc["writable"] = True
     except OSError:
-        facts["tmp_writable"] = False
+        sc["writable"] = False
+    facts["scratch"] = sc
+    # Left in place: the host looks whether they arrived, then removes them.
+    writes = {}
+    for d in shared:
+        try:
+            fd = os.open(os.path.join(d, nonce), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            writes[d] = "created"
+        except OSError as e:
+            writes[d] = "errno %d" % e.errno
+    facts["shared_writes"] = writes
     facts["visible"] = [p for p in hidden if os.path.lexists(p)]
     facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd") if f.isdigit())
     try:
@@ -604,13 +621,15 @@ def _main():
     _State.flush_s = int(init.get("flush_ms", 10)) / 1000.0
     _State.max_item = int(init.get("max_item", 1 << 22))
     extra = {"ok": True, "python": sys.version.split()[0]}
+    scratch = init.get("scratch", "/tmp")
     if init.get("landlock"):
-        extra["landlock"] = _landlock()
+        extra["landlock"] = _landlock(scratch)
     if init.get("exec_filter"):
         extra["exec_filter"] = _deny_exec(init["exec_filter"])
     if init.get("probe") is not None:
         facts_exec = extra.get("exec_filter", "not requested")
-        extra["probe"] = _probe(init["probe"])
+        extra["probe"] = _probe(init["probe"], scratch, init.get("shared", []),
+                                init.get("nonce", ".resyn-probe"))
         extra["probe"]["exec_filter"] = facts_exec
         extra["probe"]["landlock"] = extra.get("landlock", "not requested")
     if init.get("source") is not None:

@@ -11,7 +11,11 @@
 //! module source travels over the protocol pipe).
 //!
 //! Direct (no bwrap): the interpreter itself, with namespaces, rlimits and
-//! seccomp applied in the child by [`crate::sys::configure_child`].
+//! seccomp applied in the child by [`crate::sys::configure_child`], in a
+//! private host directory of its own ([`crate::scratch`]).
+//!
+//! Either way the worker's scratch directory is its working directory, `HOME`
+//! and `TMPDIR`, and the harness confines writes to it with Landlock.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -21,6 +25,7 @@ use std::process::{Command, Stdio};
 
 use crate::config::Limits;
 use crate::python::PythonInfo;
+use crate::scratch::{ScratchDir, ScratchRoot};
 use crate::seccomp::{self, Insn};
 use crate::sys::{self, ChildSetup, DirectNs, Rlimit};
 
@@ -40,6 +45,8 @@ pub(crate) struct Launcher {
     pub python: PythonInfo,
     pub limits: Limits,
     filter: Vec<Insn>,
+    /// Direct backend: where workers' private directories are made.
+    scratch: Option<ScratchRoot>,
 }
 
 /// A command ready to spawn plus the descriptors that must stay open until
@@ -47,24 +54,66 @@ pub(crate) struct Launcher {
 pub(crate) struct Prepared {
     pub command: Command,
     pub keep: Vec<OwnedFd>,
+    /// The worker's writable directory as the worker sees it.
+    pub scratch_inside: PathBuf,
+    /// Direct backend: that directory on the host, removed on drop (keep it
+    /// until the worker is dead).
+    pub scratch: Option<ScratchDir>,
 }
 
+/// The worker's environment besides [`SCRATCH_ENV`].
 const ENV: &[(&str, &str)] = &[
-    ("HOME", "/tmp"),
     ("LANG", "C.UTF-8"),
     ("PYTHONDONTWRITEBYTECODE", "1"),
     ("PYTHONHASHSEED", "0"),
     ("PYTHONUTF8", "1"),
-    ("TMPDIR", "/tmp"),
 ];
 
+/// Variables pointing at the worker's scratch directory.
+const SCRATCH_ENV: [&str; 2] = ["HOME", "TMPDIR"];
+
+/// The scratch directory inside bubblewrap: its private tmpfs.
+const BWRAP_SCRATCH: &str = "/tmp";
+
 impl Launcher {
-    pub fn new(isolation: Isolation, python: PythonInfo, limits: Limits) -> Self {
-        Self {
+    /// A launcher; for the direct backend this creates the sandbox's root of
+    /// private worker directories under `scratch_parent` (removing stale
+    /// roots of dead processes there).
+    pub fn new(
+        isolation: Isolation,
+        python: PythonInfo,
+        limits: Limits,
+        scratch_parent: &Path,
+    ) -> std::io::Result<Self> {
+        let scratch = match isolation {
+            Isolation::Direct => Some(ScratchRoot::create(scratch_parent)?),
+            Isolation::Bubblewrap(_) => None,
+        };
+        Ok(Self {
             isolation,
             python,
             limits,
             filter: seccomp::filter(),
+            scratch,
+        })
+    }
+
+    /// Direct backend: the directory holding the workers' directories.
+    pub fn scratch_root(&self) -> Option<&Path> {
+        self.scratch.as_ref().map(ScratchRoot::path)
+    }
+
+    /// Where a worker may write, in words (for the enforcement report).
+    pub fn describe_scratch(&self) -> String {
+        match &self.scratch {
+            Some(root) => format!(
+                "a private directory per worker under {} (mode 0700, removed when the worker ends)",
+                root.path().display()
+            ),
+            None => format!(
+                "a private tmpfs per worker at {BWRAP_SCRATCH} ({} MiB, gone when the worker ends)",
+                self.limits.tmp_bytes >> 20
+            ),
         }
     }
 
@@ -112,6 +161,14 @@ impl Launcher {
     ) -> std::io::Result<Prepared> {
         let mut fd_map = vec![(req.as_raw_fd(), 3), (rep.as_raw_fd(), 4)];
         let mut keep = Vec::new();
+        let scratch = self
+            .scratch
+            .as_ref()
+            .map(ScratchRoot::worker_dir)
+            .transpose()?;
+        let scratch_inside = scratch
+            .as_ref()
+            .map_or_else(|| PathBuf::from(BWRAP_SCRATCH), |d| d.path().to_owned());
         let (mut command, direct, filter) = match &self.isolation {
             Isolation::Bubblewrap(bwrap) => {
                 let (r, mut w) = std::io::pipe()?;
@@ -130,7 +187,7 @@ impl Launcher {
             Isolation::Direct => {
                 let mut c = Command::new(&self.python.executable);
                 c.args(self.python_args());
-                c.current_dir("/tmp");
+                c.current_dir(&scratch_inside);
                 let (uid, gid) = sys::ids();
                 let direct = DirectNs {
                     uid_map: format!("65534 {uid} 1").into_bytes(),
@@ -150,6 +207,7 @@ impl Launcher {
             .stderr(Stdio::from(stderr));
         if let Isolation::Direct = self.isolation {
             command.envs(ENV.iter().copied());
+            command.envs(SCRATCH_ENV.map(|k| (k, &scratch_inside)));
         }
         sys::configure_child(
             &mut command,
@@ -160,7 +218,12 @@ impl Launcher {
                 seccomp: filter,
             },
         );
-        Ok(Prepared { command, keep })
+        Ok(Prepared {
+            command,
+            keep,
+            scratch_inside,
+            scratch,
+        })
     }
 
     fn bwrap_args(&self, seccomp_fd: i32) -> Vec<OsString> {
@@ -186,6 +249,9 @@ impl Launcher {
         ]);
         for (k, v) in ENV {
             push(&[&"--setenv", k, v]);
+        }
+        for k in SCRATCH_ENV {
+            push(&[&"--setenv", &k, &BWRAP_SCRATCH]);
         }
         push(&[&"--ro-bind", &"/usr", &"/usr"]);
         let usr_local = Path::new("/usr/local").is_dir();
@@ -226,13 +292,13 @@ impl Launcher {
             &"--size",
             &size,
             &"--tmpfs",
-            &"/tmp",
+            &BWRAP_SCRATCH,
             &"--remount-ro",
             &"/dev",
             &"--remount-ro",
             &"/",
             &"--chdir",
-            &"/tmp",
+            &BWRAP_SCRATCH,
             &"--seccomp",
             &fd,
         ]);

@@ -17,9 +17,14 @@
 //!   forge a reply. Limits: per-call wall clock (the worker and its whole
 //!   sandbox are killed), `RLIMIT_AS/CPU/FSIZE/NOFILE`, no core dumps, output
 //!   caps, a seccomp filter denying process creation and sockets; before the
-//!   module loads, the harness adds Landlock (writes only in `/tmp`, no TCP,
-//!   scoped signals) and a second filter denying `execve`. Any fault recycles
-//!   the worker.
+//!   module loads, the harness adds Landlock (writes only in the worker's
+//!   private directory, no TCP, scoped signals) and a second filter denying
+//!   `execve`. Any fault recycles the worker.
+//! - Each worker writes only in a private directory, its cwd, `HOME` and
+//!   `TMPDIR`: bubblewrap's tmpfs at `/tmp`, or for the direct backend a
+//!   directory resyn creates (mode 0700) under the host's temporary directory
+//!   and removes when the worker ends; never the host's shared `/tmp` or
+//!   another worker's directory.
 //! - [`PythonEnv`] implements `Environment` with batched `generate_batch` /
 //!   `verify_batch`; the `try_*` methods return the typed [`Error`] taxonomy
 //!   (timeout, memory, exception with traceback, crash with signal, bad
@@ -64,6 +69,7 @@ mod launch;
 mod protocol;
 mod python;
 mod sandbox;
+mod scratch;
 mod seccomp;
 mod sys;
 mod validate;

@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
@@ -149,14 +150,34 @@ impl Sandbox {
         };
         let auto = matches!(config.backend, Backend::Auto);
         let spawn_tx = spawner();
-        let launcher = Launcher::new(isolation, python.clone(), config.limits.clone());
+        let scratch_parent = config
+            .scratch_parent
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        let launcher_for = |isolation| {
+            Launcher::new(
+                isolation,
+                python.clone(),
+                config.limits.clone(),
+                &scratch_parent,
+            )
+            .map_err(|e| {
+                Error::io(
+                    format!(
+                        "creating private worker directories in {}",
+                        scratch_parent.display()
+                    ),
+                    e,
+                )
+            })
+        };
+        let launcher = launcher_for(isolation)?;
         let (launcher, facts, note) = match probe_facts(&launcher, &spawn_tx) {
             Ok(f) => (launcher, f, None),
             Err(e) if auto && matches!(launcher.isolation, Isolation::Bubblewrap(_)) => {
                 // bwrap exists but cannot run here (e.g. user namespaces are
                 // disabled): fall back, and say why in the report.
-                let direct =
-                    Launcher::new(Isolation::Direct, python.clone(), config.limits.clone());
+                let direct = launcher_for(Isolation::Direct)?;
                 let f = probe_facts(&direct, &spawn_tx)?;
                 (direct, f, Some(format!("bubblewrap failed: {e}")))
             }
@@ -272,19 +293,66 @@ fn hidden_paths(launcher: &Launcher) -> Vec<String> {
     out.iter().map(|p| p.display().to_string()).collect()
 }
 
+/// Host directories a worker must not write to: the shared temporary
+/// directories and, for the direct backend, the directory holding the other
+/// workers' private directories (those that exist, once each, as UTF-8 for
+/// the JSON request).
+fn shared_dirs(launcher: &Launcher) -> Vec<String> {
+    let mut dirs: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm"]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    dirs.push(std::env::temp_dir());
+    dirs.extend(launcher.scratch_root().map(Path::to_owned));
+    let mut seen = Vec::new();
+    dirs.into_iter()
+        .filter(|d| match std::fs::canonicalize(d) {
+            Ok(real) if !seen.contains(&real) => {
+                seen.push(real);
+                true
+            }
+            _ => false,
+        })
+        .filter_map(|d| d.to_str().map(str::to_string))
+        .collect()
+}
+
 fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<Value> {
+    // The probe tries to create `<dir>/<nonce>` in each shared directory; the
+    // host then looks whether the file arrived (with bubblewrap the attempt
+    // succeeds inside, in the private tmpfs, and nothing reaches the host).
+    static PROBES: AtomicU64 = AtomicU64::new(0);
+    let nonce = format!(
+        ".resyn-probe-{}-{}",
+        std::process::id(),
+        PROBES.fetch_add(1, Ordering::Relaxed)
+    );
+    let shared = shared_dirs(launcher);
     let init = json!({
         "op": "init", "id": 0, "source": null, "filename": "probe",
         "probe": hidden_paths(launcher), "exec_filter": launcher.exec_filter_hex(),
-        "landlock": true,
+        "landlock": true, "shared": shared, "nonce": nonce,
     });
     let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
-    let (mut w, reply) = Worker::start(launcher, &spawn, None, &init, Duration::from_secs(5))?;
+    let (mut w, reply) = Worker::start(launcher, &spawn, None, init, Duration::from_secs(5))?;
     w.kill();
-    reply.frame.probe.ok_or_else(|| Error::Protocol {
+    let mut facts = reply.frame.probe.ok_or_else(|| Error::Protocol {
         call: "probe".into(),
         detail: "the probe worker reported no facts".into(),
-    })
+    })?;
+    let mut leaked = Vec::new();
+    for dir in &shared {
+        let file = Path::new(dir).join(&nonce);
+        // Only a file the probe reports creating is ours to remove.
+        if facts["shared_writes"][dir] == "created" && file.symlink_metadata().is_ok() {
+            let _ = std::fs::remove_file(&file);
+            leaked.push(dir.clone());
+        }
+    }
+    facts["shared_dirs"] = json!(shared);
+    facts["shared_leaked"] = json!(leaked);
+    facts["scratch_desc"] = json!(launcher.describe_scratch());
+    Ok(facts)
 }
 
 fn spawn_via(tx: &mpsc::Sender<SpawnJob>, cmd: Command) -> std::io::Result<Child> {
@@ -321,7 +389,7 @@ impl Inner {
             &self.launcher,
             &spawn,
             Some(module.key),
-            &init,
+            init,
             l.call_timeout,
         )?;
         let f = reply.frame;

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::launch::{Isolation, Launcher};
+use crate::launch::{Isolation, Launcher, Prepared};
 use crate::protocol::{ChanError, Channel, Frame};
+use crate::scratch::ScratchDir;
 use crate::{Error, Result, sys};
 
 /// Identifies the module a worker hosts (content hash of file name and source).
@@ -37,6 +38,9 @@ pub(crate) struct Worker {
     pub cpu: f64,
     /// Set after any fault: the worker must be killed, not reused.
     pub broken: bool,
+    /// Direct backend: the worker's private directory. Declared last so it is
+    /// removed only after `Drop` has killed and reaped the worker.
+    _scratch: Option<ScratchDir>,
 }
 
 /// What the init exchange returned.
@@ -76,12 +80,13 @@ impl Fault {
 
 impl Worker {
     /// Start a worker and run the init exchange (`init` is the JSON request
-    /// with id 0). `spawn` runs the command on the pool's spawner thread.
+    /// with id 0; the worker's scratch directory is added as `scratch`).
+    /// `spawn` runs the command on the pool's spawner thread.
     pub fn start(
         launcher: &Launcher,
         spawn: &dyn Fn(std::process::Command) -> std::io::Result<Child>,
         key: Option<ModuleKey>,
-        init: &Value,
+        mut init: Value,
         init_budget: Duration,
     ) -> Result<(Worker, InitReply)> {
         let init_call = match init["filename"].as_str() {
@@ -95,17 +100,24 @@ impl Worker {
         let (mut err_r, err_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
         let req_r: OwnedFd = req_r.into();
         let rep_w: OwnedFd = rep_w.into();
-        let prepared = launcher
+        let Prepared {
+            command,
+            keep,
+            scratch_inside,
+            scratch,
+        } = launcher
             .prepare(&req_r, &rep_w, err_w.into())
             .map_err(|e| Error::io("preparing the worker command", e))?;
-        let child = spawn(prepared.command).map_err(|e| {
+        init["scratch"] = Value::from(scratch_inside.to_string_lossy());
+        // On failure `scratch` is dropped here, which removes the directory.
+        let child = spawn(command).map_err(|e| {
             Error::io(
                 format!("starting a sandbox worker ({})", launcher.describe()),
                 e,
             )
         })?;
         // The child has its copies now.
-        drop((req_r, rep_w, prepared.keep));
+        drop((req_r, rep_w, keep));
         let chan = Channel::new(req_w, rep_r).map_err(|e| Error::io("configuring pipes", e))?;
         let mut w = Worker {
             child,
@@ -115,8 +127,9 @@ impl Worker {
             key,
             cpu: 0.0,
             broken: false,
+            _scratch: scratch,
         };
-        let payload = serde_json::to_vec(init).map_err(|e| Error::Protocol {
+        let payload = serde_json::to_vec(&init).map_err(|e| Error::Protocol {
             call: "init".into(),
             detail: e.to_string(),
         })?;

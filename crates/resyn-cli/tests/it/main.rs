@@ -377,8 +377,19 @@ fn sandbox_doctor_reports_every_layer() {
     for l in layers {
         assert_eq!(l["status"], "enforced", "{l}");
     }
+    // Where a worker may write is stated (issue 12).
+    let private = layers.iter().find(|l| l["layer"] == "private_tmp").unwrap();
+    assert!(
+        private["detail"]
+            .as_str()
+            .unwrap()
+            .contains("private tmpfs per worker"),
+        "{private}"
+    );
     let text = resyn().args(["sandbox", "doctor"]).assert().success();
-    assert!(String::from_utf8_lossy(&text.get_output().stdout).contains("net_ns"));
+    let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    assert!(text.contains("net_ns"), "{text}");
+    assert!(text.contains("private_tmp"), "{text}");
 }
 
 // ---- resyn dataset build -------------------------------------------------

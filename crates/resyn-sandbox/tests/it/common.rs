@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use resyn_sandbox::{Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
+use resyn_sandbox::{Error, Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
 
 /// Wall-clock limit per call in tests.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
@@ -47,6 +47,15 @@ pub fn load(rel: &str) -> PythonEnv {
 
 pub fn hostile(name: &str) -> PythonEnv {
     load(&format!("hostile/{name}.py"))
+}
+
+/// The error of `generate(seed=1, difficulty=1)`, which must fail.
+pub fn generate_error(env: &PythonEnv) -> Error {
+    let mut b = env.try_generate_batch(&[(1, 1)], false);
+    match b.results.pop() {
+        Some(Err(e)) => e,
+        other => panic!("{env:?}: expected an error, got {other:?}"),
+    }
 }
 
 /// The well-behaved fixture still works (the pool keeps serving).

@@ -1,9 +1,22 @@
 //! On this host every non-optional layer must be enforced, observed from
 //! inside a worker.
 
-use resyn_sandbox::{Backend, Layer, LayerStatus, Sandbox, SandboxConfig, SandboxPolicy};
+use resyn_sandbox::{
+    Backend, Enforcement, Error, Layer, LayerStatus, PythonEnv, Sandbox, SandboxConfig,
+    SandboxPolicy,
+};
 
-use crate::common::{config, sandbox};
+use crate::common::{config, fixture, generate_error, sandbox};
+
+fn assert_status(rep: &Enforcement, layer: Layer, enforced: bool) {
+    let status = rep.status(layer);
+    assert_eq!(
+        status == LayerStatus::Enforced,
+        enforced,
+        "{layer}: {status}\n{}",
+        rep.to_text()
+    );
+}
 
 #[test]
 fn every_layer_is_enforced_here() {
@@ -40,85 +53,45 @@ fn direct_backend_reports_what_it_lacks_and_policy_refuses() {
     };
     let weak = Sandbox::new(cfg.clone()).expect("allow_weak accepts the direct backend");
     let rep = weak.enforcement();
-    assert_eq!(
-        rep.status(Layer::NetNs),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
-    assert_eq!(
-        rep.status(Layer::Seccomp),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
-    assert_eq!(
-        rep.status(Layer::Rlimits),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
-    assert_ne!(
-        rep.status(Layer::MountNs),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
-    assert_ne!(
-        rep.status(Layer::PidNs),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
+    for layer in [Layer::NetNs, Layer::Seccomp, Layer::Rlimits] {
+        assert_status(rep, layer, true);
+    }
+    for layer in [Layer::MountNs, Layer::PidNs] {
+        assert_status(rep, layer, false);
+    }
     // It runs environments, with the same network and process guarantees.
-    let good = weak.load(crate::common::fixture("good/add.py")).unwrap();
+    let good = weak.load(fixture("good/add.py")).unwrap();
     use resyn_core::Environment;
     let inst = good.generate(5, 4).unwrap();
     assert!(good.verify(&inst, &inst.reference).correct);
-    let net = weak
-        .load(crate::common::fixture("hostile/net_connect.py"))
-        .unwrap();
-    let e = net
-        .try_generate_batch(&[(1, 1)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(e, resyn_sandbox::Error::Forbidden { .. }), "{e}");
-    let fork = weak
-        .load(crate::common::fixture("hostile/fork_bomb.py"))
-        .unwrap();
-    let e = fork
-        .try_generate_batch(&[(1, 1)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(e, resyn_sandbox::Error::Forbidden { .. }), "{e}");
-    // Without a mount namespace, Landlock is what keeps writes inside /tmp.
-    assert_eq!(
-        rep.status(Layer::Landlock),
-        LayerStatus::Enforced,
-        "{}",
-        rep.to_text()
-    );
-    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("landlock-probe.txt");
-    let _ = std::fs::remove_file(&target);
-    let src = format!(
-        "NAME = 'writer'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\n\
-         def generate(rng, difficulty):\n    open({:?}, 'w').write('x')\n\
-         def verify(instance, answer):\n    return 0.0\n",
-        target.display().to_string()
-    );
-    let writer = resyn_sandbox::PythonEnv::from_source("writer.py", src, &weak).unwrap();
-    let e = writer
-        .try_generate_batch(&[(1, 1)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
-    assert!(matches!(e, resyn_sandbox::Error::Forbidden { .. }), "{e}");
-    assert!(!target.exists(), "the host file must not have been written");
+    for name in ["net_connect", "fork_bomb"] {
+        let env = weak.load(fixture(&format!("hostile/{name}.py"))).unwrap();
+        let e = generate_error(&env);
+        assert!(matches!(e, Error::Forbidden { .. }), "{name}: {e}");
+    }
+    // Without a mount namespace, Landlock is what keeps writes inside the
+    // worker's private directory. The targets are outside it wherever the
+    // checkout and the host's temporary directory are (even when the target
+    // directory itself is under /tmp).
+    assert_status(rep, Layer::Landlock, true);
+    assert_status(rep, Layer::PrivateTmp, true);
+    let outside = [
+        tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
+    for dir in &outside {
+        let target = dir.path().join("landlock-probe.txt");
+        let src = format!(
+            "NAME = 'writer'\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\n\
+             def generate(rng, difficulty):\n    open({:?}, 'w').write('x')\n\
+             def verify(instance, answer):\n    return 0.0\n",
+            target.display().to_string()
+        );
+        let writer = PythonEnv::from_source("writer.py", src, &weak).unwrap();
+        let e = generate_error(&writer);
+        assert!(matches!(e, Error::Forbidden { .. }), "{e}");
+        assert!(!target.exists(), "{} was written", target.display());
+    }
     // Network isolation and limits hold, so the default policy accepts it.
     Sandbox::new(SandboxConfig {
         policy: SandboxPolicy::default(),

@@ -5,15 +5,10 @@ use resyn_core::{Environment, ReasonCode};
 use resyn_sandbox::Error;
 use serde_json::json;
 
-use crate::common::{CALL_TIMEOUT, assert_pool_serves, hostile, sandbox};
+use crate::common::{CALL_TIMEOUT, assert_pool_serves, generate_error, hostile, sandbox};
 
 fn gen_err(name: &str) -> Error {
-    let env = hostile(name);
-    let mut b = env.try_generate_batch(&[(1, 1)], false);
-    match b.results.pop() {
-        Some(Err(e)) => e,
-        other => panic!("{name}: expected an error, got {other:?}"),
-    }
+    generate_error(&hostile(name))
 }
 
 fn gen_data(name: &str) -> serde_json::Value {

@@ -11,4 +11,5 @@ mod enforcement;
 mod hostile;
 mod limits;
 mod load;
+mod private_tmp;
 mod verify_errors;
