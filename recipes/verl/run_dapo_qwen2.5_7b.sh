@@ -30,7 +30,9 @@ train_prompt_bsz=128      # 128 prompts x 16 samples = 2048 rollouts/step; 400 s
 n_resp_per_prompt=16
 train_prompt_mini_bsz=32  # 4 policy updates per step
 
-# DAPO: clip-higher, token-level loss, no KL, overlong reward shaping.
+# DAPO: clip-higher, token-level loss, no KL, overlong reward shaping, dynamic
+# sampling (groups whose samples are all correct or all wrong are replaced; `acc`
+# comes from resyn's return_dict).
 clip_ratio_low=0.2
 clip_ratio_high=0.28
 loss_agg_mode=token-mean
@@ -51,6 +53,8 @@ python3 -m verl.trainer.main_ppo \
     algorithm.adv_estimator=grpo \
     algorithm.use_kl_in_reward=False \
     algorithm.kl_ctrl.kl_coef=0.0 \
+    algorithm.filter_groups.enable=True \
+    algorithm.filter_groups.metric=acc \
     data.train_files="${DATA_DIR}/train.parquet" \
     data.val_files="${DATA_DIR}/validation.parquet" \
     data.prompt_key=prompt \

@@ -103,6 +103,9 @@ def test_recipe_reward_settings_reach_what_verl_reads(recipe_config, resyn_worke
     overlong = cfg.reward.reward_kwargs.overlong_buffer_cfg
     assert (overlong.enable, overlong.len, overlong.penalty_factor) == (True, 2048, 1.0)
     assert cfg.reward.reward_kwargs.max_resp_len == 8192
+    # DAPO's dynamic sampling filters groups on `acc`, a key of resyn's return_dict (checked
+    # in the reward-loop test below).
+    assert (cfg.algorithm.filter_groups.enable, cfg.algorithm.filter_groups.metric) == (True, "acc")
     # Nothing is left in the sections verl 0.9.1 ignores.
     for section in legacy_sections():
         leaves = [v for v in _leaves(cfg[section]) if v is not None]
