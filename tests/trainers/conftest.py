@@ -4,7 +4,6 @@ Run by `scripts/test_trainers.sh` inside its virtualenv (torch, transformers, TR
 OpenRLHF, verifiers, SmolLM2); see that script.
 """
 
-import inspect
 import pathlib
 import sys
 
@@ -15,10 +14,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import support  # noqa: E402  (sets the offline variables before anything imports transformers)
 
 import resyn  # noqa: E402
-
-# `resyn.configure(store=...)` (issue 12) lets the Python package score synthesized
-# environments; without it their rows are left out of the dataset and one test says so.
-STORE_SUPPORT = "store" in inspect.signature(resyn.configure).parameters
 
 
 @pytest.fixture(scope="session")
@@ -33,19 +28,16 @@ def store(workdir) -> pathlib.Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def configured(store) -> None:
-    # Once per process, before any other resyn call: Python environments (sandboxed) and,
-    # when the package supports it, the synthesized environments of the store.
-    if STORE_SUPPORT:
-        resyn.configure([str(support.PYTHON_ENVS)], store=str(store))
-    else:
-        resyn.configure([str(support.PYTHON_ENVS)])
+    # Once per process, before any other resyn call: Python environments (sandboxed) and
+    # the synthesized environments of the store.
+    resyn.configure([str(support.PYTHON_ENVS)], store=str(store))
 
 
 @pytest.fixture(scope="session")
 def env_ids(store):
     synth = support.synth_env_ids(store)
     assert synth, "resyn synth against the replay server accepted no environment"
-    return support.NATIVE_ENVS + [support.PYTHON_ENV] + (synth[:1] if STORE_SUPPORT else [])
+    return support.NATIVE_ENVS + [support.PYTHON_ENV] + synth[:1]
 
 
 @pytest.fixture(scope="session")

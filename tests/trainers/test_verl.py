@@ -75,12 +75,7 @@ def recipe_overrides(tmp_path, env):
 
 @pytest.fixture(scope="module")
 def resyn_worker_env(store):
-    from conftest import STORE_SUPPORT
-
-    env = {"RESYN_ENV_DIRS": str(support.PYTHON_ENVS)}
-    if STORE_SUPPORT:
-        env["RESYN_STORE"] = str(store)
-    return env
+    return {"RESYN_ENV_DIRS": str(support.PYTHON_ENVS), "RESYN_STORE": str(store)}
 
 
 @pytest.fixture(scope="module")
