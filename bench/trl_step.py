@@ -18,6 +18,7 @@ resyn's sandbox worker processes, which this does not count).
 import argparse
 import collections
 import pathlib
+import shutil
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,14 @@ def main() -> None:
     p.add_argument("--generations", type=int, default=4, help="completions per prompt (2 are references)")
     p.add_argument("--max-completion-length", type=int, default=64)
     args = p.parse_args()
+    work = pathlib.Path(tempfile.mkdtemp(prefix="trl-step-"))
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def run(args, work: pathlib.Path) -> None:
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -43,7 +51,6 @@ def main() -> None:
 
     import resyn
 
-    work = pathlib.Path(tempfile.mkdtemp(prefix="trl-step-"))
     store = support.synth_store(work)
     resyn.configure([str(support.PYTHON_ENVS)], store=str(store))
     env_ids = support.NATIVE_ENVS + [support.PYTHON_ENV] + support.synth_env_ids(store)[:1]

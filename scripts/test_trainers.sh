@@ -49,4 +49,5 @@ export RESYN_BIN=$T/debug/resyn RESYN_REPLAY_SERVER=$T/debug/examples/replay_ser
 # One thread per process: on 2 cores shared with other work, torch's second thread waits
 # for a core more than it computes (token-by-token generation slows down badly).
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/trainers
+# Passing runs leave no temporary files (the TRL run writes a 1.6 GB checkpoint).
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -o tmp_path_retention_policy=failed tests/trainers

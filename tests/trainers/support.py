@@ -12,9 +12,7 @@ import importlib.util
 import json
 import os
 import pathlib
-import socket
 import subprocess
-import tempfile
 from typing import Any, Dict, List, Optional, Sequence
 
 # No model hub at run time, ever: everything the tests load is local.
@@ -109,12 +107,6 @@ def read_jsonl(path: pathlib.Path) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # -- the model -------------------------------------------------------------------------------
 
 
@@ -146,9 +138,8 @@ def load_model():
     return AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
 
 
-def saved_tokenizer_dir() -> pathlib.Path:
+def save_tokenizer(path: pathlib.Path) -> pathlib.Path:
     """The tokenizer saved as a plain Hugging Face directory (what verl loads by path)."""
-    path = pathlib.Path(tempfile.mkdtemp(prefix="smollm2-tokenizer-"))
     load_tokenizer().save_pretrained(str(path))
     return path
 

@@ -29,7 +29,7 @@ def rows(train_rows, env_ids):
     return [first[e] for e in env_ids]
 
 
-def make_trainer(rows, output_dir, max_steps):
+def make_trainer(rows, output_dir, max_steps, save):
     from datasets import Dataset
     from trl import GRPOConfig
 
@@ -48,7 +48,7 @@ def make_trainer(rows, output_dir, max_steps):
         shuffle_dataset=False,
         logging_steps=1,
         log_completions=True,
-        save_strategy="steps",
+        save_strategy="steps" if save else "no",  # a checkpoint is 1.6 GB (weights + Adam)
         save_steps=max_steps,
         report_to="none",
         use_cpu=True,
@@ -71,9 +71,9 @@ def make_trainer(rows, output_dir, max_steps):
 @pytest.fixture(scope="module")
 def runs(rows, tmp_path_factory):
     out = tmp_path_factory.mktemp("trl")
-    first = make_trainer(rows, out, max_steps=len(rows) - 1)
+    first = make_trainer(rows, out, max_steps=len(rows) - 1, save=True)
     first.train()
-    second = make_trainer(rows, out, max_steps=len(rows))
+    second = make_trainer(rows, out, max_steps=len(rows), save=False)
     second.train(resume_from_checkpoint=True)
     return out, first, second
 

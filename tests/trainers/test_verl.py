@@ -145,8 +145,8 @@ def _leaves(node):
 
 
 @pytest.fixture(scope="module")
-def tokenizer_dir():
-    return support.saved_tokenizer_dir()
+def tokenizer_dir(tmp_path_factory):
+    return support.save_tokenizer(tmp_path_factory.mktemp("tokenizer"))
 
 
 @pytest.fixture(scope="module")
