@@ -13,6 +13,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 from typing import Any, Dict, List, Optional, Sequence
 
 # No model hub at run time, ever: everything the tests load is local.
@@ -23,6 +24,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PYTHON_ENVS = ROOT / "envs" / "python"
 
+# The binaries under test and local servers, as the package tests find them.
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from helpers import Server, replay_server_bin, resyn_bin  # noqa: E402
+
 # One environment of each source; difficulty 1 keeps prompts short.
 NATIVE_ENVS = ["basic_arithmetic", "tower_of_hanoi"]
 PYTHON_ENV = "base_conversion"
@@ -31,34 +36,11 @@ PYTHON_ENV = "base_conversion"
 THINK = "<think>I worked it out step by step.</think>\n"
 
 
-def target_dir() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-
-
-def resyn_bin() -> str:
-    """The `resyn` CLI: `$RESYN_BIN`, else the checkout's debug build."""
-    path = os.environ.get("RESYN_BIN") or str(target_dir() / "debug" / "resyn")
-    if not os.access(path, os.X_OK):
-        raise FileNotFoundError(f"no resyn binary at {path}: run `cargo build -p resyn-cli` or set RESYN_BIN")
-    return path
-
-
-def replay_server_bin() -> str:
-    """The replay server example of resyn-synth (`$RESYN_REPLAY_SERVER`, else the debug build)."""
-    path = os.environ.get("RESYN_REPLAY_SERVER") or str(target_dir() / "debug" / "examples" / "replay_server")
-    if not os.access(path, os.X_OK):
-        raise FileNotFoundError(
-            f"no replay server at {path}: run `cargo build -p resyn-synth --features replay "
-            "--example replay_server` or set RESYN_REPLAY_SERVER"
-        )
-    return path
-
-
 def run(cmd: Sequence[str], **kw: Any) -> subprocess.CompletedProcess:
     """Run a command; on failure raise with its stderr (what a test log needs)."""
-    p = subprocess.run(list(cmd), capture_output=True, text=True, **kw)
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-4000:]}")
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {p.returncode}:\n{p.stderr[-4000:]}")
     return p
 
 
@@ -66,17 +48,13 @@ def synth_store(workdir: pathlib.Path) -> pathlib.Path:
     """A synthesis store with one accepted environment, written offline by `resyn synth`
     against the local replay server (`--bench`: a valid candidate for every request)."""
     store = workdir / "resyn.db"
-    server = subprocess.Popen([replay_server_bin(), "--bench"], stdout=subprocess.PIPE, text=True)
+    replay = Server([str(replay_server_bin()), "--bench"], r"http://\S+", "stdout")
     try:
-        url = server.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"replay server printed {url!r} instead of its URL")
-        run([resyn_bin(), "synth", "--base-url", url, "--model", "replay", "--target", "1",
-             "--max-candidates", "1", "--concurrency", "1", "--examples", str(PYTHON_ENVS),
-             "--store", str(store), "--json"])
+        run([resyn_bin(), "synth", "--base-url", replay.url, "--model", "replay", "--target", "1",
+             "--max-candidates", "1", "--concurrency", "1", "--examples", PYTHON_ENVS,
+             "--store", store, "--json"])
     finally:
-        server.kill()
-        server.wait()
+        replay.close()
     return store
 
 
@@ -96,10 +74,9 @@ def build_dataset(out: pathlib.Path, env_ids: Sequence[str], store: Optional[pat
         "[difficulty]\nmin = 1\nmax = 1\n"
         f"[split]\ntrain = {1 - validation}\nvalidation = {validation}\ntest = 0.0\n"
     )
-    cmd = [resyn_bin(), "dataset", "build", str(config), "--out", str(out), "--json",
-           "--env-dir", str(PYTHON_ENVS)]
+    cmd = [resyn_bin(), "dataset", "build", config, "--out", out, "--json", "--env-dir", PYTHON_ENVS]
     if store is not None:
-        cmd += ["--store", str(store)]
+        cmd += ["--store", store]
     return json.loads(run(cmd).stdout)
 
 

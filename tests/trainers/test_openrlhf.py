@@ -8,8 +8,6 @@ here is a stand-in that returns fixed response tokens; everything else is OpenRL
 """
 
 import asyncio
-import re
-import subprocess
 from types import SimpleNamespace
 
 import pytest
@@ -22,17 +20,12 @@ FORMAT_WEIGHT = 0.1
 
 @pytest.fixture(scope="module")
 def reward_url(store):
-    cmd = [support.resyn_bin(), "serve", "--addr", "127.0.0.1:0", "--format-weight", str(FORMAT_WEIGHT),
-           "--env-dir", str(support.PYTHON_ENVS), "--store", str(store)]
-    server = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    line = server.stderr.readline()
-    m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-    if not m:
-        server.kill()
-        raise RuntimeError(f"resyn serve did not start: {line}{server.stderr.read()}")
-    yield m.group(1) + "/get_reward"
-    server.terminate()
-    assert server.wait(timeout=30) == 0  # graceful shutdown on SIGTERM
+    server = support.Server(
+        [str(support.resyn_bin()), "serve", "--addr", "127.0.0.1:0", "--format-weight", str(FORMAT_WEIGHT),
+         "--env-dir", str(support.PYTHON_ENVS), "--store", str(store)],
+        r"http://[0-9.:]+", "stderr")
+    yield server.url + "/get_reward"
+    server.close()
 
 
 @pytest.fixture(scope="module")
