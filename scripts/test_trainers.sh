@@ -10,7 +10,7 @@
 # wheel brings CUDA libraries along; 5.9 GB installed): 3 minutes measured with an empty pip
 # cache. Each run then installs resyn from this checkout into it and builds the binaries the
 # tests start (seconds once cargo has built the workspace, as scripts/test.sh does first);
-# the tests take ~3.5 minutes on 2 cores.
+# the tests take 3.5-4 minutes on 2 cores.
 #
 #   scripts/test_trainers.sh            # set up if needed, then run the tests
 #   scripts/test_trainers.sh --if-ready # run only if already set up (scripts/test.sh)
