@@ -5,8 +5,7 @@
 # into a validated, trainer-ready dataset in out/dataset plus a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
-fi
+. scripts/debian_packages.sh
+install_missing bwrap:bubblewrap  # sandbox for Python environments
 cargo build --release -p resyn-cli
 exec target/release/resyn --env-dir envs/python dataset build "$@"

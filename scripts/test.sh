@@ -5,18 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v bwrap >/dev/null || missing+=(bubblewrap)       # sandbox for Python environments
-command -v chromium >/dev/null || missing+=(chromium)      # renders the eval HTML report in a test
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing: ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "warning: please install ${missing[*]} (tests needing them skip or fail)" >&2
-  fi
-fi
+. scripts/debian_packages.sh
+# bubblewrap: sandbox for Python environments; chromium: renders the eval HTML report in a test.
+install_missing bwrap:bubblewrap chromium:chromium
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas
 
@@ -40,3 +31,8 @@ python3 -m pytest -q tests/python
 # the first time, so this runs only once `scripts/test_llama.sh` has been run
 # on the machine (it then takes ~5 min).
 bash scripts/test_llama.sh --if-ready
+
+# resyn inside real trainers (TRL GRPO run with SmolLM2-135M, verl 0.9.1, OpenRLHF 0.11,
+# verifiers 0.4), when their virtualenv is set up: `scripts/test_trainers.sh` creates it
+# (~4 GB of wheels, ~3 min) the first time; then this takes ~4 min.
+bash scripts/test_trainers.sh --if-ready

@@ -1,17 +1,17 @@
 """verl custom reward function: resyn's rewards.
 
-Point verl at it (the recipe script does)::
+Point verl 0.9.1 at it (the recipe script does)::
 
-    custom_reward_function.path=recipes/verl/resyn_reward.py
-    custom_reward_function.name=compute_score
-    +custom_reward_function.reward_kwargs.format_weight=0.1
-    +custom_reward_function.reward_kwargs.return_dict=True
+    reward.custom_reward_function.path=recipes/verl/resyn_reward.py
+    reward.custom_reward_function.name=compute_score
+    +reward.custom_reward_function.reward_kwargs.format_weight=0.1
+    +reward.custom_reward_function.reward_kwargs.return_dict=True
 
-verl calls ``compute_score(data_source=, solution_str=, ground_truth=, extra_info=)`` per
-sample (naive/dapo reward managers, reward loop) or with the plural keywords per batch
-(``reward_model.reward_manager=batch``); ``resyn.compute_score`` handles both, and
-``reward_kwargs`` arrive as keyword arguments. Requires ``pip install .`` of the resyn
-repository on every node that computes rewards.
+verl's reward loop calls ``compute_score(data_source=, solution_str=, ground_truth=,
+extra_info=)`` per sample (naive and dapo managers); the legacy ``BatchRewardManager`` calls it
+with the plural keywords per batch. ``resyn.compute_score`` handles both, and ``reward_kwargs``
+arrive as keyword arguments. Requires ``pip install .`` of the resyn repository on every node
+that computes rewards.
 """
 
 import resyn

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Train Qwen2.5-7B-Instruct with DAPO on a resyn dataset, rewards from resyn.
-# Written against verl commit b178a3cd (2026-01-29, `verl.trainer.main_ppo`);
-# see docs/trainers.md for the contract matched and why each value was chosen.
+# Written for verl 0.9.1 (`verl.trainer.main_ppo`, reward settings under
+# `reward.*`); tests/trainers/test_verl.py composes these overrides against
+# verl 0.9.1's own config files. See docs/trainers.md for the contract matched
+# and why each value was chosen.
 #
-# Prerequisites (on every node): verl + vLLM installed, `pip install .` of this
-# repository (the `resyn` package), and a dataset:
+# Prerequisites (on every node): verl 0.9.1 + vLLM installed, `pip install .` of
+# this repository (the `resyn` package), and a dataset:
 #   resyn dataset build recipes/verl/dataset.toml --out "$DATA_DIR"
+# Python environments (RESYN_ENV_DIRS) and a synthesis store (RESYN_STORE) set
+# in this shell are passed to every Ray worker.
 #
 # Usage: DATA_DIR=data/resyn-400x40 bash recipes/verl/run_dapo_qwen2.5_7b.sh [extra hydra overrides]
 set -xeuo pipefail
@@ -26,7 +30,9 @@ train_prompt_bsz=128      # 128 prompts x 16 samples = 2048 rollouts/step; 400 s
 n_resp_per_prompt=16
 train_prompt_mini_bsz=32  # 4 policy updates per step
 
-# DAPO: clip-higher, token-level loss, no KL, overlong reward shaping.
+# DAPO: clip-higher, token-level loss, no KL, overlong reward shaping, dynamic
+# sampling (groups whose samples are all correct or all wrong are replaced; `acc`
+# comes from resyn's return_dict).
 clip_ratio_low=0.2
 clip_ratio_high=0.28
 loss_agg_mode=token-mean
@@ -35,10 +41,20 @@ max_response_length=8192
 overlong_buffer_len=2048
 overlong_penalty_factor=1.0
 
+# resyn's settings for the reward workers, which are Ray actors (on any node).
+resyn_env=()
+for var in RESYN_ENV_DIRS RESYN_STORE RESYN_ALLOW_WEAK_SANDBOX; do
+    if [ -n "${!var:-}" ]; then
+        resyn_env+=("+ray_kwargs.ray_init.runtime_env.env_vars.${var}='${!var}'")
+    fi
+done
+
 python3 -m verl.trainer.main_ppo \
     algorithm.adv_estimator=grpo \
     algorithm.use_kl_in_reward=False \
     algorithm.kl_ctrl.kl_coef=0.0 \
+    algorithm.filter_groups.enable=True \
+    algorithm.filter_groups.metric=acc \
     data.train_files="${DATA_DIR}/train.parquet" \
     data.val_files="${DATA_DIR}/validation.parquet" \
     data.prompt_key=prompt \
@@ -84,16 +100,16 @@ python3 -m verl.trainer.main_ppo \
     actor_rollout_ref.rollout.val_kwargs.temperature=1.0 \
     actor_rollout_ref.rollout.val_kwargs.top_p=0.7 \
     actor_rollout_ref.rollout.val_kwargs.n=4 \
-    reward_model.reward_manager=dapo \
-    +reward_model.reward_kwargs.overlong_buffer_cfg.enable=True \
-    +reward_model.reward_kwargs.overlong_buffer_cfg.len=${overlong_buffer_len} \
-    +reward_model.reward_kwargs.overlong_buffer_cfg.penalty_factor=${overlong_penalty_factor} \
-    +reward_model.reward_kwargs.overlong_buffer_cfg.log=True \
-    +reward_model.reward_kwargs.max_resp_len=${max_response_length} \
-    custom_reward_function.path="${RECIPE_DIR}/resyn_reward.py" \
-    custom_reward_function.name=compute_score \
-    +custom_reward_function.reward_kwargs.format_weight=${FORMAT_WEIGHT} \
-    +custom_reward_function.reward_kwargs.return_dict=True \
+    reward.reward_manager.name=dapo \
+    +reward.reward_kwargs.overlong_buffer_cfg.enable=True \
+    +reward.reward_kwargs.overlong_buffer_cfg.len=${overlong_buffer_len} \
+    +reward.reward_kwargs.overlong_buffer_cfg.penalty_factor=${overlong_penalty_factor} \
+    +reward.reward_kwargs.overlong_buffer_cfg.log=True \
+    +reward.reward_kwargs.max_resp_len=${max_response_length} \
+    reward.custom_reward_function.path="${RECIPE_DIR}/resyn_reward.py" \
+    reward.custom_reward_function.name=compute_score \
+    +reward.custom_reward_function.reward_kwargs.format_weight=${FORMAT_WEIGHT} \
+    +reward.custom_reward_function.reward_kwargs.return_dict=True \
     trainer.logger='["console","wandb"]' \
     trainer.project_name="${PROJECT}" \
     trainer.experiment_name="${EXP_NAME}" \
@@ -106,4 +122,5 @@ python3 -m verl.trainer.main_ppo \
     trainer.total_training_steps=${total_steps} \
     trainer.default_local_dir="${CKPT_DIR}" \
     trainer.resume_mode=auto \
+    "${resyn_env[@]}" \
     "$@"

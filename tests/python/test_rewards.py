@@ -139,6 +139,11 @@ def test_trl_standard_format_weights_and_reasoning_field(inst):
     msg = [{"role": "assistant", "reasoning_content": "plan", "content": inst["reference"]}]
     assert f(prompts=[[]], completions=[msg], ground_truth=[gt]) == [1.5]
     assert f.__name__ == "resyn_reward"
+    # TRL logs each reward function under its __name__: parts of the reward get their own names.
+    fmt = resyn.make_trl_reward(verifier_weight=0.0, format_weight=1.0, name="resyn_format")
+    assert fmt.__name__ == "resyn_format"
+    assert fmt(prompts=[""] * 2, completions=[think("<answer>x</answer>"), inst["reference"]],
+               label=[gt, gt]) == [1.0, 0.0]
     # verl-style rows: the ground truth inside reward_model.
     rm = [{"style": "rule", "ground_truth": gt}]
     assert resyn.trl_reward(prompts=[""], completions=[inst["reference"]], reward_model=rm) == [1.0]

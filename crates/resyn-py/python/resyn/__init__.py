@@ -143,6 +143,7 @@ def make_trl_reward(
     verifier_weight: float = 1.0,
     format_weight: float = 0.0,
     label_key: Optional[str] = None,
+    name: str = "resyn_reward",
 ) -> Callable[..., List[Optional[float]]]:
     """Build a TRL ``GRPOTrainer`` reward function with these weights.
 
@@ -166,6 +167,11 @@ def make_trl_reward(
     ``{"type": "text", "text": ...}`` blocks); a separate reasoning field
     (``reasoning_content``, ``reasoning`` or ``thinking``, as chat parsers produce) is put
     back as a ``<think>...</think>`` block in front, so the format check sees it.
+
+    ``name`` becomes the function's ``__name__``, which TRL logs the reward under
+    (``rewards/<name>/mean`` and a column of the completions table): give two resyn reward
+    functions different names, e.g. a verifier-only and a format-only one with
+    ``GRPOConfig(reward_weights=[1.0, 0.1])`` to see both parts of the reward in the logs.
     """
 
     def resyn_reward(
@@ -186,7 +192,7 @@ def make_trl_reward(
                 out[i] = s
         return out
 
-    resyn_reward.__name__ = "resyn_reward"
+    resyn_reward.__name__ = resyn_reward.__qualname__ = name
     return resyn_reward
 
 
