@@ -21,7 +21,9 @@
 //! config over the same environments gives byte-identical files; the
 //! output directory is replaced atomically and memory stays bounded
 //! whatever the dataset size. [`GroundTruth`] decodes and scores the
-//! `ground_truth` strings, for reward functions.
+//! `ground_truth` strings, for reward functions. [`online_generator`]
+//! turns the same config (its `[select]`, `seed`, difficulty bounds and
+//! `[curriculum]` section) into an online [`resyn_curriculum::Generator`].
 //!
 //! ```
 //! use resyn_data::{DatasetBuilder, DatasetConfig, Format, GroundTruth};
@@ -64,6 +66,7 @@ pub use manifest::{
     EnvSummary, Excluded, FileEntry, LlmAnswerSummary, MANIFEST_FORMAT, Manifest, SplitSummary,
     Totals,
 };
+pub use online::{online_generator, online_registry, online_run_options};
 pub use parquet_sink::verl_schema;
 pub use plan::seed_base;
 pub use split::Split;
@@ -75,6 +78,7 @@ mod ground_truth;
 mod hashing;
 mod jsonl_sink;
 mod manifest;
+mod online;
 mod parallel;
 mod parquet_sink;
 mod plan;
