@@ -2,7 +2,7 @@
 //! `resyn_curriculum::sim` and write the results for `docs/curriculum.md`.
 //!
 //! ```sh
-//! cargo run --release -p resyn-curriculum --example simulate --features plot -- --out docs
+//! cargo run -p resyn-curriculum --example simulate --features plot -- --out docs
 //! ```
 //!
 //! Prints two Markdown tables to stdout: the three strategies (mean over
