@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use resyn_core::{Category, MAX_DIFFICULTY, MIN_DIFFICULTY, Source};
+use resyn_curriculum::CurriculumConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -106,6 +107,10 @@ pub struct DatasetConfig {
     /// `reward = "llm_answer"` (required then, unused otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm_answer: Option<LlmAnswerConfig>,
+    /// The adaptive curriculum of online generation ([`crate::online_generator`]);
+    /// `dataset build` ignores it. Absent: the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curriculum: Option<CurriculumConfig>,
 }
 
 impl Default for DatasetConfig {
@@ -123,6 +128,7 @@ impl Default for DatasetConfig {
             prompt: PromptTemplate::default(),
             output: OutputConfig::default(),
             llm_answer: None,
+            curriculum: None,
         }
     }
 }
@@ -460,6 +466,9 @@ impl DatasetConfig {
             (Some(l), _) => l.validate()?,
             (None, _) => {}
         }
+        if let Some(c) = &self.curriculum {
+            c.validate().map_err(crate::Error::from_curriculum)?;
+        }
         for (k, id) in self.select.ids.iter().enumerate() {
             if id.trim().is_empty() {
                 return Err(Error::config(
@@ -617,6 +626,26 @@ mod tests {
                 "twice",
             ),
             ("[prompt]\nsystem = 3", "prompt.system", "invalid type"),
+            (
+                "[curriculum]\ntarget_low = 0.9",
+                "curriculum.target_low",
+                "below target_high",
+            ),
+            (
+                "[curriculum]\nbogus = 1",
+                "curriculum.bogus",
+                "unknown field",
+            ),
+            (
+                "[curriculum.envs.maze]\nmax = 11",
+                "curriculum.envs.maze.max",
+                "outside",
+            ),
+            (
+                "[curriculum]\nmin_samples = \"x\"",
+                "curriculum.min_samples",
+                "invalid type",
+            ),
         ];
         for (text, field, what) in cases {
             let e = err(text);
@@ -652,6 +681,10 @@ mod tests {
             ..DatasetConfig::default()
         };
         c.difficulty.mix = Some([("3".to_string(), 1.0)].into());
+        c.curriculum = Some(CurriculumConfig {
+            target_low: 0.25,
+            ..CurriculumConfig::default()
+        });
         let back = DatasetConfig::from_toml_str(&c.to_toml_string().unwrap()).unwrap();
         assert_eq!(back, c);
     }

@@ -67,6 +67,9 @@ pub enum Error {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// Online generation could not start (see [`crate::online_generator`]).
+    #[error("curriculum: {0}")]
+    Curriculum(#[source] resyn_curriculum::Error),
     /// A worker thread of the build panicked or stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -93,6 +96,17 @@ impl Error {
         Self::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A curriculum error: config errors name their field under
+    /// `curriculum.`, anything else is [`Error::Curriculum`].
+    pub(crate) fn from_curriculum(e: resyn_curriculum::Error) -> Self {
+        match e {
+            resyn_curriculum::Error::Config { field, message } => {
+                Self::config(format!("curriculum.{field}"), message)
+            }
+            other => Self::Curriculum(other),
         }
     }
 

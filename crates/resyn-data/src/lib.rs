@@ -22,6 +22,9 @@
 //! output directory is replaced atomically and memory stays bounded
 //! whatever the dataset size. The `ground_truth` strings are
 //! [`resyn_core::GroundTruth`]s, which reward functions decode and score.
+//! [`online_generator`] turns the same config (its `[select]`, `seed`,
+//! difficulty bounds and `[curriculum]` section) into an online
+//! [`resyn_curriculum::Generator`].
 //!
 //! ```
 //! use resyn_core::GroundTruth;
@@ -63,6 +66,7 @@ pub use manifest::{
     EnvSummary, Excluded, FileEntry, LlmAnswerSummary, MANIFEST_FORMAT, Manifest, SplitSummary,
     Totals,
 };
+pub use online::{online_generator, online_registry, online_run_options};
 pub use parquet_sink::verl_schema;
 pub use plan::seed_base;
 pub use split::Split;
@@ -73,6 +77,7 @@ mod error;
 mod hashing;
 mod jsonl_sink;
 mod manifest;
+mod online;
 mod parallel;
 mod parquet_sink;
 mod plan;

@@ -33,6 +33,8 @@ pub fn app(state: AppState) -> Router {
         .route("/verify", post(crate::verify::verify))
         .route("/openrlhf", post(crate::openrlhf::reward))
         .route("/get_reward", post(crate::openrlhf::reward))
+        .route("/curriculum/draw", post(crate::curriculum::draw))
+        .route("/curriculum/report", post(crate::curriculum::report))
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(move |e: BoxError| async move {
@@ -49,6 +51,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/curriculum", get(crate::curriculum::status))
         .merge(scoring)
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)

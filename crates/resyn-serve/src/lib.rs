@@ -3,14 +3,18 @@
 //!
 //! [`app`] builds the [`axum::Router`] over an [`AppState`] (the
 //! [`resyn_reward::Scorer`], the instances loaded at startup, the default
-//! [`resyn_reward::RewardConfig`], [`Limits`] and [`Metrics`]); [`serve`]
+//! [`resyn_reward::RewardConfig`], [`Limits`], [`Metrics`] and, optionally,
+//! an [`Online`] curriculum); [`serve`]
 //! runs it on a listener until Ctrl-C or SIGTERM, finishing in-flight
 //! requests. Routes:
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /verify` | `{"items": [{"id" \| "instance" \| "ground_truth", "response"}], "reward"?}` → `{"results": [Reward]}` |
+//! | `POST /verify` | `{"items": [{"id" \| "instance" \| "ground_truth", "response"}], "reward"?, "report"?}` → `{"results": [Reward]}` |
 //! | `POST /openrlhf`, `POST /get_reward` | OpenRLHF's remote reward protocol: `{"query", "prompts", "labels"}` → `{"rewards", "scores", "extra_logs"}` |
+//! | `POST /curriculum/draw` | `{"n"}` → `{"instances", "position"}`: online instances (`--curriculum`) |
+//! | `POST /curriculum/report` | `{"outcomes": [{"id"?, "env", "difficulty", "reward"}]}` → what the curriculum did |
+//! | `GET /curriculum` | every environment's difficulty distribution, accuracy, weight and counters |
 //! | `GET /health` | liveness and what is loaded |
 //! | `GET /metrics` | Prometheus text exposition |
 //!
@@ -34,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub use app::{app, run, serve, shutdown_signal};
+pub use curriculum::Online;
 pub use error::{ApiError, Error};
 pub use json::Json;
 pub use metrics::Metrics;
@@ -41,6 +46,7 @@ pub use openrlhf::response_text;
 pub use state::{AppState, Limits};
 
 mod app;
+mod curriculum;
 mod error;
 mod json;
 mod metrics;

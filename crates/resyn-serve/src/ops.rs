@@ -8,13 +8,14 @@ use serde_json::json;
 
 use crate::{ApiError, AppState, Json};
 
-/// `{"status": "ok", "version", "environments", "instances", "verifications"}`.
+/// `{"status": "ok", "version", "environments", "instances", "curriculum", "verifications"}`.
 pub(crate) async fn health(State(state): State<AppState>) -> impl IntoResponse {
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "environments": state.scorer.registry().len(),
         "instances": state.instances.len(),
+        "curriculum": state.curriculum.is_some(),
         "verifications": state.metrics.verifications(),
     }))
 }
@@ -35,7 +36,8 @@ pub(crate) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such route (POST /verify, POST /openrlhf, POST /get_reward, GET /health, GET /metrics)",
+        "no such route (POST /verify, POST /openrlhf, POST /get_reward, POST /curriculum/draw, \
+         POST /curriculum/report, GET /curriculum, GET /health, GET /metrics)",
     )
 }
 

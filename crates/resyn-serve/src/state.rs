@@ -7,7 +7,7 @@ use std::time::Duration;
 use resyn_core::Instance;
 use resyn_reward::{RewardConfig, Scorer};
 
-use crate::{Error, Metrics};
+use crate::{Error, Metrics, Online};
 
 /// Request limits; each is enforced by a tower layer or at the start of a
 /// handler, before any scoring.
@@ -48,6 +48,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The online curriculum (`/curriculum/*` routes), if any.
+    pub curriculum: Option<Arc<Online>>,
 }
 
 impl AppState {
@@ -96,6 +98,14 @@ impl AppState {
             reward,
             limits,
             metrics: Arc::new(Metrics::default()),
+            curriculum: None,
         })
+    }
+
+    /// Serve online instances from `online` (the `/curriculum/*` routes and
+    /// `"report": true` on `/verify`).
+    pub fn with_curriculum(mut self, online: Online) -> Self {
+        self.curriculum = Some(Arc::new(online));
+        self
     }
 }

@@ -6,6 +6,12 @@
 //! - `"instance"`: a whole instance as `resyn generate` writes it,
 //! - `"ground_truth"`: a dataset row's `reward_model.ground_truth` string.
 //!
+//! With `"report": true` (a server started with `--curriculum`), each
+//! item's verifier reward is also reported to the online curriculum as an
+//! outcome of its instance; every item then needs an instance (`id`,
+//! `instance`, or a verifier-mode ground truth) of a curriculum
+//! environment.
+//!
 //! Response: `{"results": [REWARD, ...]}` in item order, each
 //! `{"score", "format_ok", "reward", "correct", "reason", "detail"}`
 //! ([`resyn_reward::Reward`]). An item that cannot be scored (unknown id or
@@ -29,6 +35,8 @@ pub(crate) struct VerifyRequest {
     items: Vec<Item>,
     #[serde(default)]
     reward: Option<RewardConfig>,
+    #[serde(default)]
+    report: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,9 +70,26 @@ pub(crate) async fn verify(
             .enumerate()
             .map(|(i, item)| resolve(&st, item).map_err(|e| prefix(e, &format!("items[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
+        if req.report {
+            crate::curriculum::online(&st)?;
+            for (i, (t, _)) in resolved.iter().enumerate() {
+                if let Target::Answer { .. } = t {
+                    return Err(ApiError::invalid(
+                        "invalid_request",
+                        format!(
+                            "items[{i}]: \"report\" needs an instance (`id`, `instance`, or a \
+                             verifier-mode ground truth)"
+                        ),
+                    ));
+                }
+            }
+        }
         let items: Vec<(&Target, &str)> = resolved.iter().map(|(t, r)| (t, r.as_str())).collect();
         let rewards = score(&st, &items, &config)?;
         st.metrics.record_rewards(&rewards);
+        if req.report {
+            crate::curriculum::report_verdicts(&st, &resolved, &rewards)?;
+        }
         Ok(crate::json::bytes_response(&VerifyResponse {
             results: &rewards,
         }))

@@ -9,6 +9,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 mod eval;
+mod serve;
 
 fn resyn() -> Command {
     Command::cargo_bin("resyn").expect("binary built")

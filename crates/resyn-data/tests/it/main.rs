@@ -627,6 +627,37 @@ fn default_toml_equals_the_embedded_defaults_and_documents_every_field() {
             "{opt} is not documented"
         );
     }
+    // The commented-out [curriculum] section is exactly the defaults, with
+    // every field.
+    let start = text
+        .find("# [curriculum]\n")
+        .expect("a [curriculum] section");
+    let end = text
+        .find("# [curriculum.envs.")
+        .expect("a per-environment example");
+    let block: String = text[start..end]
+        .lines()
+        .map(|l| l.strip_prefix('#').unwrap_or(l).trim_start())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let parsed = DatasetConfig::from_toml_str(&block).unwrap();
+    let defaults = resyn_curriculum::CurriculumConfig::default();
+    assert_eq!(parsed.curriculum.as_ref(), Some(&defaults));
+    let mut documented: Vec<String> = block.parse::<toml::Table>().unwrap()["curriculum"]
+        .as_table()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut fields: Vec<String> = toml::Table::try_from(&defaults)
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "envs")
+        .cloned()
+        .collect();
+    documented.sort();
+    fields.sort();
+    assert_eq!(documented, fields);
 }
 
 #[test]
@@ -813,4 +844,47 @@ fn llm_answer_mode_labels_each_row_once_with_the_llms_answer() {
             assert_eq!(a, b, "{f}");
         }
     }
+}
+
+#[test]
+fn online_generation_follows_the_configs_selection_seed_and_bounds() {
+    let reg = four_envs();
+    let text = "seed = 9\n[select]\ncategories = [\"math\"]\n[difficulty]\nmin = 3\nmax = 5\n\
+                [curriculum]\nmin_samples = 8\n";
+    let c = DatasetConfig::from_toml_str(text).unwrap();
+    let mut g = resyn_data::online_generator(&c, &reg, None).unwrap();
+    let ids: Vec<String> = g.registry().iter().map(|e| e.meta().id.clone()).collect();
+    assert_eq!(ids, ["beta", "gamma"]);
+    assert_eq!(g.run_options().seed, 9);
+    assert_eq!(g.config().min_samples, 8);
+    let batch = g.draw(30).unwrap();
+    assert!(batch.iter().all(|i| (3..=5).contains(&i.difficulty)));
+
+    // With a state file: resumed, and only with the config it started with.
+    let t = TempDir::new("online");
+    let state = t.path("state.json");
+    let fresh = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap();
+    assert_eq!(fresh.position(), 0, "no state file yet: a new run");
+    g.save(&state).unwrap();
+    let resumed = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap();
+    assert_eq!(resumed.state_json(), g.state_json());
+    for other in [
+        text.replace("min_samples = 8", "min_samples = 9"),
+        text.replace("seed = 9", "seed = 10"),
+        text.replace("max = 5", "max = 6"),
+    ] {
+        let c = DatasetConfig::from_toml_str(&other).unwrap();
+        let e = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap_err();
+        assert!(
+            e.to_string().contains("another [curriculum] section"),
+            "{e}"
+        );
+    }
+    // Another selection does not fit the saved environments.
+    let c = DatasetConfig::from_toml_str(&text.replace("\"math\"", "\"logic\"")).unwrap();
+    let e = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap_err();
+    assert!(e.to_string().contains("`beta` is missing"), "{e}");
+    // max_environments takes the front of the build's ranking.
+    let c = DatasetConfig::from_toml_str("max_environments = 1").unwrap();
+    assert_eq!(resyn_data::online_registry(&c, &reg).unwrap().len(), 1);
 }

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod curriculum;
 mod http;
 mod oneshot;
