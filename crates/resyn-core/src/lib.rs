@@ -16,6 +16,8 @@
 //!
 //! [`GroundTruth`] is the contract between datasets and rewards: the string a
 //! dataset row carries and a reward function scores against.
+//! [`conformance`] defines, once, what a valid environment is; every kind of
+//! environment (native, hand-written or LLM-written Python) is held to it.
 //!
 //! ```
 //! use resyn_core::{extract_answer, ExtractConfig};
@@ -44,6 +46,7 @@ pub use registry::Registry;
 pub use rng::Rng;
 pub use verdict::{ReasonCode, Verdict};
 
+pub mod conformance;
 pub mod ground_truth;
 pub mod parallel;
 pub mod probes;

@@ -209,6 +209,40 @@ impl Error {
         }
     }
 
+    /// A short machine-readable reason code (`timeout`, `exception`,
+    /// `syntax_error`, ...), as validation reports name failures.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Timeout { .. } => "timeout",
+            Self::Memory { .. } => "memory",
+            Self::Exception { .. } => "exception",
+            Self::Forbidden { .. } => "forbidden_operation",
+            Self::Crash { .. } => "crash",
+            Self::BadReturn { .. } => "bad_return",
+            Self::NonDeterministic { .. } => "nondeterministic",
+            Self::Protocol { .. } => "protocol",
+            Self::Skipped { .. } => "skipped",
+            Self::Load { kind, .. } => match kind {
+                LoadErrorKind::Syntax => "syntax_error",
+                LoadErrorKind::Import => "import_error",
+                LoadErrorKind::Api => "api_error",
+                LoadErrorKind::Exception => "module_raised",
+                _ => "load_error",
+            },
+            _ => "sandbox_error",
+        }
+    }
+
+    /// Whether the runtime failed rather than the environment's code (no
+    /// usable interpreter, the host refusing the sandbox, I/O of the
+    /// runtime): nothing can be concluded about the environment.
+    pub fn is_infra(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::Python(_) | Self::Io { .. }
+        )
+    }
+
     /// Whether the worker that produced this error must be discarded.
     pub(crate) fn is_fault(&self) -> bool {
         !matches!(

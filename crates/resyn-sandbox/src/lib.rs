@@ -29,8 +29,10 @@
 //!   `verify_batch`; the `try_*` methods return the typed [`Error`] taxonomy
 //!   (timeout, memory, exception with traceback, crash with signal, bad
 //!   return, forbidden operation, ...) for the synthesis pipeline's feedback.
-//! - [`load_dir`] loads a directory of modules; [`validate`] checks
-//!   determinism and that references and `solve` outputs verify.
+//! - [`load_dir`] loads a directory of modules. `PythonEnv` is a
+//!   [`resyn_core::conformance::Subject`], so the conformance checks (the one
+//!   definition of a valid environment) run on it with typed errors and a
+//!   fresh worker for the determinism check.
 //!
 //! ```no_run
 //! use resyn_core::Environment;
@@ -59,9 +61,9 @@ pub use env::{Batch, Generated, PythonEnv, env_files, load_dir};
 pub use error::{Error, LoadErrorKind, PyException, Result};
 pub use sandbox::{PoolStats, Sandbox};
 pub use sys::rss_bytes;
-pub use validate::{Validation, validate};
 
 mod config;
+mod conformance;
 mod enforcement;
 mod env;
 mod error;
@@ -72,5 +74,4 @@ mod sandbox;
 mod scratch;
 mod seccomp;
 mod sys;
-mod validate;
 mod worker;

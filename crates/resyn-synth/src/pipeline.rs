@@ -32,8 +32,9 @@ use crate::calibrate::{self, Calibration, Level};
 use crate::dedup::{Contamination, Fingerprint, find_duplicate};
 use crate::extract::{ExtractError, extract_code, extract_verifier};
 use crate::llm::Llm;
-use crate::validate::{InfraError, Validated, ValidationReport, Validator, norm};
+use crate::validate::{InfraError, Validated, ValidationReport, Validator};
 use crate::{Error, Result, SynthConfig, prompts, review};
+use resyn_core::conformance::norm;
 
 /// Progress events, for progress bars and logs.
 #[derive(Debug, Clone, PartialEq)]
@@ -744,14 +745,9 @@ impl Pipeline {
         let (file, src) = (format!("candidate_{id}.py"), code.to_string());
         let (report, validated) = Self::blocking(move || v.validate(&file, &src)).await?;
         let Some(validated) = validated else {
-            let f = report
-                .failure
-                .clone()
-                .unwrap_or_else(|| crate::validate::Failure {
-                    check: crate::validate::Check::Load,
-                    reason: "unknown".into(),
-                    detail: String::new(),
-                });
+            let f = report.failure.clone().unwrap_or_else(|| {
+                crate::validate::Failure::new(crate::validate::Check::Load, "unknown", "")
+            });
             return Ok(Err(Fail::repair(
                 "validate",
                 format!("{}:{}", f.check.as_str(), f.reason),

@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resyn_store::{Store, Summary};
 use resyn_synth::keywords::{self, Keyword};
-use resyn_synth::validate::{ValidationConfig, Validator};
+use resyn_synth::validate::{Thresholds, ValidationConfig, Validator};
 use resyn_synth::{Event, Observer, Pipeline, StructuredOutput, SynthConfig};
 
 use crate::registry::EnvSources;
@@ -232,7 +232,10 @@ fn config(args: &Args) -> anyhow::Result<SynthConfig> {
         calibration_samples: args.calibration_samples.max(1),
         benchmark_files: args.benchmarks.iter().map(canon).collect(),
         validation: ValidationConfig {
-            seeds: args.validation_seeds.max(1),
+            thresholds: Thresholds {
+                seeds: args.validation_seeds.max(1),
+                ..Thresholds::default()
+            },
             ..ValidationConfig::default()
         },
         max_retries: args.max_retries,

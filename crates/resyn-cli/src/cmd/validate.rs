@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use resyn_synth::validate::{ValidationConfig, ValidationReport, Validator};
+use resyn_synth::validate::{Thresholds, ValidationConfig, ValidationReport, Validator};
 use serde::Serialize;
 
 use crate::registry::EnvSources;
@@ -66,7 +66,10 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));
     let sandbox = resyn_sandbox::Sandbox::new(sb).context("starting the sandbox")?;
     let cfg = ValidationConfig {
-        seeds: args.seeds.max(1),
+        thresholds: Thresholds {
+            seeds: args.seeds.max(1),
+            ..Thresholds::default()
+        },
         ..ValidationConfig::default()
     };
     let validator = Validator::new(sandbox, cfg);
@@ -83,11 +86,11 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
         if let (Some(name), None) = (&report.name, &report.failure) {
             if let Some(first) = names.get(name) {
                 report.passed = false;
-                report.failure = Some(resyn_synth::validate::Failure {
-                    check: resyn_synth::validate::Check::Api,
-                    reason: "duplicate_name".into(),
-                    detail: format!("NAME `{name}` is already used by {first}"),
-                });
+                report.failure = Some(resyn_synth::validate::Failure::new(
+                    resyn_synth::validate::Check::Api,
+                    "duplicate_name",
+                    format!("NAME `{name}` is already used by {first}"),
+                ));
             } else {
                 names.insert(name.clone(), file.clone());
             }

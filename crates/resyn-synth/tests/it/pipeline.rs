@@ -7,7 +7,7 @@ use resyn_llm::test_server::TestServer;
 use resyn_store::{CandidateStatus, Store};
 use resyn_synth::keywords::{Keyword, order};
 use resyn_synth::replay::Replay;
-use resyn_synth::validate::{ValidationConfig, Validator};
+use resyn_synth::validate::{Thresholds, ValidationConfig, Validator};
 use resyn_synth::{Pipeline, Quiet, SynthConfig, create_run};
 
 use crate::common::fast_sandbox;
@@ -21,7 +21,10 @@ fn config(url: &str) -> SynthConfig {
         repair_rounds: 1,
         retry_base_ms: 10,
         validation: ValidationConfig {
-            seeds: 4,
+            thresholds: Thresholds {
+                seeds: 4,
+                ..Thresholds::default()
+            },
             ..ValidationConfig::default()
         },
         ..SynthConfig::default()
