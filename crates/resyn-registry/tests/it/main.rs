@@ -133,6 +133,40 @@ fn a_file_that_is_not_a_store_is_an_error_naming_it() {
 }
 
 #[test]
+fn reading_a_store_never_writes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    store_with(&db, "stored_add", &module("stored_add"));
+    let before = std::fs::read(&db).unwrap();
+    let reg = sources(&[], StoreSource::Path(db.clone()))
+        .load()
+        .unwrap()
+        .registry;
+    assert!(reg.get("stored_add").is_ok());
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    // A SQLite file that is not a store is refused, not given resyn's tables.
+    let other = tmp.path().join("other.db");
+    std::fs::write(&other, "").unwrap();
+    let err = sources(&[], StoreSource::Path(other.clone()))
+        .load()
+        .unwrap_err();
+    assert!(anyhow_chain(&err).contains("not a resyn store"), "{err}");
+    assert_eq!(std::fs::read(&other).unwrap(), b"");
+}
+
+/// The error and its sources, as one line.
+fn anyhow_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[test]
 fn stored_environments_join_with_source_synth_and_score() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("resyn.db");
@@ -163,6 +197,11 @@ fn directory_modules_join_and_broken_ones_are_skipped_with_their_file() {
     assert_eq!(env.meta().source, Source::Python);
     let inst = env.generate(1, 1).unwrap();
     assert_eq!(env.verify(&inst, &inst.reference).reward, 1.0);
+    assert_eq!(
+        loaded.files.get("dir_add"),
+        Some(&tmp.path().join("dir_add.py"))
+    );
+    assert_eq!(loaded.files.len(), 1, "{:?}", loaded.files);
     assert_eq!(loaded.skipped.len(), 1);
     assert!(
         loaded.skipped[0].to_string().contains("broken.py"),
