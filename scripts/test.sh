@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)       # sandbox for Python environments
-command -v chromium >/dev/null || missing+=(chromium)      # renders the eval HTML report in a test
+command -v chromium >/dev/null || missing+=(chromium)      # renders the eval HTML report and the gallery in tests
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing: ${missing[*]}" >&2
