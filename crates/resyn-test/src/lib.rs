@@ -1,6 +1,8 @@
 //! Test support shared by resyn's integration tests (a dev-dependency
 //! only).
 //!
+//! - [`add_module`], [`stored_env`], [`store_event`]: a small, correct
+//!   Python environment and the store rows that accept it.
 //! - [`chromium`] finds a Chromium binary (`RESYN_CHROMIUM`, else
 //!   `chromium`, `chromium-browser` or `google-chrome` on `PATH`); tests
 //!   that need a real browser skip, saying so, when there is none
@@ -24,5 +26,7 @@
 #![deny(missing_docs)]
 
 pub use browser::{Browser, chromium, chromium_cmd};
+pub use fixtures::{add_module, store_event, stored_env};
 
 mod browser;
+mod fixtures;

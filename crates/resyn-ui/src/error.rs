@@ -124,15 +124,3 @@ impl IntoResponse for UiError {
         (page.status, layout(&page, &Links::server(), &footer)).into_response()
     }
 }
-
-/// An error and its sources, as one line (`a: b: c`).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}

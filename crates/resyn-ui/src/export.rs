@@ -82,7 +82,7 @@ pub fn export(state: &UiState, out: &Path) -> Result<ExportSummary, Error> {
     }
     let (mut n_runs, mut n_cands) = (0, 0);
     if let StoreView::Open { store, .. } = &ctx.store {
-        let store_err = |e: resyn_store::Error| Error::Store(crate::error::chain(&e));
+        let store_err = |e: resyn_store::Error| Error::Store(resyn_core::error_chain(&e));
         page(&ctx, "runs/index.html".into(), pages::runs::list(&ctx))?;
         for run in store.runs().map_err(store_err)? {
             page(

@@ -4,29 +4,7 @@
 
 /// `2026-12-05 07:55 UTC` for Unix seconds.
 pub(crate) fn date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    resyn_core::utc_minute(unix)
 }
 
 /// `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
@@ -77,11 +55,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_times_and_numbers() {
-        assert_eq!(date(0), "1970-01-01 00:00 UTC");
-        assert_eq!(date(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(date(1_796_457_772), "2026-12-05 08:02 UTC");
-        assert_eq!(date(-1), "1969-12-31 23:59 UTC");
+    fn durations_and_numbers() {
         assert_eq!(duration_ms(850), "850 ms");
         assert_eq!(duration_ms(12_345), "12.3 s");
         assert_eq!(duration_ms(245_000), "4 min 05 s");

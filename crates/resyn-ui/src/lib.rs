@@ -62,10 +62,10 @@ pub(crate) fn store_error(e: resyn_store::Error) -> UiError {
             "Store locked",
             format!(
                 "The store is locked by another process ({}); reload in a moment.",
-                error::chain(&e)
+                resyn_core::error_chain(&e)
             ),
         )
     } else {
-        UiError::unavailable("Store unreadable", error::chain(&e))
+        UiError::unavailable("Store unreadable", resyn_core::error_chain(&e))
     }
 }

@@ -17,7 +17,6 @@ use resyn_core::Registry;
 use resyn_registry::{DEFAULT_STORE, Sources, StoreSource};
 use resyn_store::{EnvMarker, Store};
 
-use crate::error::chain;
 use crate::html::Links;
 use crate::{Error, UiError};
 
@@ -79,7 +78,7 @@ impl StoreView {
             Err(e) => Self::Failed {
                 path,
                 busy: e.is_busy(),
-                message: chain(&e),
+                message: resyn_core::error_chain(&e),
             },
         }
     }
@@ -228,7 +227,10 @@ impl UiState {
         if current.marker != want {
             match assemble(&self.inner.sources, want) {
                 Ok(s) => *current = Arc::new(s),
-                Err(e) => eprintln!("resyn ui: reassembling the environments: {}", chain(&e)),
+                Err(e) => eprintln!(
+                    "resyn ui: reassembling the environments: {}",
+                    resyn_core::error_chain(&e)
+                ),
             }
         }
         current.clone()
@@ -241,14 +243,18 @@ fn assemble(sources: &Sources, marker: Option<EnvMarker>) -> Result<Snapshot, Er
     let (loaded, load_error) = match marker {
         Some(_) => match sources.load() {
             Ok(l) => (l, None),
-            Err(e) => (without_store(sources)?, Some(chain(&e))),
+            Err(e) => (without_store(sources)?, Some(resyn_core::error_chain(&e))),
         },
         None => (without_store(sources)?, None),
     };
     Ok(Snapshot {
         registry: loaded.registry,
         files: loaded.files,
-        skipped: loaded.skipped.iter().map(|e| chain(e)).collect(),
+        skipped: loaded
+            .skipped
+            .iter()
+            .map(|e| resyn_core::error_chain(e))
+            .collect(),
         load_error,
         marker,
     })

@@ -21,9 +21,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use resyn_llm::test_server::TestServer;
-use resyn_store::{Accepted, NewCandidate, NewEnvironment, StageEvent, Store};
+use resyn_store::{Accepted, NewCandidate, NewEnvironment, Store};
 use resyn_synth::replay::Replay;
-use resyn_test::{Browser, chromium};
+use resyn_test::{Browser, add_module, chromium, store_event, stored_env};
 use serde_json::json;
 
 use crate::resyn;
@@ -31,63 +31,35 @@ use crate::synth::Setup;
 
 const HOSTILE: &str = "hostile_fixture";
 
-/// A working module whose comment and strings try to break out of a page.
+/// A working module whose comment and prompt try to break out of a page.
 fn hostile_code() -> String {
-    r#"# </pre></code><script>window.__pwned = "code"</script>
-NAME = "hostile_fixture"
-CATEGORY = "math"
-DESCRIPTION = "Add two integers."
-VERSION = 1
-
-
-def generate(rng, difficulty):
-    a, b = rng.randint(1, 10 ** difficulty), rng.randint(1, 10 ** difficulty)
-    return {
-        "prompt": f"What is {a} + {b}? <img src=x onerror=\"window.__pwned='prompt'\">",
-        "data": {"a": a, "b": b},
-        "reference": str(a + b),
-    }
-
-
-def verify(instance, answer):
-    d = instance["data"]
-    return 1.0 if answer.strip() == str(d["a"] + d["b"]) else 0.0
-"#
-    .into()
+    let format = "Answer format: a single integer.";
+    format!(
+        "# </pre></code><script>window.__pwned = \"code\"</script>{}",
+        add_module(HOSTILE).replace(
+            format,
+            &format!("{format} <img src=x onerror=\\\"window.__pwned='prompt'\\\">")
+        )
+    )
 }
 
 /// Add the hostile environment and a running run with two candidates.
 fn add_fixtures(path: &Path) -> i64 {
     let store = Store::open(path).unwrap();
     let env = NewEnvironment {
-        name: HOSTILE.into(),
-        version: 1,
-        content_hash: "hostile-hash".into(),
-        category: "math".into(),
         description: "Add two integers. <script>window.__pwned = \"description\"</script>\
                       <img src=x onerror=\"window.__pwned='img'\">"
             .into(),
-        code: hostile_code(),
         provenance: json!({"keyword": "<b>bold</b>", "proposal": {"title": "<script>window.__pwned='title'</script>"}}),
         validation: json!({
             "offline": {"passed": true, "passed_checks": ["size", "parse"]},
             "cross_verify": {"agreement": 0.5, "compared": 2,
                              "disagreements": [{"answer": "<script>window.__pwned='x'</script>", "ours": 1, "theirs": 0}]},
         }),
-        calibration: None,
-        fingerprint: json!({}),
-        run_id: None,
-        candidate_id: None,
-    };
-    let event = StageEvent {
-        stage: "store".into(),
-        passed: true,
-        reason: "ok".into(),
-        detail: String::new(),
-        round: 0,
+        ..stored_env(HOSTILE, &hostile_code())
     };
     assert!(matches!(
-        store.accept(&env, &event).unwrap(),
+        store.accept(&env, &store_event()).unwrap(),
         Accepted::Stored(_)
     ));
     let run = store.create_run(&json!({"model": "live-model"})).unwrap();
@@ -164,28 +136,26 @@ fn shots() -> PathBuf {
     d
 }
 
-/// Load a page, require a clean console, save a screenshot.
-fn visit(b: &mut Browser, url: &str, shot: &str) {
+/// Load a page and let its deferred script run.
+fn load(b: &mut Browser, url: &str) {
     b.clear_errors();
     b.navigate(url).unwrap();
-    // Let deferred scripts run.
     b.wait_for(
         "document.readyState === 'complete'",
         Duration::from_secs(10),
     )
     .unwrap();
+}
+
+/// Load a page, require a clean console, save a screenshot.
+fn visit(b: &mut Browser, url: &str, shot: &str) {
+    load(b, url);
     snap(b, shot);
 }
 
 /// Load an error page: the only console error is its own status.
 fn visit_error(b: &mut Browser, url: &str, status: u16, shot: &str) {
-    b.clear_errors();
-    b.navigate(url).unwrap();
-    b.wait_for(
-        "document.readyState === 'complete'",
-        Duration::from_secs(10),
-    )
-    .unwrap();
+    load(b, url);
     let errors = b.console_errors();
     assert!(
         errors.len() == 1

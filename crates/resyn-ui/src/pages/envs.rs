@@ -66,7 +66,7 @@ pub(crate) fn stored_envs(ctx: &Ctx) -> (BTreeMap<String, Value>, Option<String>
                 .collect(),
             None,
         ),
-        Err(e) => (BTreeMap::new(), Some(crate::error::chain(&e))),
+        Err(e) => (BTreeMap::new(), Some(resyn_core::error_chain(&e))),
     }
 }
 

@@ -14,6 +14,7 @@ use resyn_store::{
     Accepted, CallRecord, CandidateStatus, Checkpoint, NewCandidate, NewEnvironment, StageEvent,
     Store,
 };
+use resyn_test::{add_module, stored_env};
 use resyn_ui::{UiState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -23,30 +24,13 @@ pub const ENV: &str = "add_fixture";
 /// The environment made of hostile HTML.
 pub const HOSTILE: &str = "hostile_fixture";
 
-/// A working module adding two integers; `comment` goes on its first line.
+/// A working module adding two integers; `comment` goes on its first line
+/// and `prompt_suffix` after its answer format.
 pub fn module(name: &str, comment: &str, prompt_suffix: &str) -> String {
+    let format = "Answer format: a single integer.";
     format!(
-        r#"# {comment}
-NAME = "{name}"
-CATEGORY = "math"
-DESCRIPTION = "Add two integers."
-VERSION = 1
-
-
-def generate(rng, difficulty):
-    hi = 10 ** difficulty
-    a, b = rng.randint(1, hi), rng.randint(1, hi)
-    return {{
-        "prompt": f"What is {{a}} + {{b}}?{prompt_suffix}",
-        "data": {{"a": a, "b": b}},
-        "reference": str(a + b),
-    }}
-
-
-def verify(instance, answer):
-    d = instance["data"]
-    return 1.0 if answer.strip() == str(d["a"] + d["b"]) else 0.0
-"#
+        "# {comment}{}",
+        add_module(name).replace(format, &format!("{format}{prompt_suffix}"))
     )
 }
 
@@ -77,18 +61,10 @@ fn ev(stage: &str, passed: bool, reason: &str, detail: &str, round: u32) -> Stag
 
 fn stored(name: &str, code: String, description: &str, run: i64, cand: i64) -> NewEnvironment {
     NewEnvironment {
-        name: name.into(),
-        version: 1,
-        content_hash: format!("hash-{name}"),
-        category: "math".into(),
         description: description.into(),
-        code,
-        provenance: json!({}),
-        validation: json!({}),
-        calibration: None,
-        fingerprint: json!({}),
         run_id: Some(run),
         candidate_id: Some(cand),
+        ..stored_env(name, &code)
     }
 }
 

@@ -5,7 +5,8 @@
 
 use axum::http::StatusCode;
 use resyn_registry::StoreSource;
-use resyn_store::{NewEnvironment, StageEvent, Store};
+use resyn_store::Store;
+use resyn_test::{store_event, stored_env};
 use resyn_ui::app;
 
 use crate::fixture::{ENV, Fixture, get, module, on, state};
@@ -68,28 +69,12 @@ async fn environments_accepted_while_the_ui_runs_appear() {
     let app = on(&f.store);
     assert!(!get(&app, "/").await.2.contains("late_add"));
     let writer = Store::open(&f.store).unwrap();
-    let env = NewEnvironment {
-        name: "late_add".into(),
-        version: 1,
-        content_hash: "late".into(),
-        category: "math".into(),
-        description: "Accepted later.".into(),
-        code: module("late_add", "late", ""),
-        provenance: serde_json::json!({}),
-        validation: serde_json::json!({}),
-        calibration: None,
-        fingerprint: serde_json::json!({}),
-        run_id: None,
-        candidate_id: None,
-    };
-    let ev = StageEvent {
-        stage: "store".into(),
-        passed: true,
-        reason: "ok".into(),
-        detail: String::new(),
-        round: 0,
-    };
-    writer.accept(&env, &ev).unwrap();
+    writer
+        .accept(
+            &stored_env("late_add", &module("late_add", "late", "")),
+            &store_event(),
+        )
+        .unwrap();
     assert!(get(&app, "/").await.2.contains("late_add"));
     let (s, _, html) = get(&app, "/envs/late_add?difficulty=2").await;
     assert_eq!(s, StatusCode::OK);
