@@ -23,6 +23,8 @@ use crate::{UiError, store_error};
 
 /// Seconds between refreshes of a running run.
 const REFRESH_SECS: u32 = 5;
+/// Calls listed one by one (the newest); the per-purpose totals count all.
+const MAX_CALLS_LISTED: usize = 500;
 
 /// The pipeline's stages in order; stages a newer pipeline adds keep the
 /// place where they first occurred.
@@ -373,8 +375,12 @@ fn calls_section(ctx: &Ctx, calls: &[CallEntry]) -> Markup {
                         } }
                     }
                 }
+                @let listed = &calls[calls.len().saturating_sub(MAX_CALLS_LISTED)..];
                 details {
-                    summary { "Every call (" (calls.len()) ")" }
+                    summary {
+                        @if listed.len() < calls.len() { "The last " (listed.len()) " of " (calls.len()) " calls" }
+                        @else { "Every call (" (calls.len()) ")" }
+                    }
                     div.scroll {
                         table.compact #call-log {
                             thead { tr {
@@ -382,7 +388,7 @@ fn calls_section(ctx: &Ctx, calls: &[CallEntry]) -> Markup {
                                 th scope="col" { "Status" } th scope="col" { "Finish" } th scope="col" { "Prompt tok." }
                                 th scope="col" { "Completion tok." } th scope="col" { "Latency" } th scope="col" { "Error" }
                             } }
-                            tbody { @for c in calls {
+                            tbody { @for c in listed {
                                 tr {
                                     th scope="row" {
                                         @match ctx.links.call(c.id) {

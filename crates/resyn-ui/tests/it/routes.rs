@@ -411,3 +411,34 @@ async fn assets_are_embedded() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_long_call_log_lists_the_newest_calls_and_counts_them_all() {
+    let f = Fixture::new();
+    let writer = resyn_store::Store::open(&f.store).unwrap();
+    for k in 0..500 {
+        writer
+            .record_call(&resyn_store::CallRecord {
+                run_id: Some(f.run),
+                purpose: "solve".into(),
+                request_hash: format!("solve-{k}"),
+                request: serde_json::json!({}),
+                status: "ok".into(),
+                prompt_tokens: 10,
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    drop(writer);
+    let (_, _, html) = get(&on(&f.store), &format!("/runs/{}", f.run)).await;
+    assert!(html.contains("The last 500 of 503 calls"), "{html}");
+    assert!(
+        !html.contains(&format!("href=\"/calls/{}\"", f.call)),
+        "the oldest call is not listed"
+    );
+    // The totals per purpose still count every call.
+    assert!(
+        html.contains(">solve</th><td class=\"num\">500</td>"),
+        "{html}"
+    );
+}
