@@ -42,14 +42,17 @@ pub struct ExportSummary {
 /// [`Error::Page`] when a page cannot be rendered; [`Error::Write`].
 pub fn export(state: &UiState, out: &Path) -> Result<ExportSummary, Error> {
     let mut ctx = state.ctx(Links::static_at(0));
-    if let StoreView::Missing(_) | StoreView::Failed { .. } = &ctx.store {
-        let e = ctx
-            .store
-            .require()
-            .err()
-            .map(|e| e.message)
-            .unwrap_or_default();
-        return Err(Error::Store(e));
+    match &ctx.store {
+        StoreView::Missing(p) => {
+            return Err(Error::Store(format!(
+                "store {} does not exist",
+                p.display()
+            )));
+        }
+        StoreView::Failed { path, message, .. } => {
+            return Err(Error::Store(format!("store {}: {message}", path.display())));
+        }
+        StoreView::None | StoreView::Open { .. } => {}
     }
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut page = |ctx: &Ctx, path: PathBuf, p: Result<crate::html::Page, UiError>| {
