@@ -224,6 +224,17 @@ pub(crate) fn pre(text: &str) -> Markup {
     html! { pre.text { (text) } }
 }
 
+/// Text that may wrap after each `_` (long snake_case names in narrow
+/// columns); escaped like any other text.
+pub(crate) fn breakable(text: &str) -> Markup {
+    html! {
+        @for (k, part) in text.split('_').enumerate() {
+            @if k > 0 { "_" wbr; }
+            (part)
+        }
+    }
+}
+
 /// A short status label.
 pub(crate) fn badge(text: &str, kind: &str) -> Markup {
     html! { span class={ "badge " (kind) } { (text) } }
@@ -245,6 +256,15 @@ pub(crate) fn facts(items: &[(&str, Option<Markup>)]) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breakable_text_stays_escaped() {
+        assert_eq!(
+            breakable("a_<b>_c").into_string(),
+            "a_<wbr>&lt;b&gt;_<wbr>c"
+        );
+        assert_eq!(breakable("plain").into_string(), "plain");
+    }
 
     #[test]
     fn links_for_server_and_files() {

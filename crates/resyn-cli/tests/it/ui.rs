@@ -170,6 +170,14 @@ fn visit_error(b: &mut Browser, url: &str, status: u16, shot: &str) {
 fn snap(b: &mut Browser, shot: &str) {
     let errors = b.console_errors();
     assert!(errors.is_empty(), "{shot}: console errors: {errors:#?}");
+    let overflow = num(
+        b,
+        "document.documentElement.scrollWidth - window.innerWidth",
+    );
+    assert!(
+        overflow <= 0.0,
+        "{shot}: the page is {overflow}px wider than the window"
+    );
     let path = shots().join(format!("{shot}.png"));
     let bytes = b.screenshot(&path).unwrap();
     assert!(bytes > 10_000, "{shot}: a {bytes}-byte screenshot");
@@ -223,6 +231,12 @@ fn gallery_pages_work_in_headless_chromium() {
     // The list: every source, the filter, keyboard navigation.
     visit(&mut b, &format!("{base}/"), "envs");
     let rows = num(&mut b, "document.querySelectorAll('#envs tbody tr').length");
+    // The table fits the page at 1280px: no sideways scrolling.
+    let wider = num(
+        &mut b,
+        "(t => t.scrollWidth - t.parentElement.clientWidth)(document.getElementById('envs'))",
+    );
+    assert!(wider <= 0.0, "the environment table is {wider}px too wide");
     assert!(rows >= 18.0 + 38.0 + 2.0, "{rows} rows");
     let page = text(&mut b);
     for want in [

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use crate::fmt::truncate;
-use crate::html::{Nav, Page, badge, notice};
+use crate::html::{Nav, Page, badge, breakable, notice};
 use crate::json::{bool_at, str_at};
 use crate::pages::banners;
 use crate::state::{Ctx, StoreView};
@@ -212,9 +212,9 @@ pub(crate) fn page(ctx: &Ctx, filter: &Filter) -> Page {
                     @for r in &rows {
                         tr data-source=(r.source) data-category=(r.category) data-status=(r.status)
                             data-text=(search_text(r)) hidden[!filter.matches(r)] {
-                            th scope="row" { a href=(ctx.links.env(&r.id)) { (r.id) } }
+                            th scope="row" { a href=(ctx.links.env(&r.id)) { (breakable(&r.id)) } }
                             td { (badge(&r.source, &r.source)) }
-                            td { (r.category) }
+                            td { (breakable(&r.category)) }
                             td.num { (r.version) }
                             td { (r.difficulty.0) "–" (r.difficulty.1) }
                             td { (badge(&r.status, status_kind(&r.status))) }
