@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/debian_packages.sh
-# bubblewrap: sandbox for Python environments; chromium: renders the eval HTML report in a test.
+# bubblewrap: sandbox for Python environments; chromium: renders the eval HTML report
+# and the gallery in tests.
 install_missing bwrap:bubblewrap chromium:chromium
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas

@@ -47,6 +47,10 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Build validated datasets for RL trainers (verl parquet, JSONL).
     Dataset(cmd::dataset::Args),
+    /// Browse environments and synthesis runs in a read-only web UI.
+    Ui(cmd::ui::UiArgs),
+    /// Export the web UI's pages as static HTML plus a GALLERY.md.
+    Gallery(cmd::ui::GalleryArgs),
 }
 
 /// mimalloc instead of the system allocator: generating, verifying and
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),
         Command::Dataset(a) => cmd::dataset::run(a, &cli.global),
+        Command::Ui(a) => cmd::ui::run_ui(a, &cli.global),
+        Command::Gallery(a) => cmd::ui::run_gallery(a, &cli.global),
     };
     match result {
         Ok(code) => code,

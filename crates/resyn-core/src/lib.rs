@@ -33,6 +33,7 @@ mod id;
 mod instance;
 mod registry;
 mod rng;
+mod text;
 mod verdict;
 
 pub use atomic::{AtomicFile, write_atomic};
@@ -44,6 +45,7 @@ pub use id::{content_hash, id_from_hash, instance_hash, instance_id};
 pub use instance::{ANSWER_INSTRUCTION, Instance, wrap_answer};
 pub use registry::Registry;
 pub use rng::Rng;
+pub use text::{error_chain, utc_minute};
 pub use verdict::{ReasonCode, Verdict};
 
 pub mod conformance;

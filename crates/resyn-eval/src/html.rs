@@ -41,27 +41,6 @@ fn color(i: usize) -> &'static str {
     COLORS[i % COLORS.len()]
 }
 
-/// `YYYY-MM-DD HH:MM UTC` from Unix seconds.
-fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
 fn pct(x: f64) -> String {
     format!("{:.1}", x * 100.0)
 }
@@ -324,7 +303,7 @@ pub fn render(runs: &[(String, &Report)]) -> String {
                 .map_or("default".into(), |t| t.to_string()),
             r.items.len(),
             if r.complete { "yes" } else { "NO" },
-            utc(r.config.started_at_unix)
+            resyn_core::utc_minute(i64::try_from(r.config.started_at_unix).unwrap_or(i64::MAX))
         );
     }
     o.push_str("</table>\n");
@@ -462,13 +441,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_and_dates() {
+    fn escapes() {
         assert_eq!(
             escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_709_251_200), "2024-03-01 00:00 UTC");
-        assert_eq!(utc(951_782_400 + 3661), "2000-02-29 01:01 UTC");
     }
 }

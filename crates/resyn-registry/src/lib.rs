@@ -10,7 +10,12 @@
 //!   in the sandbox;
 //! - the accepted environments of a synthesis store ([`StoreSource`]),
 //!   source [`resyn_core::Source::Synth`], loaded into the sandbox on first
-//!   use.
+//!   use. The store is opened read-only
+//!   ([`resyn_store::Store::open_read_only`]): assembling never writes it,
+//!   and works while `resyn synth` is writing it.
+//!
+//! [`Loaded`] also says which file each directory module came from, for
+//! viewers that show the source.
 //!
 //! Entry points only *choose* sources: [`Sources::from_env`] reads
 //! `RESYN_ENV_DIRS`, `RESYN_STORE` and `RESYN_ALLOW_WEAK_SANDBOX` (what the

@@ -1,9 +1,10 @@
 //! [`Sources`]: which environments to assemble, and [`Sources::load`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use resyn_core::Registry;
+use resyn_core::{Environment, Registry};
 use resyn_sandbox::{SandboxConfig, SandboxPolicy};
 use resyn_store::Store;
 
@@ -78,6 +79,9 @@ pub struct Loaded {
     /// Python modules that failed to load and were left out (each error
     /// names its file); callers report them as warnings.
     pub skipped: Vec<resyn_sandbox::Error>,
+    /// The module file of each environment loaded from a directory, by id
+    /// (viewers show its source).
+    pub files: BTreeMap<String, PathBuf>,
 }
 
 impl Sources {
@@ -103,6 +107,7 @@ impl Sources {
     pub fn load(&self) -> Result<Loaded> {
         let mut registry = resyn_envs::registry();
         let mut skipped = Vec::new();
+        let mut files = BTreeMap::new();
         let sandbox = SharedSandbox::new(self.sandbox.clone());
         if let Some(d) = self.env_dirs.iter().find(|d| !d.is_dir()) {
             return Err(Error::MissingDir { path: d.clone() });
@@ -113,7 +118,9 @@ impl Sources {
                 for env in resyn_sandbox::load_dir(dir, sb) {
                     match env {
                         Ok(env) => {
-                            let origin = dir.join(env.filename()).display().to_string();
+                            let file = dir.join(env.filename());
+                            let origin = file.display().to_string();
+                            files.insert(env.meta().id.clone(), file);
                             register(&mut registry, Arc::new(env), origin)?;
                         }
                         Err(e) => skipped.push(e),
@@ -131,7 +138,11 @@ impl Sources {
                 )?;
             }
         }
-        Ok(Loaded { registry, skipped })
+        Ok(Loaded {
+            registry,
+            skipped,
+            files,
+        })
     }
 }
 
@@ -140,7 +151,9 @@ fn read_store(path: &Path) -> Result<Vec<resyn_store::StoredEnv>> {
         path: path.to_path_buf(),
         source,
     };
-    Store::open(path)
+    // Read-only: listing and scoring never migrate or write the store, and
+    // work while `resyn synth` writes it.
+    Store::open_read_only(path)
         .and_then(|s| s.environments())
         .map_err(err)
 }

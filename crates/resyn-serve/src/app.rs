@@ -96,7 +96,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    serve_router(listener, app(state), shutdown).await
+}
+
+/// Serve any router on `listener` until `shutdown` completes, then finish
+/// the requests in flight (shared with the gallery, `resyn ui`).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -136,12 +149,25 @@ pub fn run(
     state: AppState,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    run_router(addr, app(state), ready)
+}
+
+/// [`run`] for any router: bind `addr`, call `ready` with the bound address,
+/// serve until Ctrl-C or SIGTERM on a new multi-threaded runtime.
+///
+/// # Errors
+/// Runtime creation, bind and listener I/O errors.
+pub fn run_router(
+    addr: SocketAddr,
+    router: Router,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
         ready(listener.local_addr()?);
-        serve(listener, state, shutdown_signal()).await
+        serve_router(listener, router, shutdown_signal()).await
     })
 }

@@ -37,7 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use app::{app, run, serve, shutdown_signal};
+pub use app::{app, run, run_router, serve, serve_router, shutdown_signal};
 pub use curriculum::Online;
 pub use error::{ApiError, Error};
 pub use json::Json;

@@ -23,6 +23,27 @@ pub enum Error {
         /// Newest version this build knows.
         known: i64,
     },
+    /// The file was written by an older resyn and a read-only open
+    /// ([`crate::Store::open_read_only`]) cannot migrate it.
+    #[error(
+        "store {path} has schema version {found} and this resyn reads version {known}; \
+         a read-only open does not migrate it: run a command that writes the store first \
+         (e.g. `resyn synth --resume RUN --store {path}`)"
+    )]
+    OlderSchema {
+        /// The store file.
+        path: String,
+        /// Version in the file.
+        found: i64,
+        /// The version this build reads.
+        known: i64,
+    },
+    /// A SQLite file without resyn's tables.
+    #[error("{path} is not a resyn store (no schema_version table)")]
+    NotAStore {
+        /// The file.
+        path: String,
+    },
     /// No such run.
     #[error("no run {0} in the store")]
     UnknownRun(i64),

@@ -23,6 +23,11 @@
 //! - The schema version lives in `schema_version`; [`Store::open`] applies
 //!   missing migrations in order inside one transaction and refuses files
 //!   written by a newer resyn.
+//! - [`Store::open_read_only`] is for viewers (`resyn ui`, `resyn gallery`,
+//!   listing environments): it never writes, refuses a file of another
+//!   schema version, and reads while `resyn synth` writes; its light
+//!   queries ([`Store::stage_counts`], [`Store::candidate_outcomes`],
+//!   [`Store::call_log`]) skip code and request bodies.
 //!
 //! ```
 //! use resyn_store::{NewCandidate, Store};
@@ -38,6 +43,7 @@
 #![deny(missing_docs)]
 
 pub use error::{Error, Result};
+pub use read::{CallDetail, CallEntry, CandidateOutcome, EnvMarker, StageCount};
 pub use store::Store;
 pub use types::{
     Accepted, CallRecord, Candidate, CandidateStatus, Checkpoint, KeywordRow, NewCandidate,
@@ -45,6 +51,7 @@ pub use types::{
 };
 
 mod error;
+mod read;
 mod schema;
 mod store;
 mod types;

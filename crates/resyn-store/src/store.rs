@@ -20,8 +20,8 @@ use crate::{Error, Result};
 
 /// A resyn store (one SQLite file). Share it by reference or in an `Arc`.
 pub struct Store {
-    conn: Mutex<Connection>,
-    path: String,
+    pub(crate) conn: Mutex<Connection>,
+    pub(crate) path: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -40,7 +40,7 @@ fn to_json<T: serde::Serialize>(column: &'static str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| Error::Json { column, source })
 }
 
-fn from_json(column: &'static str, s: &str) -> Result<serde_json::Value> {
+pub(crate) fn from_json(column: &'static str, s: &str) -> Result<serde_json::Value> {
     serde_json::from_str(s).map_err(|source| Error::Json { column, source })
 }
 
@@ -144,7 +144,7 @@ impl Store {
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let c = self.lock();
         f(&c).map_err(self.sq())
     }

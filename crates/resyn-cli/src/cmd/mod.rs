@@ -8,5 +8,6 @@ pub mod sandbox;
 pub mod serve;
 pub mod show;
 pub mod synth;
+pub mod ui;
 pub mod validate;
 pub mod verify;

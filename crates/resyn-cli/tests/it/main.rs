@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod synth;
+mod ui;
 
 use std::path::{Path, PathBuf};
 

@@ -16,21 +16,21 @@ fn resyn() -> Command {
     Command::cargo_bin("resyn").expect("binary built")
 }
 
-struct Setup {
-    dir: tempfile::TempDir,
+pub(crate) struct Setup {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Setup {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("keywords.txt"), KEYWORDS).unwrap();
         std::fs::create_dir(dir.path().join("examples")).unwrap();
         Self { dir }
     }
-    fn store(&self) -> PathBuf {
+    pub(crate) fn store(&self) -> PathBuf {
         self.dir.path().join("resyn.db")
     }
-    fn args(&self, base_url: &str) -> Vec<String> {
+    pub(crate) fn args(&self, base_url: &str) -> Vec<String> {
         let p = |f: &str| self.dir.path().join(f).display().to_string();
         [
             "synth",

@@ -7,47 +7,14 @@
 //! `RESYN_HTML_SCREENSHOT=path.png` to also keep a screenshot.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use resyn_eval::bench::Benchmark;
 use resyn_eval::{Cache, EnvSelection, EvalItem, Report, Target, env_items};
 use resyn_llm::test_server::{Behavior, RecordedRequest, TestServer};
+use resyn_test::{chromium, chromium_cmd};
 
 use crate::common::*;
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("RESYN_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-}
-
-fn chromium_cmd(bin: &Path, profile: &Path) -> Command {
-    let mut c = Command::new(bin);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--window-size=1280,1800",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
 
 /// Items: two environments at difficulties 1-4 and the BBH + GSM8K fixtures.
 fn items() -> Vec<EvalItem> {

@@ -7,64 +7,16 @@ use std::path::Path;
 
 use resyn_core::Source;
 use resyn_registry::{Error, Sources, StoreSource};
-use resyn_store::{Accepted, NewEnvironment, StageEvent, Store};
-
-/// A small, correct environment module named `name`.
-fn module(name: &str) -> String {
-    format!(
-        r#"
-NAME = "{name}"
-CATEGORY = "math"
-DESCRIPTION = "Add two integers."
-VERSION = 1
-
-
-def generate(rng, difficulty):
-    hi = 10 ** difficulty
-    a, b = rng.randint(-hi, hi), rng.randint(-hi, hi)
-    return {{
-        "prompt": f"What is {{a}} + {{b}}?\n\nAnswer format: a single integer.",
-        "data": {{"a": a, "b": b}},
-        "reference": str(a + b),
-    }}
-
-
-def verify(instance, answer):
-    text = answer.strip()
-    if not text or not text.lstrip("-").isdigit():
-        return 0.0
-    d = instance["data"]
-    return 1.0 if int(text) == d["a"] + d["b"] else 0.0
-"#
-    )
-}
+use resyn_store::{Accepted, Store};
+use resyn_test::{add_module, store_event, stored_env};
 
 /// A store holding one accepted environment with this code.
 fn store_with(path: &Path, name: &str, code: &str) {
     let store = Store::open(path).unwrap();
-    let env = NewEnvironment {
-        name: name.into(),
-        version: 1,
-        content_hash: format!("hash-of-{name}"),
-        category: "math".into(),
-        description: "Add two integers.".into(),
-        code: code.into(),
-        provenance: serde_json::json!({}),
-        validation: serde_json::json!({}),
-        calibration: None,
-        fingerprint: serde_json::json!([]),
-        run_id: None,
-        candidate_id: None,
-    };
-    let event = StageEvent {
-        stage: "store".into(),
-        passed: true,
-        reason: "ok".into(),
-        detail: String::new(),
-        round: 0,
-    };
     assert!(matches!(
-        store.accept(&env, &event).unwrap(),
+        store
+            .accept(&stored_env(name, code), &store_event())
+            .unwrap(),
         Accepted::Stored(_)
     ));
 }
@@ -133,10 +85,41 @@ fn a_file_that_is_not_a_store_is_an_error_naming_it() {
 }
 
 #[test]
+fn reading_a_store_never_writes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    store_with(&db, "stored_add", &add_module("stored_add"));
+    let before = std::fs::read(&db).unwrap();
+    let reg = sources(&[], StoreSource::Path(db.clone()))
+        .load()
+        .unwrap()
+        .registry;
+    assert!(reg.get("stored_add").is_ok());
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    // A SQLite file that is not a store is refused, not given resyn's tables.
+    let other = tmp.path().join("other.db");
+    std::fs::write(&other, "").unwrap();
+    let err = sources(&[], StoreSource::Path(other.clone()))
+        .load()
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Store {
+                source: resyn_store::Error::NotAStore { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&other).unwrap(), b"");
+}
+
+#[test]
 fn stored_environments_join_with_source_synth_and_score() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("resyn.db");
-    store_with(&db, "stored_add", &module("stored_add"));
+    store_with(&db, "stored_add", &add_module("stored_add"));
     let reg = sources(&[], StoreSource::Path(db)).load().unwrap().registry;
     assert_eq!(reg.len(), resyn_envs::registry().len() + 1);
     let env = reg.get("stored_add").unwrap();
@@ -152,7 +135,7 @@ fn stored_environments_join_with_source_synth_and_score() {
 #[test]
 fn directory_modules_join_and_broken_ones_are_skipped_with_their_file() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("dir_add.py"), module("dir_add")).unwrap();
+    std::fs::write(tmp.path().join("dir_add.py"), add_module("dir_add")).unwrap();
     std::fs::write(
         tmp.path().join("broken.py"),
         "NAME = 'broken'\ndef generate(:\n",
@@ -163,6 +146,11 @@ fn directory_modules_join_and_broken_ones_are_skipped_with_their_file() {
     assert_eq!(env.meta().source, Source::Python);
     let inst = env.generate(1, 1).unwrap();
     assert_eq!(env.verify(&inst, &inst.reference).reward, 1.0);
+    assert_eq!(
+        loaded.files.get("dir_add"),
+        Some(&tmp.path().join("dir_add.py"))
+    );
+    assert_eq!(loaded.files.len(), 1, "{:?}", loaded.files);
     assert_eq!(loaded.skipped.len(), 1);
     assert!(
         loaded.skipped[0].to_string().contains("broken.py"),
@@ -177,7 +165,7 @@ fn one_id_from_two_sources_is_an_error_naming_the_second() {
     // A module that takes a native environment's id.
     let dir = tmp.path().join("envs");
     std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("impostor.py"), module("sudoku")).unwrap();
+    std::fs::write(dir.join("impostor.py"), add_module("sudoku")).unwrap();
     let err = sources(&[&dir], StoreSource::None).load().unwrap_err();
     assert!(
         matches!(&err, Error::Clash { id, origin } if id == "sudoku" && origin.ends_with("impostor.py")),
@@ -187,9 +175,9 @@ fn one_id_from_two_sources_is_an_error_naming_the_second() {
     // A stored environment that takes a directory module's id.
     let dir2 = tmp.path().join("envs2");
     std::fs::create_dir(&dir2).unwrap();
-    std::fs::write(dir2.join("twin.py"), module("twin_add")).unwrap();
+    std::fs::write(dir2.join("twin.py"), add_module("twin_add")).unwrap();
     let db = tmp.path().join("s.db");
-    store_with(&db, "twin_add", &module("twin_add"));
+    store_with(&db, "twin_add", &add_module("twin_add"));
     let err = sources(&[&dir2], StoreSource::Path(db.clone()))
         .load()
         .unwrap_err();
@@ -205,7 +193,7 @@ fn listing_a_store_does_not_start_the_sandbox() {
     // environments are still listed; using one reports why it cannot run.
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("resyn.db");
-    store_with(&db, "lazy_add", &module("lazy_add"));
+    store_with(&db, "lazy_add", &add_module("lazy_add"));
     let mut s = sources(&[], StoreSource::Path(db));
     s.sandbox.python = Some(tmp.path().join("no-such-python"));
     let reg = s.load().unwrap().registry;

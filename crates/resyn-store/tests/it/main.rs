@@ -8,6 +8,8 @@ use resyn_store::{
 };
 use serde_json::json;
 
+mod read_only;
+
 fn env(name: &str, hash: &str, run: i64, cand: i64) -> NewEnvironment {
     NewEnvironment {
         name: name.into(),
