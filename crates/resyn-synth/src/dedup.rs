@@ -12,6 +12,10 @@
 //! - Decontamination: word n-grams ([`DedupConfig::ngram`], default 13, the
 //!   customary size) of generated prompts are looked up in the n-grams of
 //!   user-supplied benchmark files; any shared n-gram rejects the environment.
+//!   Both sides are normalized first — case, punctuation, and every number
+//!   replaced by `#` — so a benchmark template copied with its numbers
+//!   changed still matches. An n-gram must hold at least half words (not
+//!   numbers): two lists of numbers are not a copy.
 
 use std::collections::HashSet;
 
@@ -234,11 +238,20 @@ impl Contamination {
 
     /// Index one text.
     pub fn add(&mut self, text: &str) {
-        let w = words(text);
         self.texts += 1;
-        for g in w.windows(self.n) {
-            self.grams.insert(h64(0, &g.join(" ")));
+        for g in self.grams_of(text) {
+            self.grams.insert(h64(0, &g));
         }
+    }
+
+    /// The normalized n-grams of a text that hold enough words.
+    fn grams_of(&self, text: &str) -> Vec<String> {
+        let n = self.n;
+        words(&template(text))
+            .windows(n)
+            .filter(|g| 2 * g.iter().filter(|t| t.as_str() != "#").count() >= n)
+            .map(|g| g.join(" "))
+            .collect()
     }
 
     /// Whether nothing is indexed.
@@ -248,10 +261,9 @@ impl Contamination {
 
     /// The first n-gram of `prompt` found in the index.
     pub fn find(&self, prompt: &str) -> Option<String> {
-        let w = words(prompt);
-        w.windows(self.n)
-            .find(|g| self.grams.contains(&h64(0, &g.join(" "))))
-            .map(|g| g.join(" "))
+        self.grams_of(prompt)
+            .into_iter()
+            .find(|g| self.grams.contains(&h64(0, g)))
     }
 }
 
@@ -305,5 +317,22 @@ mod tests {
             idx.find("Completely unrelated prompt about sudoku grids and rows")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn contamination_sees_through_changed_numbers_case_and_punctuation() {
+        let mut idx = Contamination::new(8);
+        idx.add_file_text(
+            "Janet has 16 ducks; she eats 3 eggs for breakfast every morning and bakes muffins with 4.\n",
+        );
+        // The same template with its own numbers, case and punctuation.
+        assert!(
+            idx.find("JANET HAS 23 DUCKS, SHE EATS 5 EGGS FOR BREAKFAST EVERY MORNING AND BAKES MUFFINS WITH 2!")
+                .is_some()
+        );
+        // Lists of numbers share no words: not a copy.
+        let mut nums = Contamination::new(5);
+        nums.add("1 2 3 4 5 6 7 8 9 10 and more");
+        assert!(nums.find("Sort 9 8 7 6 5 4 3 2 1 please").is_none());
     }
 }
