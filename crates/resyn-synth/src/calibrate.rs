@@ -1,8 +1,19 @@
 //! Stage 6: difficulty calibration.
 //!
-//! A solver model answers `k` instances at each difficulty level; the
-//! environment is kept when its solve rate *falls* as difficulty rises and is
-//! neither always 0 nor always 1.
+//! A solver model answers `k` instances at each difficulty level. Replies cut
+//! off by the token limit are not wrong answers: they are counted apart
+//! ([`Level::truncated`]) and left out of the rates. The environment is kept
+//! ([`assess`], thresholds in [`Policy`]) when
+//! - its solve rate *falls* as difficulty rises (the trend test below, at
+//!   [`Policy::alpha`], default 0.05) and is neither always 0 nor always 1;
+//! - the top two levels leave headroom: their pooled solve rate is at most
+//!   [`Policy::max_top_rate`] (default 0.6), so a policy as strong as the
+//!   solver still has something to learn (an environment solved 38 times of
+//!   40 is not calibrated, whatever its trend);
+//! - the bottom two levels are within reach: their pooled solve rate is at
+//!   least [`Policy::min_bottom_rate`] (default 0.2);
+//! - every level has at least half of its `k` answers that were not cut
+//!   off; otherwise the solver's token limit, not the environment, decided.
 //!
 //! The test is the one-sided **Cochran–Armitage test for trend** in
 //! proportions, with the difficulty level as the score: with `x_d` successes
@@ -27,10 +38,35 @@ use serde::{Deserialize, Serialize};
 pub struct Level {
     /// Difficulty level.
     pub difficulty: u8,
-    /// Attempts.
+    /// Attempts that count: answers not cut off by the token limit.
     pub n: u32,
     /// Correct answers.
     pub solved: u32,
+    /// Replies cut off by the token limit (after a retry), not in `n`.
+    #[serde(default)]
+    pub truncated: u32,
+}
+
+/// The thresholds of [`assess`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// Significance level of the one-sided trend test.
+    pub alpha: f64,
+    /// Highest pooled solve rate of the top two levels.
+    pub max_top_rate: f64,
+    /// Lowest pooled solve rate of the bottom two levels.
+    pub min_bottom_rate: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            alpha: 0.05,
+            max_top_rate: 0.6,
+            min_bottom_rate: 0.2,
+        }
+    }
 }
 
 /// The calibration verdict and the pass-rate curve.
@@ -46,22 +82,49 @@ pub struct Calibration {
     pub alpha: f64,
     /// Whether the environment is kept.
     pub passed: bool,
-    /// `ok`, `always_solved`, `never_solved` or `no_decreasing_trend`.
+    /// `ok`, or why not: `too_many_truncated`, `never_solved`,
+    /// `always_solved`, `no_decreasing_trend`, `no_headroom`,
+    /// `too_hard_at_the_bottom`.
     pub reason: String,
+    /// Pooled solve rate of the two highest levels.
+    #[serde(default)]
+    pub top_rate: f64,
+    /// Pooled solve rate of the two lowest levels.
+    #[serde(default)]
+    pub bottom_rate: f64,
 }
 
-/// Run the trend test on a curve.
-pub fn assess(curve: Vec<Level>, alpha: f64) -> Calibration {
+/// Pooled solve rate of some levels (0 when none counted).
+fn pooled<'a>(levels: impl Iterator<Item = &'a Level>) -> f64 {
+    let (x, n) = levels.fold((0u32, 0u32), |(x, n), l| (x + l.solved, n + l.n));
+    if n == 0 {
+        0.0
+    } else {
+        f64::from(x) / f64::from(n)
+    }
+}
+
+/// Judge a curve (levels in increasing difficulty); `k` answers were asked
+/// for per level.
+pub fn assess(curve: Vec<Level>, k: u32, policy: &Policy) -> Calibration {
     let n: f64 = curve.iter().map(|l| f64::from(l.n)).sum();
     let x: f64 = curve.iter().map(|l| f64::from(l.solved)).sum();
+    let top_rate = pooled(curve.iter().rev().take(2));
+    let bottom_rate = pooled(curve.iter().take(2));
     let mut out = Calibration {
         curve,
         z: 0.0,
         p_value: 1.0,
-        alpha,
+        alpha: policy.alpha,
         passed: false,
         reason: String::new(),
+        top_rate,
+        bottom_rate,
     };
+    if out.curve.iter().any(|l| 2 * l.n < k) {
+        out.reason = "too_many_truncated".into();
+        return out;
+    }
     if n == 0.0 || x == 0.0 {
         out.reason = "never_solved".into();
         return out;
@@ -94,13 +157,17 @@ pub fn assess(curve: Vec<Level>, alpha: f64) -> Calibration {
     }
     out.z = t / var.sqrt();
     out.p_value = normal_cdf(out.z);
-    out.passed = out.p_value < alpha;
-    out.reason = if out.passed {
-        "ok"
-    } else {
+    out.reason = if out.p_value >= policy.alpha {
         "no_decreasing_trend"
+    } else if top_rate > policy.max_top_rate {
+        "no_headroom"
+    } else if bottom_rate < policy.min_bottom_rate {
+        "too_hard_at_the_bottom"
+    } else {
+        "ok"
     }
     .into();
+    out.passed = out.reason == "ok";
     out
 }
 
@@ -140,8 +207,21 @@ mod tests {
                 difficulty: u8::try_from(i + 1).unwrap(),
                 n,
                 solved: s,
+                truncated: 0,
             })
             .collect()
+    }
+
+    fn assess(curve: Vec<Level>, alpha: f64) -> Calibration {
+        let k = curve.first().map_or(0, |l| l.n);
+        super::assess(
+            curve,
+            k,
+            &Policy {
+                alpha,
+                ..Policy::default()
+            },
+        )
     }
 
     #[test]
@@ -165,5 +245,32 @@ mod tests {
         // p = 0.5, dbar = 2, T = -8, Var = 0.25 * 20 = 5, z = -3.5777.
         let c = assess(curve(&[9, 5, 1], 10), 0.05);
         assert!((c.z + 3.577_708_8).abs() < 1e-6, "{c:?}");
+    }
+
+    #[test]
+    fn a_nearly_saturated_environment_is_not_calibrated() {
+        // 38 of 40 solved: a significant fall, but no headroom at the top.
+        let c = assess(curve(&[4, 4, 4, 4, 4, 4, 4, 4, 3, 3], 4), 0.05);
+        assert_eq!(c.reason, "no_headroom", "{c:?}");
+        assert!(!c.passed && (c.top_rate - 0.75).abs() < 1e-12);
+        // Falling, but out of reach at the bottom.
+        let c = assess(curve(&[1, 0, 1, 1, 1, 0, 0, 0, 0, 0], 8), 0.05);
+        assert!(!c.passed, "{c:?}");
+        let c = assess(curve(&[1, 2, 4, 3, 2, 2, 1, 1, 0, 0], 8), 0.05);
+        assert_eq!(c.reason, "too_hard_at_the_bottom", "{c:?}");
+    }
+
+    #[test]
+    fn truncated_replies_are_counted_apart() {
+        let mut c = curve(&[4, 4, 3, 3, 2, 2, 1, 1, 0, 0], 4);
+        // Two of four replies at level 10 were cut off: still enough.
+        c[9].n = 2;
+        c[9].truncated = 2;
+        assert!(super::assess(c.clone(), 4, &Policy::default()).passed);
+        // Three of four: the token limit decided, not the environment.
+        c[9].n = 1;
+        c[9].truncated = 3;
+        let out = super::assess(c, 4, &Policy::default());
+        assert_eq!(out.reason, "too_many_truncated", "{out:?}");
     }
 }

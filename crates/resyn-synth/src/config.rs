@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibrate::Policy;
 use crate::dedup::DedupConfig;
 use crate::validate::ValidationConfig;
 
@@ -53,8 +54,9 @@ pub struct SynthConfig {
     pub cross_min_agreement: f64,
     /// Solver samples per difficulty level.
     pub calibration_samples: u32,
-    /// Significance level of the calibration trend test.
-    pub calibration_alpha: f64,
+    /// Calibration thresholds: trend significance, headroom at the top,
+    /// reach at the bottom.
+    pub calibration: Policy,
     /// `max_tokens` of solver calls.
     pub solver_max_tokens: Option<u32>,
     /// Benchmark files for decontamination.
@@ -133,7 +135,7 @@ impl Default for SynthConfig {
             cross_verify: true,
             cross_min_agreement: 0.98,
             calibration_samples: 4,
-            calibration_alpha: 0.05,
+            calibration: Policy::default(),
             solver_max_tokens: Some(4096),
             benchmark_files: Vec::new(),
             validation: ValidationConfig::default(),

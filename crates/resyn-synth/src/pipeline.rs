@@ -1286,6 +1286,7 @@ impl Pipeline {
         let curve: Vec<Level> = (resyn_core::MIN_DIFFICULTY..=resyn_core::MAX_DIFFICULTY)
             .map(|d| Level {
                 difficulty: d,
+                truncated: 0,
                 n: k,
                 solved: u32::try_from(
                     insts
@@ -1297,7 +1298,7 @@ impl Pipeline {
                 .unwrap_or(0),
             })
             .collect();
-        let c = calibrate::assess(curve, self.cfg.calibration_alpha);
+        let c = calibrate::assess(curve, k, &self.cfg.calibration);
         if !c.passed {
             return Ok(Err(Fail::reject(
                 "calibrate",
