@@ -99,7 +99,8 @@ def loop(tmp_path_factory):
 
     config = tmp / "dataset.toml"
     config.write_text(
-        "instances_per_env = 3\n[difficulty]\nmax = 5\n"
+        # No solver endpoint above: the synthesized environments are uncalibrated.
+        "instances_per_env = 3\n[select]\ninclude_uncalibrated = true\n[difficulty]\nmax = 5\n"
         "[split]\ntrain = 0.8\nvalidation = 0.2\ntest = 0.0\n"
     )
     out = tmp / "ds"

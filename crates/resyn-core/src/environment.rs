@@ -115,6 +115,13 @@ pub struct EnvMeta {
     pub max_difficulty: u8,
     /// Native, Python or synthesized.
     pub source: Source,
+    /// For synthesized environments: whether a solver model calibrated its
+    /// difficulty when it was accepted (`false`: no solver endpoint was
+    /// given, so neither difficulty nor real model answers were checked;
+    /// datasets leave such environments out unless asked). `None` for
+    /// native and hand-written Python environments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<bool>,
 }
 
 /// A reasoning environment: an instance generator and a verifier.

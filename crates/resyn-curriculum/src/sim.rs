@@ -396,6 +396,7 @@ impl SimEnv {
                 min_difficulty: 1,
                 max_difficulty: TOP,
                 source: Source::Native,
+                calibrated: None,
             },
         }
     }

@@ -272,6 +272,11 @@ impl<'a> DatasetBuilder<'a> {
                 st.excluded.push(f.clone());
                 continue;
             }
+            if let Some(reason) = plan::left_out(cfg, env.as_ref()) {
+                st.excluded
+                    .push(excluded(env.as_ref(), reason, &EnvStats::default()));
+                continue;
+            }
             let levels = match plan::levels_for(weights, env.as_ref()) {
                 Ok(l) => l,
                 Err(reason) => {

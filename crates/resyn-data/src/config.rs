@@ -198,6 +198,10 @@ pub struct Selection {
     pub categories: Vec<Category>,
     /// Only these sources: `native`, `python`, `synth` (all when empty).
     pub sources: Vec<Source>,
+    /// Also use synthesized environments that no solver calibrated (`resyn
+    /// synth` without a solver endpoint): their difficulty scaling and their
+    /// verifier on real model answers were never checked.
+    pub include_uncalibrated: bool,
 }
 
 /// Difficulty levels: a uniform range, or a weighted mix inside it.

@@ -110,6 +110,17 @@ pub(crate) fn select(
     }
 }
 
+/// Why a selected environment is left out before anything is generated:
+/// it is synthesized and uncalibrated, and the config does not opt in.
+pub(crate) fn left_out(config: &DatasetConfig, env: &dyn Environment) -> Option<String> {
+    (env.meta().calibrated == Some(false) && !config.select.include_uncalibrated).then(|| {
+        "uncalibrated: synthesized without a solver endpoint, so its difficulty scaling and \
+         its verifier on real model answers were never checked (set [select] \
+         include_uncalibrated = true to use it)"
+            .to_string()
+    })
+}
+
 /// The instance quota of the `slot`-th accepted environment (0-based) out
 /// of `slots`.
 pub(crate) fn quota(config: &DatasetConfig, slot: usize, slots: usize) -> u64 {

@@ -79,6 +79,7 @@ impl<T: Task> Native<T> {
             min_difficulty: resyn_core::MIN_DIFFICULTY,
             max_difficulty: resyn_core::MAX_DIFFICULTY,
             source: Source::Native,
+            calibrated: None,
         };
         Self {
             task,

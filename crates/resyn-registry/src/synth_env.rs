@@ -41,6 +41,7 @@ impl SynthEnv {
                 min_difficulty: resyn_core::MIN_DIFFICULTY,
                 max_difficulty: resyn_core::MAX_DIFFICULTY,
                 source: Source::Synth,
+                calibrated: Some(e.calibration.is_some()),
             },
             code: e.code.clone(),
             sandbox,

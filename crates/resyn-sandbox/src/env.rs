@@ -613,6 +613,7 @@ fn parse_meta(file: &str, v: &Value) -> Result<(EnvMeta, bool)> {
             min_difficulty: resyn_core::MIN_DIFFICULTY,
             max_difficulty: resyn_core::MAX_DIFFICULTY,
             source: Source::Python,
+            calibrated: None,
         },
         v["has_solve"].as_bool().unwrap_or(false),
     ))

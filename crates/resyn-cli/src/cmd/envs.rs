@@ -30,16 +30,30 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
         for m in &metas {
             writeln!(
                 out,
-                "{:w$}  {:>3}  {:23}  {:6}  {}-{}",
+                "{:w$}  {:>3}  {:23}  {:6}  {}-{}{}",
                 m.id,
                 m.version,
                 m.category.as_str(),
                 m.source.as_str(),
                 m.min_difficulty,
-                m.max_difficulty
+                m.max_difficulty,
+                if m.calibrated == Some(false) {
+                    "  uncalibrated"
+                } else {
+                    ""
+                }
             )?;
         }
-        eprintln!("{} environments", metas.len());
+        let uncalibrated = metas.iter().filter(|m| m.calibrated == Some(false)).count();
+        if uncalibrated > 0 {
+            eprintln!(
+                "{} environments ({uncalibrated} synthesized without a solver: uncalibrated, \
+                 left out of datasets unless [select] include_uncalibrated = true)",
+                metas.len()
+            );
+        } else {
+            eprintln!("{} environments", metas.len());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

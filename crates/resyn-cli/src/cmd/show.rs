@@ -80,7 +80,11 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     )?;
     match &e.calibration {
         Some(c) => writeln!(out, "calibration: {}", serde_json::to_string_pretty(c)?)?,
-        None => writeln!(out, "calibration: none (no solver endpoint was given)")?,
+        None => writeln!(
+            out,
+            "calibration: none — uncalibrated (no solver endpoint was given); datasets leave it \
+             out unless [select] include_uncalibrated = true"
+        )?,
     }
     writeln!(out, "\n--- code ---\n{}", e.code.trim_end())?;
     for s in &samples {

@@ -186,6 +186,13 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
         .filter(|e| e["source"] == "synth")
         .collect();
     assert_eq!(synth.len(), 5);
+    assert!(synth.iter().all(|e| e["calibrated"] == false), "{envs}");
+    let out = resyn()
+        .args(["envs", "--store", &store_arg])
+        .assert()
+        .success();
+    let listing = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(listing.matches("uncalibrated").count(), 5, "{listing}");
     let inst = s.dir.path().join("inst.jsonl");
     resyn()
         .args([
@@ -229,13 +236,28 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
     let scores = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert_eq!(scores.matches("\"reward\":1.0").count(), 6, "{scores}");
     // The main job: `dataset build` picks up the default store (`resyn.db`
-    // in the working directory) with no flag.
-    std::fs::write(
-        s.dir.path().join("synth.toml"),
-        "instances_per_env = 4\n[select]\nsources = [\"synth\"]\n\
-         [difficulty]\nmin = 1\nmax = 2\n[output]\nformats = [\"jsonl\"]\n",
-    )
-    .unwrap();
+    // in the working directory) with no flag. This run had no solver, so
+    // the environments are uncalibrated: left out unless the config opts in.
+    let config = |opt_in: bool| {
+        format!(
+            "instances_per_env = 4\n[select]\nsources = [\"synth\"]\n\
+             include_uncalibrated = {opt_in}\n\
+             [difficulty]\nmin = 1\nmax = 2\n[output]\nformats = [\"jsonl\"]\n"
+        )
+    };
+    std::fs::write(s.dir.path().join("synth.toml"), config(false)).unwrap();
+    let out = resyn()
+        .current_dir(s.dir.path())
+        .env_remove("RESYN_STORE")
+        .args(["dataset", "build", "synth.toml", "--out", "ds"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(
+        stderr.contains("uncalibrated") && stderr.contains("include_uncalibrated = true"),
+        "{stderr}"
+    );
+    std::fs::write(s.dir.path().join("synth.toml"), config(true)).unwrap();
     let out = resyn()
         .current_dir(s.dir.path())
         .env_remove("RESYN_STORE")

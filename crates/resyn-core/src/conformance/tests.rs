@@ -35,6 +35,7 @@ impl Adder {
                 min_difficulty: 1,
                 max_difficulty: 10,
                 source: Source::Native,
+                calibrated: None,
             },
             flaw,
         }

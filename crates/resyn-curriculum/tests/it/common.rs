@@ -102,6 +102,7 @@ impl Flaky {
                 min_difficulty: 1,
                 max_difficulty: 10,
                 source: Source::Python,
+                calibrated: None,
             },
             fail_every,
         })

@@ -32,6 +32,7 @@ impl Fake {
                 min_difficulty: 1,
                 max_difficulty: 10,
                 source: Source::Native,
+                calibrated: None,
             },
             distinct: None,
             bad_reference_from: None,
@@ -43,6 +44,13 @@ impl Fake {
     pub fn range(mut self, lo: u8, hi: u8) -> Self {
         self.meta.min_difficulty = lo;
         self.meta.max_difficulty = hi;
+        self
+    }
+
+    /// A synthesized environment, calibrated by a solver or not.
+    pub fn synthesized(mut self, calibrated: bool) -> Self {
+        self.meta.source = Source::Synth;
+        self.meta.calibrated = Some(calibrated);
         self
     }
 

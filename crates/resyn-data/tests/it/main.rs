@@ -319,6 +319,32 @@ fn failing_environments_are_excluded_with_reasons() {
 }
 
 #[test]
+fn uncalibrated_synthesized_environments_need_an_opt_in() {
+    let t = TempDir::new("uncalibrated");
+    let reg = registry(vec![
+        Fake::new("calibrated", Category::Logic).synthesized(true),
+        Fake::new("raw", Category::Logic).synthesized(false),
+        Fake::new("native", Category::Math),
+    ]);
+    let ids =
+        |m: &Manifest| -> Vec<String> { m.environments.iter().map(|e| e.id.clone()).collect() };
+    let toml = "instances_per_env = 10\n";
+    let default = build(config(toml, &t.path("a")), &reg).manifest;
+    assert_eq!(ids(&default), ["calibrated", "native"]);
+    assert_eq!(default.excluded.len(), 1);
+    assert_eq!(default.excluded[0].id, "raw");
+    assert!(
+        default.excluded[0].reason.contains("include_uncalibrated"),
+        "{}",
+        default.excluded[0].reason
+    );
+    let opt_in = format!("{toml}[select]\ninclude_uncalibrated = true\n");
+    let all = build(config(&opt_in, &t.path("b")), &reg).manifest;
+    assert_eq!(ids(&all), ["calibrated", "native", "raw"]);
+    assert!(all.excluded.is_empty());
+}
+
+#[test]
 fn excluded_environments_do_not_leave_dedup_entries() {
     // `twin_bad` and `twin_ok` share prompts (same id prefix is not in the
     // prompt here: both render `[twin]`). If the failing one ran first and

@@ -24,6 +24,7 @@ impl SlowEnv {
             min_difficulty: 1,
             max_difficulty: 10,
             source: Source::Native,
+            calibrated: None,
         })
     }
 }
