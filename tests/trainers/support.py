@@ -148,10 +148,18 @@ def reference_completions(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]
 
 def grpo_trainer_class(references: Dict[str, List[str]]):
     """`trl.GRPOTrainer` whose groups are the model's own samples (TRL's generation, left
-    as it is) plus the prompt's references as the last completions of each group."""
+    as it is) plus the prompt's references as the last completions of each group.
+
+    `references` may start empty (an online dataset's prompts are not known in advance):
+    the references of every row the trainer generates for are added from the row."""
     from trl import GRPOTrainer
 
     class GRPOTrainerWithReferences(GRPOTrainer):
+        def _generate_and_score_completions(self, inputs):
+            references.update(reference_completions(
+                [x for x in inputs if user_text(x["prompt"]) not in references]))
+            return super()._generate_and_score_completions(inputs)
+
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations,
                                   has_tool_images=False):
             # The sampler repeats each prompt `num_generations` times in a row.
