@@ -927,18 +927,15 @@ fn online_rows_are_the_rows_a_build_writes() {
     }
     assert_eq!(built[0]["prompt"][0]["content"], "Be brief.");
     // Drawn rows: in stream order, indexed by stream position.
-    let first: Vec<Value> = rows
-        .draw(&mut g, 3)
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_str(r).unwrap())
-        .collect();
-    let next: Vec<Value> = rows
-        .draw(&mut g, 2)
-        .unwrap()
-        .iter()
-        .map(|r| serde_json::from_str(r).unwrap())
-        .collect();
+    let mut draw = |n| -> Vec<Value> {
+        let batch = rows.draw(&mut g, n).unwrap();
+        batch
+            .iter()
+            .map(|r| serde_json::from_str(r).unwrap())
+            .collect()
+    };
+    let first = draw(3);
+    let next = draw(2);
     let index: Vec<u64> = first
         .iter()
         .chain(&next)

@@ -41,11 +41,12 @@ class Curriculum:
     must have been saved with the same config and environments); otherwise a new run starts
     and the file is not written until :meth:`save` is called.
 
-    ``log``: a JSON Lines file the controller's decisions are appended to after every
-    :meth:`draw` and :meth:`report` (one record per decision, holds included; see
-    docs/curriculum.md). Without it they wait for :meth:`take_decisions`. A run resumed from
-    an older state decides again what it decided after that state was saved, so the log
-    may hold a decision ``seq`` twice; the later record is the resumed run's.
+    ``log``: a JSON Lines file (its directory is created) the controller's decisions are
+    appended to after every :meth:`draw` and :meth:`report` (one record per decision, holds
+    included; see docs/curriculum.md). Without it they wait for :meth:`take_decisions`. A
+    run resumed from an older state decides again what it decided after that state was
+    saved, so the log may hold a decision ``seq`` twice; the later record is the resumed
+    run's.
 
     Every method is thread-safe (one lock) and releases the GIL while it generates, reports
     or saves.
@@ -64,6 +65,8 @@ class Curriculum:
         log: Optional[PathLike] = None,
     ) -> None:
         self.config_path = os.fspath(config)
+        if log is not None:
+            os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
         self._inner = _resyn.Curriculum(
             self.config_path,
             None if state is None else os.fspath(state),
