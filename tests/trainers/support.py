@@ -8,6 +8,7 @@ environments (the latter from a store that `resyn synth` fills from the local re
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -148,10 +149,18 @@ def reference_completions(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]
 
 def grpo_trainer_class(references: Dict[str, List[str]]):
     """`trl.GRPOTrainer` whose groups are the model's own samples (TRL's generation, left
-    as it is) plus the prompt's references as the last completions of each group."""
+    as it is) plus the prompt's references as the last completions of each group.
+
+    `references` may start empty (an online dataset's prompts are not known in advance):
+    the references of every row the trainer generates for are added from the row."""
     from trl import GRPOTrainer
 
     class GRPOTrainerWithReferences(GRPOTrainer):
+        def _generate_and_score_completions(self, inputs):
+            references.update(reference_completions(
+                [x for x in inputs if user_text(x["prompt"]) not in references]))
+            return super()._generate_and_score_completions(inputs)
+
         def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations,
                                   has_tool_images=False):
             # The sampler repeats each prompt `num_generations` times in a row.
@@ -174,3 +183,48 @@ def grpo_trainer_class(references: Dict[str, List[str]]):
             return out, None
 
     return GRPOTrainerWithReferences
+
+
+# -- verl --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_ray(config):
+    """A local Ray cluster for verl's reward workers, started with the verl config's
+    `ray_kwargs.ray_init.runtime_env`: resyn's settings reach the workers only through it."""
+    import ray
+    from omegaconf import OmegaConf
+
+    runtime_env = OmegaConf.to_container(config.ray_kwargs.ray_init.runtime_env)
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env,
+             log_to_driver=False, configure_logging=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def add_responses(data, texts: Sequence[str], tokenizer) -> List[int]:
+    """Give a verl batch (`DataProto` of dataset samples, one per response) the tensors of a
+    rollout as verl's agent loop hands them to the reward loop: left-padded prompt ids (the
+    chat template applied to `raw_prompt`), right-padded response ids of `texts` ending with
+    the end-of-turn token, and their masks. Returns each response's length in tokens."""
+    import torch
+
+    prompts, responses = [], []
+    for raw, text in zip(data.non_tensor_batch["raw_prompt"], texts):
+        p = tokenizer.apply_chat_template(list(raw), add_generation_prompt=True)
+        prompts.append(list(p["input_ids"] if hasattr(p, "keys") else p))
+        responses.append(tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id])
+    pad = tokenizer.pad_token_id
+    plen, rlen = max(map(len, prompts)), max(map(len, responses))
+    prompt_ids = torch.tensor([[pad] * (plen - len(p)) + p for p in prompts])
+    prompt_mask = torch.tensor([[0] * (plen - len(p)) + [1] * len(p) for p in prompts])
+    response_ids = torch.tensor([r + [pad] * (rlen - len(r)) for r in responses])
+    response_mask = torch.tensor([[1] * len(r) + [0] * (rlen - len(r)) for r in responses])
+    data.batch["prompts"] = prompt_ids
+    data.batch["responses"] = response_ids
+    data.batch["input_ids"] = torch.cat([prompt_ids, response_ids], dim=1)
+    data.batch["attention_mask"] = torch.cat([prompt_mask, response_mask], dim=1)
+    data.batch["response_mask"] = response_mask
+    return [len(r) for r in responses]

@@ -16,7 +16,6 @@ import subprocess
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 import resyn
@@ -56,8 +55,8 @@ def compose(overrides):
         return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
 
 
-def recipe_overrides(tmp_path, env):
-    """The hydra overrides the recipe passes to `python3 -m verl.trainer.main_ppo`, captured
+def recipe_overrides(tmp_path, env, recipe=RECIPE):
+    """The hydra overrides a recipe passes to `python3 -m verl.trainer.main_ppo`, captured
     by running the script with a `python3` on PATH that records its arguments."""
     shim = tmp_path / "bin"
     shim.mkdir(exist_ok=True)
@@ -67,7 +66,7 @@ def recipe_overrides(tmp_path, env):
     run_env = {k: v for k, v in os.environ.items() if not k.startswith("RESYN_")}
     run_env.update(env, PATH=f"{shim}:{os.environ['PATH']}", RECIPE_ARGS=str(args_file),
                    DATA_DIR="data/resyn")
-    subprocess.run(["bash", str(RECIPE)], env=run_env, check=True, capture_output=True)
+    subprocess.run(["bash", str(recipe)], env=run_env, check=True, capture_output=True)
     args = args_file.read_text().split("\0")[:-1]
     assert args[:2] == ["-m", "verl.trainer.main_ppo"], args[:2]
     return args[2:]
@@ -181,35 +180,16 @@ def responses_for(row):
 
 @pytest.fixture(scope="module")
 def batch(rl_dataset, train_rows, tokenizer):
-    """A rollout batch as verl's agent loop hands it to the reward loop: left-padded prompt
-    ids, right-padded response ids ending with the end-of-turn token, their attention mask,
-    and the dataset's non-tensor fields."""
     from verl import DataProto
     from verl.utils.dataset.rl_dataset import collate_fn
 
-    items, prompts, responses, texts = [], [], [], []
+    items, texts = [], []
     for i, row in enumerate(train_rows):
-        item = rl_dataset[i]
-        p = tokenizer.apply_chat_template(list(item["raw_prompt"]), add_generation_prompt=True)
-        p = p["input_ids"] if hasattr(p, "keys") else p
         for text in responses_for(row):
-            items.append(item)
-            prompts.append(list(p))
-            responses.append(tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id])
+            items.append(rl_dataset[i])
             texts.append(text)
-    pad = tokenizer.pad_token_id
-    plen, rlen = max(map(len, prompts)), max(map(len, responses))
-    prompt_ids = torch.tensor([[pad] * (plen - len(p)) + p for p in prompts])
-    prompt_mask = torch.tensor([[0] * (plen - len(p)) + [1] * len(p) for p in prompts])
-    response_ids = torch.tensor([r + [pad] * (rlen - len(r)) for r in responses])
-    response_mask = torch.tensor([[1] * len(r) + [0] * (rlen - len(r)) for r in responses])
     data = DataProto.from_single_dict(collate_fn(items))
-    data.batch["prompts"] = prompt_ids
-    data.batch["responses"] = response_ids
-    data.batch["input_ids"] = torch.cat([prompt_ids, response_ids], dim=1)
-    data.batch["attention_mask"] = torch.cat([prompt_mask, response_mask], dim=1)
-    data.batch["response_mask"] = response_mask
-    return data, texts, [len(r) for r in responses]
+    return data, texts, support.add_responses(data, texts, tokenizer)
 
 
 def expected(data, texts):
@@ -225,15 +205,8 @@ def final_rewards(rm_scores, lengths):
 
 @pytest.fixture(scope="module")
 def ray_cluster(recipe_config):
-    import ray
-    from omegaconf import OmegaConf
-
-    # The recipe's runtime_env: resyn's settings reach the reward workers only through it.
-    runtime_env = OmegaConf.to_container(recipe_config.ray_kwargs.ray_init.runtime_env)
-    ray.init(num_cpus=2, include_dashboard=False, runtime_env=runtime_env,
-             log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
+    with support.local_ray(recipe_config):  # the recipe's runtime_env
+        yield
 
 
 def reward_loop_config(recipe_config, tokenizer_dir, manager, max_resp_len, buffer_len):

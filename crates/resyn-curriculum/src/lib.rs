@@ -28,7 +28,8 @@
 //!    Outcomes of instances drawn before the centre last moved are stale
 //!    and do not enter a decision. Every decision (holds too) is a
 //!    [`Decision`], taken with [`Generator::take_decisions`] and written
-//!    as JSON Lines with [`write_decisions`].
+//!    as JSON Lines with [`write_decisions`] (or appended to a log file
+//!    with [`append_decisions`]).
 //! 3. [`Generator::save`] / [`Generator::load`]: the whole state
 //!    (controller, stream position, open groups) in one atomically
 //!    written JSON file; a restored generator continues with the same
@@ -77,7 +78,7 @@ pub use config::{CurriculumConfig, EnvOverride};
 pub use controller::{Action, Decision, EnvStats, Status};
 pub use error::{Error, Result};
 pub use generator::{EnvSnapshot, Generator, MAX_OPEN_GROUPS, Outcome, ReportSummary, RunOptions};
-pub use log::write_decisions;
+pub use log::{append_decisions, write_decisions};
 pub use state::STATE_FORMAT;
 
 mod config;

@@ -1,6 +1,8 @@
 //! The decision log as JSON Lines.
 
+use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::Decision;
 
@@ -15,4 +17,20 @@ pub fn write_decisions(decisions: &[Decision], mut out: impl Write) -> io::Resul
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// Append decisions to the JSON Lines file at `path` (created if missing)
+/// in one write, so a crash leaves whole lines.
+///
+/// # Errors
+/// I/O errors opening or writing the file.
+pub fn append_decisions(path: &Path, decisions: &[Decision]) -> io::Result<()> {
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    let mut buf = Vec::new();
+    write_decisions(decisions, &mut buf)?;
+    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(&buf)?;
+    f.flush()
 }

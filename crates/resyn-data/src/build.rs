@@ -34,7 +34,7 @@ use crate::manifest::{
     EnvSummary, Excluded, LlmAnswerSummary, MANIFEST_FORMAT, SplitSummary, Totals,
 };
 use crate::plan;
-use crate::row::{Batch, EnvInfo, Placed, Row, RowContext};
+use crate::row::{Batch, EnvInfo, Placed, Row, RowContext, user_message};
 use crate::split::Splitter;
 use crate::staging::{self, Staging};
 use crate::writer::WriterThread;
@@ -236,10 +236,7 @@ impl<'a> DatasetBuilder<'a> {
         forced: &[Excluded],
     ) -> Result<Outcome> {
         let cfg = &self.config;
-        let ctx = RowContext {
-            system: (!cfg.prompt.system.is_empty()).then(|| cfg.prompt.system.clone()),
-            style: "rule",
-        };
+        let ctx = RowContext::new(cfg);
         let mut writer =
             WriterThread::spawn(dir, &cfg.output.formats, cfg.output.row_group_size, ctx)?;
         let slots = cfg
@@ -326,12 +323,7 @@ impl<'a> DatasetBuilder<'a> {
     ) -> Result<EnvOutcome> {
         let cfg = &self.config;
         let m = env.meta();
-        let info = Arc::new(EnvInfo {
-            id: m.id.clone(),
-            version: m.version,
-            data_source: format!("resyn/{}", m.id),
-            ability: m.category.as_str().to_string(),
-        });
+        let info = Arc::new(EnvInfo::new(m));
         let counts = plan::apportion(n, levels);
         let base = plan::seed_base(cfg.seed);
         let mut next_k = 0u64;
@@ -664,7 +656,7 @@ fn commit_batch(
 }
 
 /// A worker's result for one request.
-enum Prepared {
+pub(crate) enum Prepared {
     Row(Row),
     GenError(String),
     RefFail(String),
@@ -750,7 +742,7 @@ fn prepare(env: &dyn Environment, sub: &[(u64, u8)], cfg: &DatasetConfig) -> Vec
 }
 
 /// Turn a verified instance into row fields.
-fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
+pub(crate) fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
     // A `Value` always serializes.
     let data = serde_json::to_string(&inst.data).unwrap_or_default();
     let ground_truth = match cfg.reward {
@@ -776,12 +768,7 @@ fn render(inst: Instance, cfg: &DatasetConfig) -> Prepared {
         RewardMode::Verifier => verifier_json(&inst, &data),
     };
     let hash = normalized_prompt_hash(&inst.prompt);
-    let p = &cfg.prompt;
-    let user = if p.prefix.is_empty() && p.suffix.is_empty() {
-        inst.prompt
-    } else {
-        format!("{}{}{}", p.prefix, inst.prompt, p.suffix)
-    };
+    let user = user_message(&cfg.prompt, inst.prompt);
     Prepared::Row(Row {
         hash,
         instance_id: inst.id,

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::hashing::HashingWriter;
-use crate::row::{EnvInfo, Placed, RowContext, messages};
+use crate::row::{EnvInfo, Placed, Row, RowContext, messages};
 use crate::{Error, Result};
 
 #[derive(Serialize)]
@@ -78,26 +78,8 @@ impl JsonlSink {
 
     /// Append one row.
     pub(crate) fn push(&mut self, ctx: &RowContext, env: &EnvInfo, p: &Placed) -> Result<()> {
-        let r = &p.row;
-        let (msgs, n) = messages(ctx, r);
-        let msgs = msgs.map(|(role, content)| Message { role, content });
-        let line = Line {
-            prompt: &msgs[..n],
-            label: &r.ground_truth,
-            data_source: &env.data_source,
-            ability: &env.ability,
-            extra_info: ExtraInfo {
-                env: &env.id,
-                env_version: env.version,
-                seed: r.seed,
-                difficulty: r.difficulty,
-                instance_id: &r.instance_id,
-                split: p.split.as_str(),
-                index: p.index,
-                data: &r.data,
-            },
-        };
-        serde_json::to_writer(&mut self.out, &line).map_err(|e| Error::io(&self.path, e.into()))?;
+        write_line(&mut self.out, ctx, env, &p.row, p.split.as_str(), p.index)
+            .map_err(|e| Error::io(&self.path, e.into()))?;
         self.out
             .write_all(b"\n")
             .map_err(|e| Error::io(&self.path, e))?;
@@ -116,4 +98,34 @@ impl JsonlSink {
         file.sync_all().map_err(|e| Error::io(&path, e))?;
         Ok((self.rows, sha, bytes))
     }
+}
+
+/// Write one row as a JSON line (without the newline): the format above.
+pub(crate) fn write_line(
+    out: impl Write,
+    ctx: &RowContext,
+    env: &EnvInfo,
+    r: &Row,
+    split: &str,
+    index: u64,
+) -> serde_json::Result<()> {
+    let (msgs, n) = messages(ctx, r);
+    let msgs = msgs.map(|(role, content)| Message { role, content });
+    let line = Line {
+        prompt: &msgs[..n],
+        label: &r.ground_truth,
+        data_source: &env.data_source,
+        ability: &env.ability,
+        extra_info: ExtraInfo {
+            env: &env.id,
+            env_version: env.version,
+            seed: r.seed,
+            difficulty: r.difficulty,
+            instance_id: &r.instance_id,
+            split,
+            index,
+            data: &r.data,
+        },
+    };
+    serde_json::to_writer(out, &line)
 }

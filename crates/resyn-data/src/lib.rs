@@ -24,7 +24,8 @@
 //! [`resyn_core::GroundTruth`]s, which reward functions decode and score.
 //! [`online_generator`] turns the same config (its `[select]`, `seed`,
 //! difficulty bounds and `[curriculum]` section) into an online
-//! [`resyn_curriculum::Generator`].
+//! [`resyn_curriculum::Generator`], and [`OnlineRows`] renders its
+//! instances as the rows a build would write.
 //!
 //! ```
 //! use resyn_core::GroundTruth;
@@ -66,7 +67,10 @@ pub use manifest::{
     EnvSummary, Excluded, FileEntry, LlmAnswerSummary, MANIFEST_FORMAT, Manifest, SplitSummary,
     Totals,
 };
-pub use online::{online_generator, online_registry, online_run_options};
+pub use online::{
+    ONLINE_SPLIT, OnlineRows, online_generator, online_generator_from_state, online_registry,
+    online_run_options,
+};
 pub use parquet_sink::verl_schema;
 pub use plan::seed_base;
 pub use split::Split;

@@ -5,13 +5,27 @@
 //! ranking), `seed` (the run seed) and `[difficulty] min..=max` (global
 //! bounds) apply as in a build; `difficulty.mix`, the instance counts,
 //! splits and outputs do not (the curriculum decides what is drawn).
+//!
+//! [`OnlineRows`] renders drawn instances with the dataset builder's own
+//! row code, so an online row is the JSON Lines row `dataset build` would
+//! write for the same instance (`extra_info.split` aside).
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
-use resyn_core::Registry;
+use resyn_core::{Instance, Registry};
 use resyn_curriculum::{Generator, RunOptions};
 
-use crate::{DatasetConfig, Error, Result, plan};
+use crate::build::{Prepared, render};
+use crate::jsonl_sink::write_line;
+use crate::row::{EnvInfo, RowContext};
+use crate::{DatasetConfig, Error, Result, RewardMode, plan};
+
+/// `extra_info.split` of online rows (a built dataset's rows say `train`,
+/// `validation` or `test`): what tells a reward hook which rows to report
+/// to the curriculum.
+pub const ONLINE_SPLIT: &str = "online";
 
 /// The environments online generation draws from.
 ///
@@ -57,19 +71,135 @@ pub fn online_generator(
 ) -> Result<Generator> {
     config.validate()?;
     let envs = online_registry(config, registry)?;
-    let curriculum = config.curriculum.clone().unwrap_or_default();
-    let run = online_run_options(config);
     let Some(path) = state.filter(|p| p.exists()) else {
-        return Generator::new(envs, curriculum, run).map_err(Error::from_curriculum);
+        let curriculum = config.curriculum.clone().unwrap_or_default();
+        return Generator::new(envs, curriculum, online_run_options(config))
+            .map_err(Error::from_curriculum);
     };
     let g = Generator::load(envs, path).map_err(Error::Curriculum)?;
-    if g.config() != &curriculum || g.run_options() != run {
+    same_run(config, g, Some(path))
+}
+
+/// A generator for `config` restored from [`Generator::state_json`] (a
+/// state kept in a trainer's own checkpoint rather than in a file).
+///
+/// # Errors
+/// As [`online_generator`].
+pub fn online_generator_from_state(
+    config: &DatasetConfig,
+    registry: &Registry,
+    state_json: &str,
+) -> Result<Generator> {
+    config.validate()?;
+    let envs = online_registry(config, registry)?;
+    let g = Generator::from_state_json(envs, state_json).map_err(Error::Curriculum)?;
+    same_run(config, g, None)
+}
+
+/// `g` if it was saved with `config`'s curriculum, seed and bounds.
+fn same_run(config: &DatasetConfig, g: Generator, path: Option<&Path>) -> Result<Generator> {
+    let curriculum = config.curriculum.clone().unwrap_or_default();
+    if g.config() != &curriculum || g.run_options() != online_run_options(config) {
         return Err(Error::Curriculum(resyn_curriculum::Error::State {
-            path: Some(path.to_path_buf()),
+            path: path.map(Path::to_path_buf),
             message: "it was saved with another [curriculum] section, seed or difficulty \
                       bounds than the config's; resume with the config the run started with"
                 .into(),
         }));
     }
     Ok(g)
+}
+
+/// Online instances as dataset rows: each drawn instance rendered with the
+/// config's `[prompt]` template into the JSON Lines row `dataset build`
+/// writes (`prompt` chat messages, `label` ground truth, `data_source`,
+/// `ability`, `extra_info`), with `extra_info.split` [`ONLINE_SPLIT`].
+///
+/// ```
+/// use resyn_data::{DatasetConfig, OnlineRows, online_generator};
+///
+/// let config = DatasetConfig::from_toml_str("[select]\nids = [\"maze\"]")?;
+/// let mut generator = online_generator(&config, &resyn_envs::registry(), None)?;
+/// let rows = OnlineRows::new(&config, generator.registry())?;
+/// let batch = rows.draw(&mut generator, 2)?;
+/// let row: serde_json::Value = serde_json::from_str(&batch[1]).unwrap();
+/// assert_eq!(row["data_source"], "resyn/maze");
+/// assert_eq!(row["extra_info"]["split"], "online");
+/// assert_eq!(row["extra_info"]["index"], 1);
+/// # Ok::<(), resyn_data::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct OnlineRows {
+    config: DatasetConfig,
+    ctx: RowContext,
+    envs: BTreeMap<String, Arc<EnvInfo>>,
+}
+
+impl OnlineRows {
+    /// Rows of `config` for the environments of `envs` (the generator's
+    /// [`Generator::registry`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] (field `reward`) unless the config scores with the
+    /// verifier: an online instance is scored by its environment's verifier
+    /// (`code` and `llm_answer` ground truths are made when a dataset is
+    /// built).
+    pub fn new(config: &DatasetConfig, envs: &Registry) -> Result<Self> {
+        if config.reward != RewardMode::Verifier {
+            return Err(Error::config(
+                "reward",
+                format!(
+                    "online instances are scored by the environment's verifier; \
+                     reward = \"{}\" applies to built datasets only",
+                    config.reward.as_str()
+                ),
+            ));
+        }
+        Ok(Self {
+            config: config.clone(),
+            ctx: RowContext::new(config),
+            envs: envs
+                .iter()
+                .map(|e| (e.meta().id.clone(), Arc::new(EnvInfo::new(e.meta()))))
+                .collect(),
+        })
+    }
+
+    /// Draw `n` instances and render them. Row `k` gets `extra_info.index`
+    /// `p + k`, `p` the generator's position before the draw: unique within
+    /// the run and the same after a resume.
+    ///
+    /// # Errors
+    /// [`Error::Curriculum`] when nothing is left to draw.
+    pub fn draw(&self, generator: &mut Generator, n: usize) -> Result<Vec<String>> {
+        let first = generator.position();
+        generator
+            .draw(n)
+            .map_err(Error::Curriculum)?
+            .into_iter()
+            .zip(first..)
+            .map(|(inst, index)| self.render(index, inst))
+            .collect()
+    }
+
+    /// One instance as a row with `extra_info.index` `index`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for an instance of an environment these rows
+    /// were not made for.
+    pub fn render(&self, index: u64, inst: Instance) -> Result<String> {
+        let env = self.envs.get(&inst.env).ok_or_else(|| {
+            Error::Internal(format!("online rows: unknown environment `{}`", inst.env))
+        })?;
+        let Prepared::Row(row) = render(inst, &self.config) else {
+            // Verifier-mode rendering has no failure case (checked in `new`).
+            return Err(Error::Internal(
+                "online rows: an instance did not render".into(),
+            ));
+        };
+        let mut out = Vec::new();
+        write_line(&mut out, &self.ctx, env, &row, ONLINE_SPLIT, index)
+            .map_err(|e| Error::Internal(format!("online rows: {e}")))?;
+        String::from_utf8(out).map_err(|e| Error::Internal(format!("online rows: {e}")))
+    }
 }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::Split;
+use resyn_core::EnvMeta;
+
+use crate::{DatasetConfig, PromptTemplate, Split};
 
 /// What every row of one environment shares.
 #[derive(Debug)]
@@ -15,6 +17,18 @@ pub(crate) struct EnvInfo {
     pub data_source: String,
     /// The category name: verl's `ability`.
     pub ability: String,
+}
+
+impl EnvInfo {
+    /// The row fields of an environment.
+    pub(crate) fn new(m: &EnvMeta) -> Self {
+        Self {
+            id: m.id.clone(),
+            version: m.version,
+            data_source: format!("resyn/{}", m.id),
+            ability: m.category.as_str().to_string(),
+        }
+    }
 }
 
 /// A generated, verified instance turned into row fields.
@@ -59,6 +73,27 @@ pub(crate) struct RowContext {
     pub system: Option<String>,
     /// `reward_model.style`.
     pub style: &'static str,
+}
+
+impl RowContext {
+    /// The constants of rows built with `config`.
+    pub(crate) fn new(config: &DatasetConfig) -> Self {
+        let system = &config.prompt.system;
+        Self {
+            system: (!system.is_empty()).then(|| system.clone()),
+            style: "rule",
+        }
+    }
+}
+
+/// The user message of an instance prompt: the template's prefix, the
+/// prompt, its suffix.
+pub(crate) fn user_message(template: &PromptTemplate, prompt: String) -> String {
+    if template.prefix.is_empty() && template.suffix.is_empty() {
+        prompt
+    } else {
+        format!("{}{}{}", template.prefix, prompt, template.suffix)
+    }
 }
 
 /// The chat messages of a row: `(role, content)` pairs.

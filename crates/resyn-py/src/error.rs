@@ -5,12 +5,20 @@
 //! - `UnknownEnvironmentError`: an environment id this process does not know;
 //! - `InstanceError`: an instance that does not parse, or an instance the
 //!   environment could not generate (difficulty out of range, backend error);
+//! - `CurriculumError`: an online curriculum that cannot start (dataset
+//!   config, saved state), an outcome it cannot count, or a run with
+//!   nothing left to draw;
 //! - `ResynError` itself: invalid arguments (e.g. non-finite weights) and
 //!   configuration errors (Python environment directories, the sandbox).
+//!
+//! File errors (reading a config or state, writing a state or decision
+//! log) raise `OSError` naming the file.
+
+use std::path::PathBuf;
 
 use pyo3::PyErr;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyOSError};
 
 create_exception!(
     resyn,
@@ -37,6 +45,14 @@ create_exception!(
     "An instance that does not parse, or that could not be generated."
 );
 
+create_exception!(
+    resyn,
+    CurriculumError,
+    ResynError,
+    "An online curriculum error: a config or saved state it cannot run, an outcome it cannot \
+     count, or nothing left to draw."
+);
+
 /// Errors of the extension's functions.
 #[derive(Debug)]
 pub(crate) enum Error {
@@ -45,6 +61,29 @@ pub(crate) enum Error {
     Instance(String),
     /// Configuration (sandbox, environment directories, call order).
     Config(String),
+    /// The online curriculum.
+    Curriculum(String),
+    /// Reading or writing a file.
+    Io(PathBuf, std::io::Error),
+}
+
+impl From<resyn_curriculum::Error> for Error {
+    fn from(e: resyn_curriculum::Error) -> Self {
+        match e {
+            resyn_curriculum::Error::Io { path, source } => Self::Io(path, source),
+            other => Self::Curriculum(other.to_string()),
+        }
+    }
+}
+
+impl From<resyn_data::Error> for Error {
+    fn from(e: resyn_data::Error) -> Self {
+        match e {
+            resyn_data::Error::Io { path, source } => Self::Io(path, source),
+            resyn_data::Error::Curriculum(e) => e.into(),
+            other => Self::Curriculum(other.to_string()),
+        }
+    }
 }
 
 impl From<resyn_reward::Error> for Error {
@@ -74,6 +113,8 @@ impl From<Error> for PyErr {
             Error::Core(e) => InstanceError::new_err(e.to_string()),
             Error::Instance(m) => InstanceError::new_err(m),
             Error::Config(m) => ResynError::new_err(m),
+            Error::Curriculum(m) => CurriculumError::new_err(m),
+            Error::Io(path, e) => PyOSError::new_err(format!("{}: {e}", path.display())),
         }
     }
 }

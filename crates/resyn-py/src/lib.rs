@@ -3,12 +3,14 @@
 //!
 //! Docstrings, typing and the trainer-facing contracts live in
 //! `python/resyn/__init__.py`; each function here converts its arguments,
-//! calls one Rust function (of `resyn-reward`, `resyn-core` or the registry)
+//! calls one Rust function (of `resyn-reward`, `resyn-core`, the registry,
+//! or for `Curriculum` `resyn-curriculum` and `resyn-data`)
 //! with the GIL released, and converts the result. Structured values cross
 //! the boundary as JSON strings (instances, verdicts, metadata); rewards
 //! cross as floats or small dicts, because they are the hot path.
 #![deny(missing_docs)]
 
+mod curriculum;
 mod error;
 mod registry;
 
@@ -23,7 +25,8 @@ use resyn_core::Instance;
 use resyn_reward::{Reward, RewardConfig, Target};
 
 use crate::error::{
-    Error, GroundTruthError, InstanceError, Result, ResynError, UnknownEnvironmentError,
+    CurriculumError, Error, GroundTruthError, InstanceError, Result, ResynError,
+    UnknownEnvironmentError,
 };
 use crate::registry::scorer;
 
@@ -195,6 +198,7 @@ fn _resyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<UnknownEnvironmentError>(),
     )?;
     m.add("InstanceError", py.get_type::<InstanceError>())?;
+    m.add("CurriculumError", py.get_type::<CurriculumError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(configure, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
@@ -202,5 +206,6 @@ fn _resyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envs, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch, m)?)?;
+    m.add_class::<curriculum::Curriculum>()?;
     Ok(())
 }

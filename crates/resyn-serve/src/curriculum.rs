@@ -18,15 +18,13 @@
 //! Draws and reports are serialised by one lock; a rejected report
 //! changes nothing.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use resyn_curriculum::{Generator, Outcome, ReportSummary, write_decisions};
+use resyn_curriculum::{Generator, Outcome, ReportSummary, append_decisions};
 use resyn_reward::{Reward, Target};
 use serde::Deserialize;
 use serde_json::json;
@@ -85,10 +83,8 @@ impl Online {
     /// in between loses no logged decision).
     fn persist(&self, g: &mut Generator) -> Result<(), ApiError> {
         let decisions = g.take_decisions();
-        if let Some(path) = &self.log
-            && !decisions.is_empty()
-        {
-            append(path, &decisions)
+        if let Some(path) = &self.log {
+            append_decisions(path, &decisions)
                 .map_err(|e| ApiError::internal(format!("decision log {}: {e}", path.display())))?;
         }
         if let Some(path) = &self.state {
@@ -96,14 +92,6 @@ impl Online {
         }
         Ok(())
     }
-}
-
-fn append(path: &Path, decisions: &[resyn_curriculum::Decision]) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    write_decisions(decisions, &mut buf)?;
-    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-    f.write_all(&buf)?;
-    f.flush()
 }
 
 /// A curriculum error as an answer: bad outcomes are 422, an exhausted

@@ -894,6 +894,9 @@ fn online_generation_follows_the_configs_selection_seed_and_bounds() {
     g.save(&state).unwrap();
     let resumed = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap();
     assert_eq!(resumed.state_json(), g.state_json());
+    // The same from a state kept in memory (a trainer's own checkpoint).
+    let restored = resyn_data::online_generator_from_state(&c, &reg, &g.state_json()).unwrap();
+    assert_eq!(restored.state_json(), g.state_json());
     for other in [
         text.replace("min_samples = 8", "min_samples = 9"),
         text.replace("seed = 9", "seed = 10"),
@@ -901,6 +904,11 @@ fn online_generation_follows_the_configs_selection_seed_and_bounds() {
     ] {
         let c = DatasetConfig::from_toml_str(&other).unwrap();
         let e = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap_err();
+        assert!(
+            e.to_string().contains("another [curriculum] section"),
+            "{e}"
+        );
+        let e = resyn_data::online_generator_from_state(&c, &reg, &g.state_json()).unwrap_err();
         assert!(
             e.to_string().contains("another [curriculum] section"),
             "{e}"
@@ -913,4 +921,71 @@ fn online_generation_follows_the_configs_selection_seed_and_bounds() {
     // max_environments takes the front of the build's ranking.
     let c = DatasetConfig::from_toml_str("max_environments = 1").unwrap();
     assert_eq!(resyn_data::online_registry(&c, &reg).unwrap().len(), 1);
+}
+
+#[test]
+fn online_rows_are_the_rows_a_build_writes() {
+    let reg = four_envs();
+    let t = TempDir::new("online-rows");
+    let text = "seed = 4\ninstances_per_env = 6\n[difficulty]\nmax = 3\n\
+                [prompt]\nsystem = \"Be brief.\"\nprefix = \"Task: \"\nsuffix = \"\\nGo.\"\n";
+    let mut c = config(text, &t.path("ds"));
+    c.output.formats = vec![Format::Jsonl];
+    build(c.clone(), &reg);
+    let built = jsonl(&t.path("ds/train.jsonl"));
+    let mut g = resyn_data::online_generator(&c, &reg, None).unwrap();
+    let rows = resyn_data::OnlineRows::new(&c, g.registry()).unwrap();
+    // The row of an instance is the built row of that instance, but for its split and index.
+    for (i, want) in built.iter().enumerate() {
+        let info = &want["extra_info"];
+        let env = reg.get(info["env"].as_str().unwrap()).unwrap();
+        let inst = env
+            .generate(
+                info["seed"].as_u64().unwrap(),
+                info["difficulty"].as_u64().unwrap() as u8,
+            )
+            .unwrap();
+        let got: Value = serde_json::from_str(&rows.render(100 + i as u64, inst).unwrap()).unwrap();
+        let mut want = want.clone();
+        want["extra_info"]["split"] = "online".into();
+        want["extra_info"]["index"] = (100 + i as u64).into();
+        assert_eq!(got, want);
+    }
+    assert_eq!(built[0]["prompt"][0]["content"], "Be brief.");
+    // Drawn rows: in stream order, indexed by stream position.
+    let mut draw = |n| -> Vec<Value> {
+        let batch = rows.draw(&mut g, n).unwrap();
+        batch
+            .iter()
+            .map(|r| serde_json::from_str(r).unwrap())
+            .collect()
+    };
+    let first = draw(3);
+    let next = draw(2);
+    let index: Vec<u64> = first
+        .iter()
+        .chain(&next)
+        .map(|r| r["extra_info"]["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(index, [0, 1, 2, 3, 4]);
+    assert!(
+        first
+            .iter()
+            .all(|r| r["extra_info"]["split"] == resyn_data::ONLINE_SPLIT)
+    );
+    // Only verifier-mode ground truths can be made online.
+    for mode in ["code", "llm_answer"] {
+        let extra = if mode == "llm_answer" {
+            "[llm_answer]\nbase_url = \"http://127.0.0.1:9\"\nmodel = \"m\"\n"
+        } else {
+            ""
+        };
+        let c = DatasetConfig::from_toml_str(&format!("reward = \"{mode}\"\n{extra}")).unwrap();
+        let e = resyn_data::OnlineRows::new(&c, &reg).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("field `reward`: online instances"),
+            "{e}"
+        );
+    }
 }

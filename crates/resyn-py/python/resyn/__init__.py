@@ -16,6 +16,14 @@ environments) and ``format_ok`` is 1 when the response holds one ``<think>...</t
 followed by exactly one ``<answer>...</answer>`` block. Defaults: ``verifier_weight=1``,
 ``format_weight=0``. The same Rust function computes rewards for ``resyn serve``.
 
+Online instances
+----------------
+:class:`Curriculum` draws fresh instances as dataset rows, following resyn's adaptive
+curriculum, and takes the verifier's rewards back (docs/curriculum.md). Trainer hooks:
+:mod:`resyn.trl` (``GRPOTrainer``: an iterable dataset, ``make_trl_reward(curriculum=...)``,
+a checkpoint callback) and :mod:`resyn.verl` (a ``data.custom_cls`` dataset); neither is
+imported by ``import resyn``.
+
 Environments
 ------------
 The same environments as the ``resyn`` command, assembled by the same Rust code: the native
@@ -48,11 +56,20 @@ import os
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _resyn
-from ._resyn import GroundTruthError, InstanceError, ResynError, UnknownEnvironmentError
+from ._resyn import (
+    CurriculumError,
+    GroundTruthError,
+    InstanceError,
+    ResynError,
+    UnknownEnvironmentError,
+)
+from .curriculum import Curriculum
 
 __version__: str = _resyn.__version__
 
 __all__ = [
+    "Curriculum",
+    "CurriculumError",
     "GroundTruthError",
     "InstanceError",
     "ResynError",
@@ -144,6 +161,7 @@ def make_trl_reward(
     format_weight: float = 0.0,
     label_key: Optional[str] = None,
     name: str = "resyn_reward",
+    curriculum: Optional[Curriculum] = None,
 ) -> Callable[..., List[Optional[float]]]:
     """Build a TRL ``GRPOTrainer`` reward function with these weights.
 
@@ -172,6 +190,12 @@ def make_trl_reward(
     (``rewards/<name>/mean`` and a column of the completions table): give two resyn reward
     functions different names, e.g. a verifier-only and a format-only one with
     ``GRPOConfig(reward_weights=[1.0, 0.1])`` to see both parts of the reward in the logs.
+
+    ``curriculum``: a :class:`Curriculum` the rows came from (:func:`resyn.trl.online_dataset`).
+    Each call then reports the verifier's reward of every completion of an online row
+    (``extra_info["split"] == "online"``; rows of a built evaluation set are scored but not
+    reported) and logs the curriculum's :meth:`Curriculum.metrics` through TRL's
+    ``log_metric``. Give it to one reward function only, or outcomes are counted twice.
     """
 
     def resyn_reward(
@@ -186,14 +210,36 @@ def make_trl_reward(
                 [_completion_text(completions[i]) for i in idx],
                 float(verifier_weight),
                 float(format_weight),
-                False,
+                curriculum is not None,
             )
             for i, s in zip(idx, scores):
-                out[i] = s
+                out[i] = s["score"] if curriculum is not None else s
+            if curriculum is not None:
+                _report_to(curriculum, kwargs, idx, scores)
         return out
 
     resyn_reward.__name__ = resyn_reward.__qualname__ = name
     return resyn_reward
+
+
+def _report_to(
+    curriculum: Curriculum, kwargs: Mapping[str, Any], idx: List[int], scores: List[Any]
+) -> None:
+    """Report the verifier rewards of the scored completions, then log the curriculum's
+    metrics through TRL's ``log_metric`` (when TRL passes it)."""
+    infos = kwargs.get("extra_info")
+    if infos is None:
+        raise ResynError(
+            "make_trl_reward(curriculum=...) needs the `extra_info` column of the online rows"
+        )
+    infos = list(infos)
+    curriculum.report_rows(
+        [{"extra_info": infos[i]} for i in idx], [s["verifier_reward"] for s in scores]
+    )
+    log_metric = kwargs.get("log_metric")
+    if callable(log_metric):
+        for key, value in curriculum.metrics().items():
+            log_metric(key, value)
 
 
 trl_reward: Callable[..., List[Optional[float]]] = make_trl_reward()
