@@ -33,7 +33,20 @@ pub const ONLINE_SPLIT: &str = "online";
 /// As the build's selection: [`Error::Config`] for an unknown id in
 /// `select.ids`/`select.exclude`, [`Error::NoEnvironments`].
 pub fn online_registry(config: &DatasetConfig, registry: &Registry) -> Result<Registry> {
-    let mut envs = plan::select(config, registry)?;
+    let selected = plan::select(config, registry)?;
+    // As a build leaves them out (there is no manifest here to say why).
+    let mut envs: Vec<_> = selected
+        .iter()
+        .filter(|e| plan::left_out(config, e.as_ref()).is_none())
+        .cloned()
+        .collect();
+    if envs.is_empty() {
+        let why = plan::left_out(config, selected[0].as_ref()).unwrap_or_default();
+        return Err(Error::NoEnvironments(format!(
+            "every selected environment is left out: {} ({why})",
+            selected.len()
+        )));
+    }
     if let Some(k) = config.max_environments {
         envs.truncate(k);
     }

@@ -342,6 +342,16 @@ fn uncalibrated_synthesized_environments_need_an_opt_in() {
     let all = build(config(&opt_in, &t.path("b")), &reg).manifest;
     assert_eq!(ids(&all), ["calibrated", "native", "raw"]);
     assert!(all.excluded.is_empty());
+    // Online generation draws from the same environments.
+    let online = |toml: &str| {
+        resyn_data::online_registry(&config(toml, &t.path("c")), &reg)
+            .map(|r| r.metas().into_iter().map(|m| m.id).collect::<Vec<_>>())
+    };
+    assert_eq!(online(toml).unwrap(), ["calibrated", "native"]);
+    assert_eq!(online(&opt_in).unwrap(), ["calibrated", "native", "raw"]);
+    let only_raw = "[select]\nids = [\"raw\"]\n";
+    let err = online(only_raw).unwrap_err().to_string();
+    assert!(err.contains("include_uncalibrated"), "{err}");
 }
 
 #[test]
