@@ -225,8 +225,10 @@ impl PythonEnv {
                 ))));
                 continue;
             }
+            // verify() gets the answer without the whitespace around it
+            // (the newlines of its block): the module format says so.
             let answer = match extract_answer(response, &self.extract) {
-                Ok(a) => a.text,
+                Ok(a) => a.text.trim(),
                 Err(e) => {
                     results[i] = Some(Ok(Err(e.into())));
                     continue;

@@ -46,8 +46,8 @@ pub use error::{Error, Result};
 pub use read::{CallDetail, CallEntry, CandidateOutcome, EnvMarker, StageCount};
 pub use store::Store;
 pub use types::{
-    Accepted, CallRecord, Candidate, CandidateStatus, Checkpoint, KeywordRow, NewCandidate,
-    NewEnvironment, Run, StageEvent, StoredEnv, Summary,
+    Accepted, CallRecord, Candidate, CandidateStatus, Checkpoint, Finding, KeywordRow,
+    NewCandidate, NewEnvironment, Run, StageEvent, StoredEnv, Summary,
 };
 
 mod error;

@@ -88,4 +88,9 @@ CREATE TABLE llm_calls (
 );
 CREATE INDEX llm_calls_hash ON llm_calls (run_id, request_hash);
 "#,
+    // 2: adjudication state of a candidate's checkpoint.
+    r#"
+ALTER TABLE candidates ADD COLUMN cross_draws INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE candidates ADD COLUMN settled TEXT NOT NULL DEFAULT '[]';
+"#,
 ];

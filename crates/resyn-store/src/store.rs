@@ -354,6 +354,8 @@ impl Store {
             bool,
             Option<String>,
             Option<String>,
+            i64,
+            String,
         );
         let rows: Vec<Row> = self.with(|c| {
             let mut st = c.prepare(sql)?;
@@ -373,6 +375,8 @@ impl Store {
                     r.get(11)?,
                     r.get(12)?,
                     r.get(13)?,
+                    r.get(14)?,
+                    r.get(15)?,
                 ))
             })?
             .collect()
@@ -394,6 +398,11 @@ impl Store {
                         code: r.10,
                         review_passed: r.11,
                         cross_code: r.12,
+                        cross_draws: u32::try_from(r.14).unwrap_or(0),
+                        settled: serde_json::from_str(&r.15).map_err(|source| Error::Json {
+                            column: "candidates.settled",
+                            source,
+                        })?,
                     },
                     env_name: r.13,
                 })
@@ -401,7 +410,7 @@ impl Store {
             .collect()
     }
 
-    const CANDIDATE_COLS: &str = "id, run_id, keyword, title, proposal, status, stage, reason, detail, round, code, review_passed, cross_code, env_name";
+    const CANDIDATE_COLS: &str = "id, run_id, keyword, title, proposal, status, stage, reason, detail, round, code, review_passed, cross_code, env_name, cross_draws, settled";
 
     /// Every candidate of a run, in creation order.
     ///
@@ -460,8 +469,17 @@ impl Store {
             Self::insert_event(tx, candidate, event).map_err(self.sq())?;
             if let Some(cp) = checkpoint {
                 tx.execute(
-                    "UPDATE candidates SET code = ?2, round = ?3, review_passed = ?4, cross_code = ?5, updated_at = ?6 WHERE id = ?1",
-                    params![candidate, cp.code, cp.round, cp.review_passed, cp.cross_code, now()],
+                    "UPDATE candidates SET code = ?2, round = ?3, review_passed = ?4, cross_code = ?5, updated_at = ?6, cross_draws = ?7, settled = ?8 WHERE id = ?1",
+                    params![
+                        candidate,
+                        cp.code,
+                        cp.round,
+                        cp.review_passed,
+                        cp.cross_code,
+                        now(),
+                        cp.cross_draws,
+                        serde_json::to_string(&cp.settled).unwrap_or_else(|_| "[]".into())
+                    ],
                 )
                 .map_err(self.sq())?;
             }
@@ -862,6 +880,29 @@ impl Store {
                     Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
                 })?
                 .collect::<rusqlite::Result<_>>()?;
+            let mut st = c.prepare(
+                "SELECT stage, count(DISTINCT candidate_id) FROM stage_events WHERE run_id = ?1 AND passed = 1 GROUP BY stage ORDER BY min(id)",
+            )?;
+            s.passed_by_stage = st
+                .query_map(params![run], |r| {
+                    Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut st = c.prepare(
+                "SELECT reason, count(*) FROM stage_events WHERE run_id = ?1 AND stage = 'adjudicate' GROUP BY reason ORDER BY reason",
+            )?;
+            s.disagreements = st
+                .query_map(params![run], |r| {
+                    Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            s.uncalibrated = c
+                .query_row(
+                    "SELECT count(*) FROM environments WHERE run_id = ?1 AND calibration IS NULL",
+                    params![run],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| u64::try_from(n).unwrap_or(0))?;
             s.repairs = c
                 .query_row(
                     "SELECT coalesce(sum(round), 0) FROM candidates WHERE run_id = ?1",

@@ -89,6 +89,27 @@ pub struct Checkpoint {
     pub review_passed: bool,
     /// The independently written second verifier, once there is one.
     pub cross_code: Option<String>,
+    /// Independent verifiers drawn so far (second verifiers and
+    /// tie-breakers; bounded per candidate).
+    #[serde(default)]
+    pub cross_draws: u32,
+    /// Answers whose verdict independent checks settled: later repairs
+    /// must keep judging them the same way.
+    #[serde(default)]
+    pub settled: Vec<Finding>,
+}
+
+/// An answer whose correctness adjudication settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Instance seed.
+    pub seed: u64,
+    /// Instance difficulty.
+    pub difficulty: u8,
+    /// The answer string `verify()` received.
+    pub answer: String,
+    /// Whether it is correct.
+    pub correct: bool,
 }
 
 /// A candidate row.
@@ -237,6 +258,18 @@ pub struct Summary {
     pub failures: Vec<(String, String, u64)>,
     /// Stage failures (including repaired ones) by stage, in first-seen order.
     pub stage_failures: Vec<(String, u64)>,
+    /// Candidates that passed each stage at least once, by stage (the
+    /// funnel), in first-seen order.
+    #[serde(default)]
+    pub passed_by_stage: Vec<(String, u64)>,
+    /// Disagreements between verifiers, by how adjudication resolved them
+    /// (`upheld`, `overruled`, `unresolved`: the events of stage
+    /// `adjudicate`, one per disputed answer).
+    #[serde(default)]
+    pub disagreements: Vec<(String, u64)>,
+    /// Environments this run stored without calibration (no solver).
+    #[serde(default)]
+    pub uncalibrated: u64,
     /// Keywords whose proposal call failed or could not be parsed.
     pub keyword_failures: u64,
     /// Repair rounds used in total.

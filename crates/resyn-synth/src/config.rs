@@ -47,11 +47,21 @@ pub struct SynthConfig {
     pub max_tokens: Option<u32>,
     /// Run the two-step LLM review.
     pub review: bool,
+    /// Reviewer endpoint (review and judge calls); the generator's when
+    /// unset. A model judging its own code is weak.
+    pub review_base_url: Option<String>,
+    /// Reviewer model; the generator model when unset.
+    pub review_model: Option<String>,
+    /// Environment variable holding the reviewer's API key.
+    pub review_api_key_env: Option<String>,
+    /// Sampling temperature of review and judge calls.
+    pub review_temperature: Option<f64>,
     /// Run cross-verification.
     pub cross_verify: bool,
-    /// Smallest share of probe verdicts on which the two verifiers must agree
-    /// (references must all agree).
-    pub cross_min_agreement: f64,
+    /// Disagreements between the verifiers that adjudication cannot settle
+    /// (no majority) an environment may keep; they are listed in its
+    /// stored report.
+    pub cross_max_unresolved: usize,
     /// Solver samples per difficulty level.
     pub calibration_samples: u32,
     /// Calibration thresholds: trend significance, headroom at the top,
@@ -132,8 +142,12 @@ impl Default for SynthConfig {
             temperature: Some(0.7),
             max_tokens: Some(8192),
             review: true,
+            review_base_url: None,
+            review_model: None,
+            review_api_key_env: None,
+            review_temperature: Some(0.0),
             cross_verify: true,
-            cross_min_agreement: 0.98,
+            cross_max_unresolved: 0,
             calibration_samples: 4,
             calibration: Policy::default(),
             solver_max_tokens: Some(4096),

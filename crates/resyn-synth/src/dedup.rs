@@ -4,11 +4,20 @@
 //!   3-shingles of the normalized `DESCRIPTION`; two environments whose
 //!   estimated Jaccard similarity reaches [`DedupConfig::description_threshold`]
 //!   are near duplicates.
-//! - Behaviour: names seed the RNG, so a copy renamed generates different
+//! - Templates: names seed the RNG, so a copy renamed generates different
 //!   instances; what stays the same is the prompt *template*. Prompts of the
 //!   validation instances are normalized (digits → `#`, whitespace
 //!   collapsed) and MinHashed over word 5-shingles; similarity at or above
-//!   [`DedupConfig::behaviour_threshold`] is a behavioural duplicate.
+//!   [`DedupConfig::behaviour_threshold`] is a template duplicate.
+//! - Behaviour, wording aside: a paraphrase of a task shares neither its
+//!   description nor its template, but it asks the same thing, so the other
+//!   environment's verifier accepts its reference answers on its own
+//!   instances. Environments whose answers look alike ([`Shape`]: the data
+//!   keys or the shapes of the answers, digits and words abstracted) are run
+//!   that way (see `pipeline::unique`); data fields holding the answer itself
+//!   are removed first ([`without_answer_fields`]), so two verifiers that
+//!   merely compare with a stored answer do not make unrelated tasks
+//!   duplicates.
 //! - Decontamination: word n-grams ([`DedupConfig::ngram`], default 13, the
 //!   customary size) of generated prompts are looked up in the n-grams of
 //!   user-supplied benchmark files; any shared n-gram rejects the environment.
@@ -17,8 +26,10 @@
 //!   changed still matches. An n-gram must hold at least half words (not
 //!   numbers): two lists of numbers are not a copy.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
+use resyn_core::Instance;
+use resyn_core::probes::reference_answer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -32,6 +43,10 @@ pub struct DedupConfig {
     pub behaviour_threshold: f64,
     /// Word n-gram size for decontamination.
     pub ngram: usize,
+    /// Share of a candidate's reference answers another environment's
+    /// verifier must accept (on the candidate's instances) to make it a
+    /// behavioural duplicate.
+    pub verifier_acceptance: f64,
 }
 
 impl Default for DedupConfig {
@@ -40,6 +55,7 @@ impl Default for DedupConfig {
             description_threshold: 0.7,
             behaviour_threshold: 0.9,
             ngram: 13,
+            verifier_acceptance: 0.9,
         }
     }
 }
@@ -141,6 +157,10 @@ pub struct Fingerprint {
     pub description: MinHash,
     /// MinHash of the prompt templates' word 5-shingles.
     pub behaviour: MinHash,
+    /// What its answers look like (empty for environments stored before
+    /// it was recorded: those are compared by text only).
+    #[serde(default)]
+    pub shape: Shape,
 }
 
 impl Fingerprint {
@@ -153,14 +173,126 @@ impl Fingerprint {
         Self {
             description: MinHash::of(&shingles(description, 3)),
             behaviour: MinHash::of(&sh),
+            shape: Shape::default(),
         }
+    }
+
+    /// With the answer shape of `instances`.
+    #[must_use]
+    pub fn with_shape<'a>(mut self, instances: impl IntoIterator<Item = &'a Instance>) -> Self {
+        self.shape = Shape::of(instances);
+        self
+    }
+}
+
+/// What the answers of an environment look like, wording aside: the keys of
+/// its instance data and the shapes of its reference answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    /// Top-level data keys (sorted), or the data's JSON type.
+    pub data_keys: Vec<String>,
+    /// Distinct answer shapes (sorted; see [`answer_shape`]).
+    pub answers: Vec<String>,
+}
+
+impl Shape {
+    /// The shape of some instances.
+    pub fn of<'a>(instances: impl IntoIterator<Item = &'a Instance>) -> Self {
+        let mut keys = BTreeSet::new();
+        let mut answers = BTreeSet::new();
+        for i in instances {
+            match &i.data {
+                serde_json::Value::Object(o) => keys.extend(o.keys().cloned()),
+                other => {
+                    keys.insert(format!("<{}>", json_type(other)));
+                }
+            }
+            answers.insert(answer_shape(reference_answer(i)));
+        }
+        Self {
+            data_keys: keys.into_iter().collect(),
+            answers: answers.into_iter().collect(),
+        }
+    }
+
+    /// Whether two environments may pose the same task: same data keys, or
+    /// at least half of their answer shapes in common. Unknown shapes
+    /// (empty) resemble nothing.
+    pub fn resembles(&self, other: &Shape) -> bool {
+        if self.answers.is_empty() || other.answers.is_empty() {
+            return false;
+        }
+        if self.data_keys == other.data_keys {
+            return true;
+        }
+        let a: BTreeSet<&String> = self.answers.iter().collect();
+        let b: BTreeSet<&String> = other.answers.iter().collect();
+        2 * a.intersection(&b).count() >= a.union(&b).count()
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// An answer with every digit run written `9`, every letter run `a` and
+/// every whitespace run one space: `"12 -3"` → `"9 -9"`, `"(1,2)"` →
+/// `"(9,9)"`, `"yes"` → `"a"`.
+pub fn answer_shape(answer: &str) -> String {
+    let mut out = String::new();
+    let mut last = None;
+    for c in answer.trim().chars() {
+        let class = if c.is_ascii_digit() {
+            '9'
+        } else if c.is_alphabetic() {
+            'a'
+        } else if c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
+        if !(Some(class) == last && matches!(class, '9' | 'a' | ' ')) {
+            out.push(class);
+        }
+        last = Some(class);
+    }
+    out
+}
+
+/// `data` without the top-level fields whose value is the answer itself
+/// (the reference, as a string or a number): a verifier that only compares
+/// with such a field proves nothing about the task.
+pub fn without_answer_fields(data: &serde_json::Value, answer: &str) -> serde_json::Value {
+    let answer = answer.trim();
+    match data {
+        serde_json::Value::Object(o) => serde_json::Value::Object(
+            o.iter()
+                .filter(|(_, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.trim().to_string(),
+                        other => other.to_string(),
+                    };
+                    text != answer
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
 /// Why an environment is a duplicate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duplicate {
-    /// `near_duplicate_description` or `behavioural_duplicate`.
+    /// `near_duplicate_description`, `template_duplicate` or
+    /// `behavioural_duplicate`.
     pub reason: &'static str,
     /// The environment it duplicates.
     pub of: String,
@@ -178,7 +310,7 @@ pub fn find_duplicate<'a>(
         let b = fp.behaviour.similarity(&other.behaviour);
         if b >= cfg.behaviour_threshold {
             return Some(Duplicate {
-                reason: "behavioural_duplicate",
+                reason: "template_duplicate",
                 of: name.to_string(),
                 similarity: b,
             });
@@ -299,9 +431,38 @@ mod tests {
         assert!(a.description.similarity(&c.description) < 0.2);
         let cfg = DedupConfig::default();
         let d = find_duplicate(&b, [("a", &a)], &cfg).unwrap();
-        assert_eq!((d.reason, d.of.as_str()), ("behavioural_duplicate", "a"));
+        assert_eq!((d.reason, d.of.as_str()), ("template_duplicate", "a"));
         assert!(find_duplicate(&c, [("a", &a)], &cfg).is_none());
         assert_eq!(template("Add 12 and  7."), "Add # and #.");
+    }
+
+    #[test]
+    fn answer_shapes_abstract_numbers_and_words() {
+        assert_eq!(answer_shape(" 12 -3 "), "9 -9");
+        assert_eq!(answer_shape("(1, 22)\n(3,4)"), "(9, 9) (9,9)");
+        assert_eq!(answer_shape("Yes"), "a");
+        let inst = |data: serde_json::Value, answer: &str| Instance {
+            id: String::new(),
+            env: "e".into(),
+            env_version: 1,
+            seed: 0,
+            difficulty: 1,
+            prompt: String::new(),
+            data,
+            reference: resyn_core::wrap_answer(answer),
+        };
+        let a = Shape::of(&[inst(serde_json::json!({"a": 1, "b": 2}), "5")]);
+        let b = Shape::of(&[inst(serde_json::json!({"x": 1}), "17")]);
+        let c = Shape::of(&[inst(serde_json::json!({"x": 1}), "RDLU")]);
+        assert!(a.resembles(&b), "same answer shape");
+        assert!(!a.resembles(&c));
+        assert!(b.resembles(&c), "same data keys");
+        assert!(!Shape::default().resembles(&a));
+        let data = serde_json::json!({"n": 5, "answer": "120", "check": 120, "note": "x"});
+        assert_eq!(
+            without_answer_fields(&data, " 120\n"),
+            serde_json::json!({"n": 5, "note": "x"})
+        );
     }
 
     #[test]

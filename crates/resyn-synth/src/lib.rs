@@ -11,16 +11,25 @@
 //! 3. implementation ([`prompts::implement`], few-shot from the seed corpus)
 //!    and robust code extraction ([`extract`]).
 //! 4. offline validation in the sandbox, cheapest checks first
-//!    ([`validate`]), then a two-step LLM review ([`review`]), then
-//!    cross-verification: a second verifier written from the question text
-//!    alone must agree with the module's on references, probes and (with a
-//!    solver) real model answers.
-//! 5. repair: failures go back to the LLM with the precise error, up to
+//!    ([`validate`]); dedup (text and behaviour, against stored, native and
+//!    seed environments) and decontamination ([`dedup`]) before any further
+//!    LLM call; a two-step LLM review ([`review`]) by the reviewer model;
+//!    cross-verification: verifiers written from the rendered questions
+//!    alone score references, probes and (with a solver) real model
+//!    answers, and every disagreement is adjudicated (majority of three
+//!    verifiers, an LLM judge where one abstains).
+//! 5. repair: failures go back to the LLM with the evidence (the question,
+//!    the exact disputed answer, who said what), up to
 //!    [`SynthConfig::repair_rounds`] times.
 //! 6. calibration ([`calibrate`]) with a solver endpoint: a one-sided
-//!    Cochran–Armitage trend test on solve rate versus difficulty.
-//! 7. dedup and decontamination ([`dedup`]).
-//! 8. store: code, hash, provenance, reports.
+//!    Cochran–Armitage trend test on solve rate versus difficulty, headroom
+//!    at the top, reach at the bottom; without one the environment is
+//!    stored as uncalibrated.
+//! 7. store: code, hash, provenance, reports (dedup again, under the
+//!    acceptance lock).
+//!
+//! Each stage is a [`Stage`]; the summary's funnel counts the candidates
+//! that passed each.
 //!
 //! [`Pipeline`] runs the stages concurrently (bounded), resumably, and
 //! reports progress through an [`Observer`]. Accepted environments reach
@@ -45,8 +54,9 @@
 pub use config::{StructuredOutput, SynthConfig};
 pub use llm::{Llm, Reply};
 pub use pipeline::{
-    Event, Example, Observer, Pipeline, Quiet, code_hash, create_run, load_examples,
+    Event, Example, Observer, Pipeline, Quiet, Stage, code_hash, create_run, load_examples,
 };
+pub use verifier_module::verifier_module;
 
 pub mod calibrate;
 pub mod dedup;
@@ -61,6 +71,7 @@ pub mod validate;
 mod config;
 mod llm;
 mod pipeline;
+mod verifier_module;
 
 /// Errors that stop a run (candidate failures are data, not errors).
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,21 @@ pub const SYSTEM: &str = "You are an expert Python programmer who designs reason
 for reinforcement learning with verifiable rewards. You write correct, deterministic, \
 self-contained code and follow output formats exactly.";
 
-/// The environment module format, as shown to the model.
-pub const FORMAT: &str = r#"An environment is ONE self-contained Python module (standard library only) with:
+/// How `verify()` receives the answer: said once, in every prompt that
+/// asks for a verifier.
+pub const ANSWER_STRING: &str = "answer is exactly the text the solver put between the \
+<answer> and </answer> tags, with leading and trailing whitespace (and newlines) removed; \
+inner newlines are kept";
+
+/// The environment module format, as shown to the model; `imports` is the
+/// validator's allowlist.
+pub fn format(imports: &[String]) -> String {
+    FORMAT
+        .replace("{ANSWER_STRING}", ANSWER_STRING)
+        .replace("{IMPORTS}", &imports.join(", "))
+}
+
+const FORMAT: &str = r#"An environment is ONE self-contained Python module (standard library only) with:
 
 - NAME: str — unique snake_case id (a-z, 0-9, _; starts with a letter; at most 64 chars).
 - CATEGORY: str — one of constraint_satisfaction, algorithmic, spatial, logic, math.
@@ -29,14 +42,13 @@ pub const FORMAT: &str = r#"An environment is ONE self-contained Python module (
   * data: JSON-serializable (dict/list/str/int/float/bool/None) hidden data for verify().
   * reference: a correct answer text in the documented answer format.
 - verify(instance, answer) -> float — instance is {"prompt", "data", "difficulty", "seed"};
-  answer is the text the solver put inside the answer tags. Return 1.0 if correct else 0.0.
+  {ANSWER_STRING}. Return 1.0 if correct else 0.0.
   Check the answer by logic/constraints where possible, parse strictly (reject extra tokens,
   several candidate answers, wrong counts), never raise (wrap parsing in try/except and
   return 0.0), and never accept the prompt text, empty or garbage answers.
 - solve(instance) -> str — optional: computes a correct answer from the instance.
 
-Allowed imports: random, math, itertools, functools, collections, heapq, bisect, string, re,
-fractions, decimal, statistics, json, typing, dataclasses, enum, copy, operator, textwrap.
+Allowed imports (nothing else): {IMPORTS}.
 No file, network, process, time or eval/exec use. generate() must finish in well under a second
 at difficulty 10; verify() in milliseconds."#;
 
@@ -91,8 +103,12 @@ pub fn proposal_schema(n: usize) -> serde_json::Value {
 }
 
 /// Implementation prompt: format, few-shot examples, the proposal.
-pub fn implement(proposal: &serde_json::Value, examples: &[(String, String)]) -> String {
-    let mut s = format!("{FORMAT}\n\n");
+pub fn implement(
+    proposal: &serde_json::Value,
+    examples: &[(String, String)],
+    imports: &[String],
+) -> String {
+    let mut s = format!("{}\n\n", format(imports));
     for (k, (name, code)) in examples.iter().enumerate() {
         s.push_str(&format!(
             "### Example environment {} ({name})\n```python\n{}\n```\n\n",
@@ -109,21 +125,23 @@ pub fn implement(proposal: &serde_json::Value, examples: &[(String, String)]) ->
 }
 
 /// Repair prompt: the current code and the precise error.
-pub fn repair(code: &str, stage: &str, reason: &str, detail: &str) -> String {
+pub fn repair(code: &str, stage: &str, reason: &str, detail: &str, imports: &[String]) -> String {
     format!(
-        "{FORMAT}\n\nThe environment module below failed resyn's `{stage}` check (reason: {reason}).\n\n\
+        "{}\n\nThe environment module below failed resyn's `{stage}` check (reason: {reason}).\n\n\
          ### Error\n{detail}\n\n### Module\n```python\n{}\n```\n\nFix the problem (and anything else \
          wrong you notice) and reply with the complete corrected module in exactly one ```python \
          code block.",
+        format(imports),
         code.trim_end()
     )
 }
 
 /// Repair prompt when the reply had no usable code.
-pub fn reimplement(proposal: &serde_json::Value, error: &str) -> String {
+pub fn reimplement(proposal: &serde_json::Value, error: &str, imports: &[String]) -> String {
     format!(
-        "{FORMAT}\n\n### Task to implement\n{}\n\nYour previous reply could not be used: {error}\n\n\
+        "{}\n\n### Task to implement\n{}\n\nYour previous reply could not be used: {error}\n\n\
          Reply with exactly one ```python code block containing the whole module.",
+        format(imports),
         pretty(proposal)
     )
 }
@@ -161,25 +179,178 @@ pub fn question_review(samples: &[(u8, String, String)]) -> String {
     s
 }
 
-/// Cross-verifier prompt: a second verifier from the task text alone.
-pub fn cross_verifier(description: &str, samples: &[String]) -> String {
-    let mut s = format!(
-        "Write a verifier for the reasoning task below, working only from the question text.\n\n\
-         ### Task\n{}\n\n",
-        description.trim()
+/// Cross-verifier prompt: a verifier from rendered questions alone (never
+/// the module's description or code, so its mistakes are its own).
+pub fn cross_verifier(questions: &[String], imports: &[String]) -> String {
+    let mut s = String::from(
+        "Write a verifier for the reasoning task these questions pose, working only from the \
+         question text.\n\n",
     );
-    for (k, q) in samples.iter().enumerate() {
+    for (k, q) in questions.iter().enumerate() {
         s.push_str(&format!("### Example question {}\n{}\n\n", k + 1, q.trim()));
     }
-    s.push_str(
-        "Write a Python function `verify(instance, answer) -> float` (standard library only; allowed \
-         imports: random, math, itertools, functools, collections, heapq, bisect, string, re, fractions, \
-         statistics, json) where instance[\"prompt\"] is the question text exactly as above and answer is \
-         the solver's final answer text. Recover the problem by parsing the question text, then return \
-         1.0 if the answer is correct and 0.0 otherwise (parse strictly; never raise). Reply with \
-         exactly one ```python code block.",
-    );
+    s.push_str(&format!(
+        "Write a Python function `verify(instance, answer) -> float` (standard library only; \
+         allowed imports: {}) where instance[\"prompt\"] is a question like the ones above, \
+         exactly as shown, and {ANSWER_STRING}. Recover the problem by parsing the question text, \
+         then return 1.0 if the answer is correct and 0.0 otherwise. Accept every answer the \
+         question allows (some questions have several correct answers: check validity, not \
+         equality with one solution), parse strictly in the stated answer format, and never \
+         raise. Reply with exactly one ```python code block.",
+        imports.join(", ")
+    ));
     s
+}
+
+/// Asked of a reviewer when verifiers disagree on an answer.
+pub fn judge(question: &str, answer: &str) -> String {
+    format!(
+        "Judge whether an answer to the question below is correct. Work the problem out \
+         carefully; the question may allow several correct answers, so check the answer \
+         against the question's requirements rather than against one solution, and apply \
+         its stated answer format.\n\n### Question\n{}\n\n### Answer\n{}\n\n\
+         Reply with a JSON object only: {{\"correct\": true or false, \"reason\": \"...\"}}.",
+        question.trim(),
+        answer
+    )
+}
+
+/// Appended when a judge's reply had no verdict.
+pub const JSON_ONLY: &str = "Answer with the JSON object only.";
+
+// ------------------------------------------------------------ repair evidence
+//
+// What a failed stage tells the model on repair (the `### Error` of
+// [`repair`]), and stores as the failure's detail.
+
+/// `NAME` is taken.
+pub fn name_taken(name: &str) -> String {
+    format!(
+        "NAME = {name:?} is already used by another environment; choose a different, more \
+         specific NAME"
+    )
+}
+
+/// The reviewer's problems.
+pub fn review_problems(step: &str, problems: &[String]) -> String {
+    let list = if problems.is_empty() {
+        "(the reviewer listed no specific problem)".to_string()
+    } else {
+        problems.join("\n- ")
+    };
+    format!(
+        "An independent reviewer rejected the environment ({step}). Fix every problem listed:\n- {list}"
+    )
+}
+
+/// One disputed answer: where it came from, the question, the exact string
+/// `verify()` received, and each check's verdict (`None`: raised).
+pub struct Disputed<'a> {
+    /// Position in the message, from 1.
+    pub n: usize,
+    /// Instance seed and difficulty.
+    pub seed: u64,
+    /// Instance difficulty.
+    pub difficulty: u8,
+    /// "a model's answer", "a constructed answer", ...
+    pub origin: &'a str,
+    /// The question as the verifiers see it.
+    pub question: &'a str,
+    /// Exactly what `verify()` received.
+    pub answer: &'a str,
+    /// `(who, verdict)`, the module's `verify()` first.
+    pub votes: &'a [(&'a str, Option<bool>)],
+}
+
+/// The evidence of one disputed answer.
+pub fn disputed_answer(d: &Disputed<'_>) -> String {
+    let mut s = format!(
+        "--- Disputed answer {} (seed {}, difficulty {}, {})\nQuestion:\n{}\n\
+         Answer string passed to verify(): {:?}\n",
+        d.n,
+        d.seed,
+        d.difficulty,
+        d.origin,
+        clip(d.question, 1500),
+        d.answer
+    );
+    for (who, verdict) in d.votes {
+        let said = match verdict {
+            Some(true) => "correct",
+            Some(false) => "wrong",
+            None => "no verdict (raised)",
+        };
+        s.push_str(&format!("- {who}: {said}\n"));
+    }
+    s
+}
+
+/// Independent checks outvoted the module's `verify()`.
+pub fn overruled(overruled: usize, compared: usize, evidence: &[String]) -> String {
+    format!(
+        "Independent checks overrule your verify() on {overruled} of {compared} compared \
+         answers. Either verify() is wrong on these answers or the question does not say \
+         precisely enough what a correct answer is. For each: the question, the exact string \
+         verify() received, and what each check said.\n\n{}",
+        evidence.join("\n")
+    )
+}
+
+/// Disagreements no majority settles.
+pub fn unresolved(n: usize, evidence: &[String]) -> String {
+    format!(
+        "{n} disagreements between the verifiers have no majority:\n{}",
+        evidence.join("\n")
+    )
+}
+
+/// A repair flipped a verdict adjudication upheld.
+pub fn settled_changed(
+    count: usize,
+    seed: u64,
+    difficulty: u8,
+    question: &str,
+    answer: &str,
+    correct: bool,
+) -> String {
+    format!(
+        "Your verify() now judges {count} answer(s) differently from what independent checks \
+         settled in an earlier round. Example (seed {seed}, difficulty {difficulty}):\n\
+         Question:\n{}\nAnswer string passed to verify(): {answer:?}\nSettled: {}; your \
+         verify() now says the opposite. Keep verify() correct on these answers.",
+        clip(question, 1500),
+        if correct { "correct" } else { "wrong" }
+    )
+}
+
+/// A solver's solve rates did not pass calibration.
+pub fn calibration_failed(
+    rates: &[String],
+    c: &crate::calibrate::Calibration,
+    policy: &crate::calibrate::Policy,
+) -> String {
+    format!(
+        "A solver model's solve rate by difficulty level (solved/answered): {}. \
+         (trend z = {:.2}, one-sided p = {:.3}; pooled rate of the top two levels {:.2}, \
+         at most {:.2} allowed; of the bottom two {:.2}, at least {:.2} required; the \
+         rate must fall significantly as the level rises.) Change how generate() scales \
+         with difficulty so that level 1 is solvable and level 10 is clearly harder.",
+        rates.join(", "),
+        c.z,
+        c.p_value,
+        c.top_rate,
+        policy.max_top_rate,
+        c.bottom_rate,
+        policy.min_bottom_rate,
+    )
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{head}…")
 }
 
 fn pretty(v: &serde_json::Value) -> String {

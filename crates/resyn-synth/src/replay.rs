@@ -51,7 +51,21 @@ const PROPOSALS: &[(&str, &[&str])] = &[
         &["chatter_good", "truncated", "http_flaky", "slow_good"],
     ),
     ("fixture delta", &[]),
-    ("fixture epsilon", &["cross_disagree", "modexp_copy"]),
+    (
+        "fixture epsilon",
+        &["cross_disagree", "modexp_copy", "depth_paraphrase"],
+    ),
+    // Not in [`KEYWORDS`]: the trust outcomes, run by the tests that ask.
+    (
+        "fixture zeta",
+        &[
+            "rare_false_accept",
+            "multi_answer",
+            "saturated",
+            "review_revise",
+        ],
+    ),
+    ("fixture eta", &["multi_answer_caves"]),
 ];
 
 /// What the pipeline must decide: `(key, accepted NAME or "", stage, reason prefix)`.
@@ -79,7 +93,7 @@ pub const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ("infinite_loop", "", "validate", "generate:timeout"),
     ("hostile", "", "validate", "imports:forbidden_import"),
     ("truncated", "", "extract", "truncated"),
-    ("cross_disagree", "", "cross_verify", "disagreement"),
+    ("cross_disagree", "", "cross_verify", "module_overruled"),
 ];
 
 fn code(key: &str) -> &'static str {
@@ -97,11 +111,43 @@ fn code(key: &str) -> &'static str {
         "rejects_reference" => fixture!("rejects_reference.py"),
         "infinite_loop" => fixture!("infinite_loop.py"),
         "hostile" => fixture!("hostile.py"),
+        "depth_paraphrase" => fixture!("depth_paraphrase.py"),
+        "rare_false_accept" => fixture!("list_sum_rare.py"),
+        "multi_answer" => fixture!("prime_factor.py"),
+        "saturated" => fixture!("add_pair.py"),
+        "review_revise" => fixture!("digit_product.py"),
+        "multi_answer_caves" => fixture!("prime_factor_caves.py"),
         _ => fixture!("modexp.py"),
     }
 }
 
-fn cross(key: &str) -> &'static str {
+/// The fixture a cross-verifier request is for, recognized from the
+/// questions alone (the request carries nothing else about the module).
+fn question_key(prompt: &str) -> &'static str {
+    const PHRASES: &[(&str, &str)] = &[
+        ("Compute ", "good_modexp"),
+        ("sum of the decimal digits", "syntax_fix"),
+        ("bracket string", "chatter_good"),
+        ("ascending order", "http_flaky"),
+        ("greatest common divisor", "slow_good"),
+        ("even or odd", "cross_disagree"),
+        ("parenthesis sequence", "depth_paraphrase"),
+        ("Add up these numbers", "rare_false_accept"),
+        ("Name a prime factor", "multi_answer"),
+        ("Give one prime factor", "multi_answer_caves"),
+        (" plus ", "saturated"),
+        ("product of the decimal digits", "review_revise"),
+    ];
+    PHRASES
+        .iter()
+        .find(|(phrase, _)| prompt.contains(phrase))
+        .map_or("", |(_, key)| key)
+}
+
+/// The body of a second verifier for fixture `key`; `draw` counts the
+/// verifiers already drawn for it (the first one of `multi_answer` is
+/// wrong: it accepts only the smallest factor).
+fn cross(key: &str, draw: usize) -> &'static str {
     match key {
         "good_modexp" | "modexp_copy" | "truncated" => {
             r#"m = re.search(r"Compute (\d+)\^(\d+) mod (\d+)", instance["prompt"])
@@ -120,6 +166,14 @@ fn cross(key: &str) -> &'static str {
         best = max(best, depth)
     return 1.0 if answer.strip() == str(best) else 0.0"#
         }
+        "depth_paraphrase" => {
+            r#"s = re.search(r"sequence:\n([()]+)", instance["prompt"]).group(1)
+    depth = best = 0
+    for c in s:
+        depth += 1 if c == "(" else -1
+        best = max(best, depth)
+    return 1.0 if answer.strip() == str(best) else 0.0"#
+        }
         "http_flaky" => {
             r#"xs = [int(x) for x in re.search(r"ascending order: ([\d, ]+)", instance["prompt"]).group(1).split(",")]
     toks = answer.split()
@@ -130,15 +184,41 @@ fn cross(key: &str) -> &'static str {
     a, b = (int(x) for x in re.search(r"divisor of (\d+) and (\d+)", instance["prompt"]).groups())
     return 1.0 if answer.strip() == str(math.gcd(a, b)) else 0.0"#
         }
+        "rare_false_accept" => {
+            r#"xs = [int(x) for x in re.search(r"numbers: ([\d, ]+)\.", instance["prompt"]).group(1).split(",")]
+    return 1.0 if answer.strip() == str(sum(xs)) else 0.0"#
+        }
+        "multi_answer" | "multi_answer_caves" if draw == 0 => {
+            r#"n = int(re.search(r"factor of (\d+)\.", instance["prompt"]).group(1))
+    p = next(d for d in range(2, n + 1) if n % d == 0)
+    return 1.0 if answer.strip() == str(p) else 0.0"#
+        }
+        "multi_answer" | "multi_answer_caves" => {
+            r#"n = int(re.search(r"factor of (\d+)\.", instance["prompt"]).group(1))
+    k = int(answer.strip())
+    prime = k > 1 and all(k % d for d in range(2, int(k ** 0.5) + 1))
+    return 1.0 if 1 < k < n and n % k == 0 and prime else 0.0"#
+        }
+        "saturated" => {
+            r#"a, b = (int(x) for x in re.search(r"What is (\d+) plus (\d+)\?", instance["prompt"]).groups())
+    return 1.0 if answer.strip() == str(a + b) else 0.0"#
+        }
+        "review_revise" => {
+            r#"n = re.search(r"digits of (\d+)\?", instance["prompt"]).group(1)
+    product = 1
+    for c in n:
+        product *= int(c)
+    return 1.0 if answer.strip() == str(product) else 0.0"#
+        }
         // Disagrees with everything.
         _ => "return 0.0",
     }
 }
 
-fn cross_reply(key: &str) -> String {
+fn cross_reply(key: &str, draw: usize) -> String {
     format!(
         "Here is an independent verifier that parses the question text:\n\n```python\nimport re\n\n\ndef verify(instance, answer):\n    try:\n        {}\n    except Exception:\n        return 0.0\n```\n",
-        cross(key).replace("\n    ", "\n        ")
+        cross(key, draw).replace("\n    ", "\n        ")
     )
 }
 
@@ -269,34 +349,96 @@ impl Replay {
     }
 }
 
-/// A solver that gets modular powers of small bases right and answers `0`
-/// to everything else: its solve rate falls with difficulty on
-/// `good_modexp` and is zero elsewhere.
+/// A solver: modular powers of small bases right, `0` to unknown tasks (its
+/// solve rate falls with difficulty on `good_modexp` and is zero
+/// elsewhere), and for the trust fixtures: list sums right except a rare
+/// family that forgets the last number, the largest prime factor of small
+/// numbers, sums of two numbers almost always right (saturated), digit
+/// products of small numbers.
 fn solve(prompt: &str) -> String {
-    let nums = between(prompt, "Compute ", ",").and_then(|s| {
-        let (a, rest) = s.split_once('^')?;
-        let (b, m) = rest.split_once(" mod ")?;
-        Some((
-            a.parse::<u64>().ok()?,
-            b.parse::<u64>().ok()?,
-            m.parse::<u64>().ok()?,
-        ))
-    });
-    let answer = match nums {
-        Some((a, b, m)) if a < 1000 && m > 0 => {
-            let (mut r, mut x, mut e) = (1u64 % m, a % m, b);
-            while e > 0 {
-                if e & 1 == 1 {
-                    r = r * x % m;
-                }
-                x = x * x % m;
-                e >>= 1;
-            }
-            r
-        }
-        _ => 0,
-    };
+    let answer = solve_modexp(prompt)
+        .or_else(|| solve_list_sum(prompt))
+        .or_else(|| solve_prime_factor(prompt))
+        .or_else(|| solve_add(prompt))
+        .or_else(|| solve_digit_product(prompt))
+        .unwrap_or(0);
     format!("Let me think step by step... <answer>\n{answer}\n</answer>")
+}
+
+fn solve_modexp(prompt: &str) -> Option<u64> {
+    let s = between(prompt, "Compute ", ",")?;
+    let (a, rest) = s.split_once('^')?;
+    let (b, m) = rest.split_once(" mod ")?;
+    let (a, b, m) = (
+        a.parse::<u64>().ok()?,
+        b.parse::<u64>().ok()?,
+        m.parse::<u64>().ok()?,
+    );
+    if a >= 1000 || m == 0 {
+        return Some(0);
+    }
+    let (mut r, mut x, mut e) = (1u64 % m, a % m, b);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * x % m;
+        }
+        x = x * x % m;
+        e >>= 1;
+    }
+    Some(r)
+}
+
+fn solve_list_sum(prompt: &str) -> Option<u64> {
+    let list = between(prompt, "Add up these numbers: ", ".")?;
+    let xs: Vec<u64> = list.split(", ").filter_map(|x| x.parse().ok()).collect();
+    let sum: u64 = xs.iter().sum();
+    // The rare family the module's verifier wrongly accepts.
+    Some(if sum.is_multiple_of(43) {
+        sum - xs.last()?
+    } else {
+        sum
+    })
+}
+
+fn solve_prime_factor(prompt: &str) -> Option<u64> {
+    let (n, always) = match between(prompt, "Name a prime factor of ", ".") {
+        Some(n) => (n, false),
+        None => (between(prompt, "Give one prime factor of ", ".")?, true),
+    };
+    let n: u64 = n.parse().ok()?;
+    if n >= 1000 && !always {
+        return Some(1);
+    }
+    // The largest prime factor: correct, but not the module's reference.
+    let mut m = n;
+    let mut largest = 1;
+    let mut d = 2;
+    while d * d <= m {
+        while m.is_multiple_of(d) {
+            largest = d;
+            m /= d;
+        }
+        d += 1;
+    }
+    Some(if m > 1 { m } else { largest })
+}
+
+fn solve_add(prompt: &str) -> Option<u64> {
+    let (a, b) = between(prompt, "What is ", "?")?.split_once(" plus ")?;
+    let (a, b) = (a.parse::<u64>().ok()?, b.parse::<u64>().ok()?);
+    Some(if a.is_multiple_of(20) {
+        a + b + 1
+    } else {
+        a + b
+    })
+}
+
+fn solve_digit_product(prompt: &str) -> Option<u64> {
+    let n = between(prompt, "product of the decimal digits of ", "?")?;
+    if n.len() > 3 {
+        return Some(1);
+    }
+    Some(n.bytes().map(|c| u64::from(c - b'0')).product())
 }
 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -318,6 +460,17 @@ impl Responder for Replay {
             return self.proposals(kw);
         }
         if p.starts_with("Review this reasoning environment")
+            && p.contains("# fixture: review_revise")
+            && self.count("review-review_revise") == 0
+        {
+            // Not a JSON verdict, not the word "fail": a non-binary verdict
+            // whose problems must reach the repair.
+            return Behavior::answer(
+                "Verdict: needs revision\n\n- The answer format does not say how to write a \
+                 product of zero.\n- DESCRIPTION does not say how large the numbers get.",
+            );
+        }
+        if p.starts_with("Review this reasoning environment")
             || p.starts_with("Review these generated questions")
         {
             return Behavior::answer(
@@ -325,13 +478,12 @@ impl Responder for Replay {
             );
         }
         if p.starts_with("Write a verifier for the reasoning task") {
-            let key = between(p, "[fixture:", "]").unwrap_or("");
-            let key = if key.starts_with("bench-") {
-                "good_modexp"
-            } else {
-                key
-            };
-            return Behavior::answer(cross_reply(key));
+            let key = question_key(p);
+            let draw = self.count(&format!("cross-{key}"));
+            return Behavior::answer(cross_reply(key, draw));
+        }
+        if p.starts_with("Judge whether an answer") {
+            return Behavior::answer("I cannot tell without more work.");
         }
         if p.contains("failed resyn's `") {
             let key = between(p, "# fixture: ", "\n")
@@ -341,6 +493,11 @@ impl Responder for Replay {
             let fixed = match key.as_str() {
                 // The repair of the syntax error is the working module.
                 "syntax_fix" => implement_reply("syntax_fix"),
+                // Told its calibration failed, it "fixes" its verifier to
+                // agree with the wrong second verifier instead.
+                k if k.starts_with("multi_answer_caves") => {
+                    format!("```python\n{}```\n", fixture!("prime_factor_caved.py"))
+                }
                 other => implement_reply(other),
             };
             return Behavior::answer(fixed);

@@ -83,6 +83,41 @@ pub fn parse_verdict(reply: &str) -> Option<Verdict> {
     Some(Verdict { pass, problems })
 }
 
+/// Parse a judge's verdict on one disputed answer: `{"correct": bool}`
+/// (or `"verdict": "correct" | "incorrect"`), else the last of the words
+/// correct/incorrect/right/wrong in the text. `None` when it holds none.
+pub fn parse_judgement(reply: &str) -> Option<bool> {
+    if let Some(v) = crate::extract::extract_json(reply, false) {
+        for key in ["correct", "is_correct", "valid"] {
+            if let Some(b) = v[key].as_bool() {
+                return Some(b);
+            }
+        }
+        if let Some(s) = v["verdict"].as_str() {
+            return judgement_word(s);
+        }
+    }
+    judgement_word(reply)
+}
+
+fn judgement_word(text: &str) -> Option<bool> {
+    let words = normalize(text);
+    let words: Vec<&str> = words.split(' ').collect();
+    let mut last = None;
+    for (k, w) in words.iter().enumerate() {
+        let negated = k > 0 && words[k - 1] == "not";
+        let v = match *w {
+            "correct" | "right" | "valid" => Some(!negated),
+            "incorrect" | "wrong" | "invalid" => Some(negated),
+            _ => None,
+        };
+        if v.is_some() {
+            last = v;
+        }
+    }
+    last
+}
+
 fn json_verdict(v: &Value) -> Option<bool> {
     for key in ["verdict", "decision", "result", "status"] {
         match &v[key] {
@@ -238,5 +273,20 @@ mod tests {
             v.problems,
             vec!["fail because the verifier ignores the data"]
         );
+    }
+
+    #[test]
+    fn judgements_read_json_and_words() {
+        assert_eq!(
+            parse_judgement("```json\n{\"correct\": false, \"reason\": \"x\"}\n```"),
+            Some(false)
+        );
+        assert_eq!(parse_judgement("{\"verdict\": \"correct\"}"), Some(true));
+        assert_eq!(parse_judgement("The answer is not correct."), Some(false));
+        assert_eq!(
+            parse_judgement("Checking... looks wrong at first, but it is right."),
+            Some(true)
+        );
+        assert_eq!(parse_judgement("I cannot tell."), None);
     }
 }

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resyn_store::{Store, Summary};
 use resyn_synth::keywords::{self, Keyword};
 use resyn_synth::validate::{Thresholds, ValidationConfig, Validator};
-use resyn_synth::{Event, Observer, Pipeline, StructuredOutput, SynthConfig};
+use resyn_synth::{Event, Observer, Pipeline, Stage, StructuredOutput, SynthConfig};
 
 use crate::registry::EnvSources;
 
@@ -84,6 +84,20 @@ pub struct Args {
     /// Skip the LLM review.
     #[arg(long)]
     no_review: bool,
+    /// Reviewer endpoint for the review and for judging disputed answers
+    /// (default: the generator's). A model judging its own code is weak.
+    #[arg(long)]
+    review_base_url: Option<String>,
+    /// Reviewer model (default: the generator model).
+    #[arg(long)]
+    review_model: Option<String>,
+    /// Environment variable holding the reviewer's API key (default: the
+    /// generator's).
+    #[arg(long, value_name = "VAR")]
+    review_api_key_env: Option<String>,
+    /// Reviewer sampling temperature.
+    #[arg(long, default_value_t = 0.0)]
+    review_temperature: f64,
     /// Skip cross-verification.
     #[arg(long)]
     no_cross_verify: bool,
@@ -174,17 +188,14 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));
     let sandbox = resyn_sandbox::Sandbox::new(sb).context("starting the sandbox")?;
     let validator = Validator::new(sandbox, cfg.validation.clone());
-    let reserved: Vec<String> = resyn_envs::registry()
-        .metas()
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
+    // Native environments: reserved names, told to proposals, deduplicated against.
+    let natives: Vec<_> = resyn_envs::registry().iter().cloned().collect();
     let progress = Arc::new(Progress::new(cfg.target));
     let pipeline = Arc::new(Pipeline::new(
         store.clone(),
         run,
         validator,
-        reserved,
+        natives,
         progress.clone(),
     )?);
     let started = std::time::Instant::now();
@@ -228,6 +239,10 @@ fn config(args: &Args) -> anyhow::Result<SynthConfig> {
         temperature: Some(args.temperature),
         max_tokens: Some(args.max_tokens),
         review: !args.no_review,
+        review_base_url: args.review_base_url.clone(),
+        review_model: args.review_model.clone(),
+        review_api_key_env: args.review_api_key_env.clone(),
+        review_temperature: Some(args.review_temperature),
         cross_verify: !args.no_cross_verify,
         calibration_samples: args.calibration_samples.max(1),
         benchmark_files: args.benchmarks.iter().map(canon).collect(),
@@ -420,6 +435,13 @@ fn print_summary(s: &Summary, wall: std::time::Duration) {
         let y = 100.0 * s.accepted as f64 / s.candidates as f64;
         eprintln!("  {:<28} {:>7.1}%", "yield", y);
     }
+    if s.uncalibrated > 0 {
+        eprintln!(
+            "  {:<28} {:>8}  (no solver: left out of datasets unless include_uncalibrated)",
+            "  of which uncalibrated", s.uncalibrated
+        );
+    }
+    print_funnel(s);
     eprintln!("  {:<28} {:>8}", "repair rounds", s.repairs);
     eprintln!("  {:<28} {:>8}", "keywords failed", s.keyword_failures);
     eprintln!(
@@ -447,6 +469,38 @@ fn print_summary(s: &Summary, wall: std::time::Duration) {
         for (stage, n) in &s.stage_failures {
             eprintln!("    {:<14} {:>6}", stage, n);
         }
+    }
+}
+
+/// Candidates that passed each stage, in pipeline order (stages this run
+/// did not have are left out), and how verifier disagreements ended.
+fn print_funnel(s: &Summary) {
+    let passed = |stage: Stage| {
+        s.passed_by_stage
+            .iter()
+            .find(|(name, _)| name == stage.as_str())
+            .map(|(_, n)| *n)
+    };
+    eprintln!("  funnel (candidates that passed):");
+    eprintln!("    {:<26} {:>8}", "proposed", s.candidates);
+    for stage in Stage::FUNNEL {
+        if let Some(n) = passed(stage) {
+            eprintln!("    {:<26} {:>8}", stage.funnel_label(), n);
+        }
+    }
+    let total: u64 = s.disagreements.iter().map(|(_, n)| n).sum();
+    if total > 0 {
+        let parts: Vec<String> = s
+            .disagreements
+            .iter()
+            .map(|(how, n)| format!("{n} {how}"))
+            .collect();
+        eprintln!(
+            "  {:<28} {:>8}  ({})",
+            "verifier disagreements",
+            total,
+            parts.join(", ")
+        );
     }
 }
 

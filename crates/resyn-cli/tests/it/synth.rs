@@ -124,15 +124,36 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
             assert_eq!(c.env_name.as_deref(), Some(*name));
         }
     }
-    // One of the two modexp twins is a behavioural duplicate of the other.
-    let twins = [&cands["good_modexp"], &cands["modexp_copy"]];
-    let accepted: Vec<_> = twins
-        .iter()
-        .filter(|c| c.status == CandidateStatus::Accepted)
-        .collect();
-    let dup: Vec<_> = twins.iter().filter(|c| c.stage == "dedup").collect();
-    assert_eq!((accepted.len(), dup.len()), (1, 1), "{twins:?}");
-    assert_eq!(dup[0].reason, "behavioural_duplicate");
+    // Of each pair, one is stored and the other rejected as its duplicate:
+    // a renamed copy by its prompt template, a paraphrase (other words,
+    // other template, other description) by behaviour, since the stored
+    // one's verifier accepts its references.
+    for (pair, reason) in [
+        (["good_modexp", "modexp_copy"], "template_duplicate"),
+        (
+            ["chatter_good", "depth_paraphrase"],
+            "behavioural_duplicate",
+        ),
+    ] {
+        let twins = pair.map(|k| &cands[k]);
+        let accepted: Vec<_> = twins
+            .iter()
+            .filter(|c| c.status == CandidateStatus::Accepted)
+            .collect();
+        let dup: Vec<_> = twins.iter().filter(|c| c.stage == "dedup").collect();
+        assert_eq!((accepted.len(), dup.len()), (1, 1), "{twins:?}");
+        assert_eq!(dup[0].reason, reason, "{}", dup[0].detail);
+    }
+    // The funnel: every stage the run had, candidates that passed it.
+    let funnel: Vec<(String, u64)> =
+        serde_json::from_value(summary["passed_by_stage"].clone()).unwrap();
+    let passed = |stage: &str| funnel.iter().find(|(s, _)| s == stage).map(|(_, n)| *n);
+    assert_eq!(passed("store"), Some(5), "{funnel:?}");
+    assert!(
+        passed("validate").unwrap() > passed("cross_verify").unwrap(),
+        "{funnel:?}"
+    );
+    assert_eq!(summary["uncalibrated"], 5);
     // The keyword with an unparseable proposal reply is recorded as failed.
     assert_eq!(summary["keyword_failures"], 1);
     assert_eq!(summary["accepted"], 5);

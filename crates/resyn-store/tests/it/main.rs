@@ -72,6 +72,13 @@ fn decisions_are_recorded_and_summarized() {
         round: 1,
         review_passed: true,
         cross_code: None,
+        cross_draws: 3,
+        settled: vec![resyn_store::Finding {
+            seed: 7,
+            difficulty: 2,
+            answer: "4\n5".into(),
+            correct: true,
+        }],
     };
     store
         .record_stage(ids[0], &ev("validate", false), Some(&cp))
@@ -121,6 +128,24 @@ fn decisions_are_recorded_and_summarized() {
     );
     assert_eq!(store.stage_events(ids[0]).unwrap().len(), 2);
     assert_eq!(store.titles().unwrap(), vec!["t0", "t1", "t2"]);
+    // The funnel counts candidates (not events) per passed stage; stored
+    // without calibration = uncalibrated; adjudications by resolution.
+    assert_eq!(s.passed_by_stage, vec![("store".into(), 1)]);
+    assert_eq!(s.uncalibrated, 1);
+    for (how, passed) in [("upheld", true), ("overruled", false), ("upheld", true)] {
+        let mut e = ev("adjudicate", passed);
+        e.reason = how.into();
+        store.record_stage(ids[2], &e, None).unwrap();
+    }
+    let s = store.summary(run).unwrap();
+    assert_eq!(
+        s.disagreements,
+        vec![("overruled".into(), 1), ("upheld".into(), 2)]
+    );
+    assert_eq!(
+        s.passed_by_stage,
+        vec![("store".into(), 1), ("adjudicate".into(), 1)]
+    );
 }
 
 #[test]

@@ -31,10 +31,10 @@ fn config(url: &str) -> SynthConfig {
     }
 }
 
-fn alpha() -> Vec<Keyword> {
+fn keyword(k: &str) -> Vec<Keyword> {
     order(
         vec![Keyword {
-            keyword: "fixture alpha".into(),
+            keyword: k.into(),
             category: resyn_core::Category::Math,
         }],
         0,
@@ -42,9 +42,13 @@ fn alpha() -> Vec<Keyword> {
 }
 
 fn run(cfg: &SynthConfig) -> (tempfile::TempDir, Arc<Store>, i64) {
+    run_keyword(cfg, "fixture alpha")
+}
+
+fn run_keyword(cfg: &SynthConfig, kw: &str) -> (tempfile::TempDir, Arc<Store>, i64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
-    let run = create_run(&store, cfg, &alpha()).unwrap();
+    let run = create_run(&store, cfg, &keyword(kw)).unwrap();
     let validator = Validator::new(fast_sandbox().clone(), cfg.validation.clone());
     let p = Arc::new(
         Pipeline::new(store.clone(), run, validator, Vec::new(), Arc::new(Quiet)).unwrap(),
@@ -166,5 +170,205 @@ fn structured_proposals_send_the_schema_and_nothing_else_changes() {
                 .all(|c| c.request.get("response_format").is_none())
         );
         assert!(store.accepted_count(run).unwrap() >= 1);
+    }
+}
+
+fn with_solver(url: &str, k: u32) -> SynthConfig {
+    SynthConfig {
+        solver_base_url: Some(url.into()),
+        solver_model: Some("solver".into()),
+        calibration_samples: k,
+        ..config(url)
+    }
+}
+
+/// The trust outcomes of issue 13, each on its own fixture (keyword
+/// `fixture zeta`), with a solver at k = 8 answers per level.
+#[test]
+fn disagreements_are_adjudicated_and_saturation_and_review_problems_repaired() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    let cfg = with_solver(&server.base_url(), 8);
+    let (_d, store, run) = run_keyword(&cfg, "fixture zeta");
+
+    // A verifier that also accepts one rare wrong family (a sum that forgot
+    // the last number), which no probe constructs: the solver's answers hit
+    // it, two independent verifiers outvote the module, the repair carries
+    // the evidence, and an unchanged module is rejected.
+    let rare = outcome(&store, run, "rare_false_accept");
+    assert_eq!(
+        (rare.status, rare.stage.as_str(), rare.reason.as_str()),
+        (
+            CandidateStatus::Rejected,
+            "cross_verify",
+            "module_overruled"
+        ),
+        "{rare:?}"
+    );
+    // One solver answer of the 80 (k = 8 per level) hits the bug, in each
+    // round: an agreement of 98.75%, which a rate threshold lets through.
+    assert!(
+        rare.detail.contains("overrule your verify() on 1 of"),
+        "{}",
+        rare.detail
+    );
+    let reqs = server.requests();
+    let repair = reqs
+        .iter()
+        .find(|r| {
+            r.prompt
+                .contains("failed resyn's `cross_verify` check (reason: module_overruled)")
+                && r.prompt.contains("list_sum_fixture")
+        })
+        .expect("a repair request carrying the disputed answers");
+    for evidence in [
+        "Add up these numbers: ",
+        "Answer string passed to verify(): \"",
+        "- your verify(): correct",
+        "- a verifier written from the question text alone: wrong",
+        "- a second verifier written from the question text alone: wrong",
+        "a model's answer",
+    ] {
+        assert!(
+            repair.prompt.contains(evidence),
+            "{evidence}\n{}",
+            repair.prompt
+        );
+    }
+
+    // A correct multi-answer module whose first second verifier accepts
+    // only the smallest factor: the tie-breaker upholds the module, the
+    // wrong verifier is replaced, the module is stored with the resolved
+    // disagreements in its report.
+    let multi = outcome(&store, run, "multi_answer");
+    assert_eq!(multi.status, CandidateStatus::Accepted, "{multi:?}");
+    let env = store.environment("prime_factor_fixture").unwrap();
+    let cross = &env.env.validation["cross_verify"];
+    let disputes = cross["disagreements"].as_array().unwrap();
+    assert!(!disputes.is_empty(), "{cross}");
+    assert!(
+        disputes.iter().all(|d| d["resolution"] == "upheld"),
+        "{cross}"
+    );
+    assert_eq!(cross["unresolved"], 0);
+    let kept = cross["verifier_code"].as_str().unwrap();
+    assert!(
+        kept.contains("prime ="),
+        "the validity-checking verifier is kept: {kept}"
+    );
+    assert_eq!(env.env.calibration.as_ref().unwrap()["passed"], true);
+
+    // Solved almost always at every level: not kept as calibrated, after a
+    // repair round that was told the curve.
+    let sat = outcome(&store, run, "saturated");
+    assert_eq!(
+        (sat.status, sat.stage.as_str()),
+        (CandidateStatus::Rejected, "calibrate"),
+        "{sat:?}"
+    );
+    assert!(
+        ["no_headroom", "no_decreasing_trend"].contains(&sat.reason.as_str()),
+        "{sat:?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.prompt.contains("failed resyn's `calibrate` check")
+                && r.prompt.contains("add_pair_fixture")
+                && r.prompt.contains("solve rate by difficulty level")),
+        "the calibration failure goes back to the model"
+    );
+
+    // "Verdict: needs revision" with a bullet list: repaired with the
+    // reviewer's problems, then accepted.
+    let revised = outcome(&store, run, "review_revise");
+    assert_eq!(revised.status, CandidateStatus::Accepted, "{revised:?}");
+    assert!(reqs.iter().any(|r| {
+        r.prompt.contains("failed resyn's `review` check")
+            && r.prompt
+                .contains("does not say how to write a product of zero")
+    }));
+
+    // Disagreement counts and the funnel are in the summary.
+    let summary = store.summary(run).unwrap();
+    let count = |how: &str| {
+        summary
+            .disagreements
+            .iter()
+            .find(|(h, _)| h == how)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert!(count("overruled") >= 1, "{:?}", summary.disagreements);
+    assert!(count("upheld") >= 1, "{:?}", summary.disagreements);
+    assert_eq!(count("unresolved"), 0);
+    assert_eq!(summary.uncalibrated, 0);
+    let passed = |stage: &str| {
+        summary
+            .passed_by_stage
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(passed("store"), Some(2), "{:?}", summary.passed_by_stage);
+    assert!(passed("cross_verify").unwrap() >= 2);
+}
+
+/// A module that, told to repair something else, "fixes" its verifier to
+/// agree with a second verifier adjudication already outvoted, fails.
+#[test]
+fn a_module_caving_to_an_outvoted_verifier_does_not_pass() {
+    let server = TestServer::builder().workers(2).start(Replay::new());
+    let cfg = with_solver(&server.base_url(), 4);
+    let (_d, store, run) = run_keyword(&cfg, "fixture eta");
+    let c = outcome(&store, run, "multi_answer_caves");
+    assert_eq!(
+        (c.status, c.stage.as_str(), c.reason.as_str()),
+        (
+            CandidateStatus::Rejected,
+            "cross_verify",
+            "settled_verdict_changed"
+        ),
+        "{c:?}"
+    );
+    assert!(c.detail.contains("Give one prime factor"), "{}", c.detail);
+    assert!(store.environments().unwrap().is_empty());
+}
+
+/// The reviewer can be another endpoint and model, at temperature 0; the
+/// second verifier never sees the module's description.
+#[test]
+fn review_goes_to_the_reviewer_and_the_second_verifier_sees_only_questions() {
+    let generator = TestServer::builder().workers(2).start(Replay::new());
+    let reviewer = TestServer::builder().workers(2).start(Replay::new());
+    let mut cfg = config(&generator.base_url());
+    cfg.review_base_url = Some(reviewer.base_url());
+    cfg.review_model = Some("judge-model".into());
+    cfg.target = 1;
+    let (_d, store, run) = run(&cfg);
+    assert_eq!(store.accepted_count(run).unwrap(), 1);
+    let reviews = reviewer.requests();
+    assert!(!reviews.is_empty());
+    for r in &reviews {
+        assert!(r.prompt.starts_with("Review "), "{}", r.prompt);
+        assert_eq!(r.model, "judge-model");
+        assert_eq!(r.body["temperature"], 0.0, "{}", r.body);
+    }
+    let gen_reqs = generator.requests();
+    assert!(gen_reqs.iter().all(|r| !r.prompt.starts_with("Review ")));
+    let cross: Vec<_> = gen_reqs
+        .iter()
+        .filter(|r| r.prompt.starts_with("Write a verifier"))
+        .collect();
+    assert!(!cross.is_empty());
+    for r in cross {
+        assert!(
+            !r.prompt.contains("[fixture:"),
+            "no proposal text: {}",
+            r.prompt
+        );
+        assert!(!r.prompt.contains("DESCRIPTION"), "{}", r.prompt);
+        assert!(
+            r.prompt.contains("leading and trailing whitespace"),
+            "{}",
+            r.prompt
+        );
     }
 }

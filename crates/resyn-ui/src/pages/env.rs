@@ -161,8 +161,14 @@ fn why_kept(stored: &Value, cross_min: Option<f64>) -> Markup {
         && let Some(a) = f64_at(x, "agreement")
     {
         let on = u64_at(x, "compared").map(|n| format!(" on {} answers", int(n)));
-        let pass = match u64_at(x, "reference_disagreements") {
-            Some(n) if n > 0 => Some(false),
+        // Since adjudication: kept only with no unresolved disagreement;
+        // older reports carry a rate threshold in their run's config.
+        let pass = match (
+            u64_at(x, "unresolved"),
+            u64_at(x, "reference_disagreements"),
+        ) {
+            (Some(n), _) => Some(n == 0),
+            (None, Some(n)) if n > 0 => Some(false),
             _ => cross_min.map(|m| a >= m),
         };
         items.push((
@@ -489,9 +495,11 @@ fn cross(x: &Value) -> Markup {
             ("Agreement", f64_at(x, "agreement").map(|a| html! { (pct(a)) })),
             ("Answers compared", n("compared")),
             ("Disagreements on references", n("reference_disagreements")),
+            ("Disagreements adjudicated", x.get("disagreements").and_then(Value::as_array).map(|d| html! { (int(d.len() as u64)) })),
+            ("Unresolved disagreements", n("unresolved")),
             ("Verifier errors", n("verifier_errors")),
         ]))
-        (other_fields(x, &["agreement", "compared", "reference_disagreements", "verifier_errors"]))
+        (other_fields(x, &["agreement", "compared", "reference_disagreements", "verifier_errors", "unresolved"]))
     }
 }
 

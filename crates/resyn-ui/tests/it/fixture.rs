@@ -111,6 +111,7 @@ impl Fixture {
             round: 1,
             review_passed: true,
             cross_code: Some("def verify(instance, answer):\n    return 0.0\n".into()),
+            ..Checkpoint::default()
         };
         for stage in ["validate", "review", "cross_verify", "calibrate"] {
             s.record_stage(
