@@ -101,6 +101,11 @@ pub struct Args {
     /// Skip cross-verification.
     #[arg(long)]
     no_cross_verify: bool,
+    /// Verifier disagreements without a majority (after a tie-breaking
+    /// verifier and an LLM judge) an environment may keep; they are listed
+    /// in its stored report.
+    #[arg(long, default_value_t = 0)]
+    cross_max_unresolved: usize,
     /// Solver samples per difficulty level.
     #[arg(long, default_value_t = 4)]
     calibration_samples: u32,
@@ -244,6 +249,7 @@ fn config(args: &Args) -> anyhow::Result<SynthConfig> {
         review_api_key_env: args.review_api_key_env.clone(),
         review_temperature: Some(args.review_temperature),
         cross_verify: !args.no_cross_verify,
+        cross_max_unresolved: args.cross_max_unresolved,
         calibration_samples: args.calibration_samples.max(1),
         benchmark_files: args.benchmarks.iter().map(canon).collect(),
         validation: ValidationConfig {

@@ -610,3 +610,48 @@ fn sample_probes(v: &Validated) -> Vec<(usize, String, f64)> {
     out.retain(|(i, r, _)| seen.insert((*i, norm(r))));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dispute(
+        module: bool,
+        second: Option<bool>,
+        third: Option<bool>,
+        judge: Option<bool>,
+    ) -> Resolution {
+        let mut d = Dispute {
+            origin: Origin::Solver,
+            seed: 0,
+            difficulty: 1,
+            question: String::new(),
+            answer: String::new(),
+            module,
+            second,
+            third,
+            judge,
+            resolution: Resolution::Unresolved,
+        };
+        d.decide();
+        d.resolution
+    }
+
+    #[test]
+    fn the_majority_of_three_decides_and_abstentions_leave_it_open() {
+        use Resolution::*;
+        for m in [true, false] {
+            // Second and tie-breaker against the module: overruled.
+            assert_eq!(dispute(m, Some(!m), Some(!m), None), Overruled);
+            // The tie-breaker sides with the module: the second is outvoted.
+            assert_eq!(dispute(m, Some(!m), Some(m), None), Upheld);
+            // The second raised, the tie-breaker agrees with the module.
+            assert_eq!(dispute(m, None, Some(m), None), Upheld);
+            // One vote against, one abstention: no majority until a judge.
+            assert_eq!(dispute(m, Some(!m), None, None), Unresolved);
+            assert_eq!(dispute(m, Some(!m), None, Some(!m)), Overruled);
+            assert_eq!(dispute(m, Some(!m), None, Some(m)), Upheld);
+            assert_eq!(dispute(m, None, None, None), Unresolved);
+        }
+    }
+}
