@@ -72,6 +72,8 @@ def build_dataset(out: pathlib.Path, env_ids: Sequence[str], store: Optional[pat
         "seed = 0\n"
         f"instances_per_env = {instances_per_env}\n"
         f"[select]\nids = {json.dumps(list(env_ids))}\n"
+        # The store is synthesized without a solver: its environments are uncalibrated.
+        "include_uncalibrated = true\n"
         "[difficulty]\nmin = 1\nmax = 1\n"
         f"[split]\ntrain = {1 - validation}\nvalidation = {validation}\ntest = 0.0\n"
     )
