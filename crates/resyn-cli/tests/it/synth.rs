@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use resyn_llm::test_server::TestServer;
-use resyn_store::{CandidateStatus, Store};
+use resyn_store::{CandidateStatus, RunStatus, Store};
 use resyn_synth::replay::{EXPECTED, KEYWORDS, Replay};
 use serde_json::Value;
 
@@ -568,7 +568,7 @@ fn synth_against_a_real_small_model() {
     }
     let status = store.run(run).unwrap().status;
     assert!(
-        status == "finished" || status == "exhausted",
+        matches!(status, RunStatus::Finished | RunStatus::Exhausted),
         "{status}: {summary}"
     );
 }

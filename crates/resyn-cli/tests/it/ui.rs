@@ -466,7 +466,9 @@ fn gallery_pages_work_in_headless_chromium() {
         Duration::from_secs(20),
     )
     .unwrap();
-    writer.update_run(live_run, "finished", 1000).unwrap();
+    writer
+        .update_run(live_run, resyn_store::RunStatus::Finished, 1000)
+        .unwrap();
     b.wait_for("document.getElementById('autorefresh').disabled && document.querySelector('h1').innerText.includes('finished')", Duration::from_secs(20))
         .unwrap();
     snap(&mut b, "run-live-finished");
