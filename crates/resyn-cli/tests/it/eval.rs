@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{TempDir, resyn};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../resyn-eval/tests/fixtures")
+    resyn_test::fixture("eval")
 }
 
 fn gsm8k() -> PathBuf {
@@ -109,7 +109,7 @@ fn run_args(server: &TestServer, model: &str, out: &Path) -> Vec<String> {
 fn run_compare_and_html() {
     let dir = TempDir::new("eval-run");
     let server = model_server(Duration::ZERO);
-    let (a, b) = (dir.path("base.json"), dir.path("trained.json"));
+    let (a, b) = (dir.join("base.json"), dir.join("trained.json"));
     let out = resyn()
         .args(run_args(&server, "base", &a))
         .assert()
@@ -119,7 +119,7 @@ fn run_compare_and_html() {
         table.contains("SUITE / GROUP") && table.contains("gsm8k"),
         "{table}"
     );
-    assert!(dir.path("base.cache.jsonl").exists());
+    assert!(dir.join("base.cache.jsonl").exists());
     resyn()
         .args(run_args(&server, "trained", &b))
         .assert()
@@ -177,7 +177,7 @@ fn run_compare_and_html() {
     assert!(env_row["difference"]["diff"].as_f64().unwrap() > 0.3);
     assert!(env_row["difference"]["p"].as_f64().unwrap() < 0.05);
 
-    let html = dir.path("report.html");
+    let html = dir.join("report.html");
     resyn()
         .args([
             "eval", "html", "--label", "base", "--label", "trained", "-o",
@@ -195,7 +195,7 @@ fn run_compare_and_html() {
 fn kill_mid_run_then_resume_without_repeating_calls() {
     let dir = TempDir::new("eval-kill");
     let server = model_server(Duration::from_millis(25));
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let args = run_args(&server, "trained", &out);
     let total = answers().len();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("resyn"))
@@ -213,7 +213,7 @@ fn kill_mid_run_then_resume_without_repeating_calls() {
     child.wait().unwrap();
     assert!(!out.exists(), "no report from a killed run");
     let first = server.request_count() as usize;
-    let cache = std::fs::read_to_string(dir.path("r.cache.jsonl")).unwrap();
+    let cache = std::fs::read_to_string(dir.join("r.cache.jsonl")).unwrap();
     let cached = cache
         .lines()
         .filter(|l| serde_json::from_str::<Value>(l).is_ok())
@@ -243,7 +243,7 @@ fn kill_mid_run_then_resume_without_repeating_calls() {
 fn call_budget_exits_1_then_rerun_completes_and_rescoring_is_free() {
     let dir = TempDir::new("eval-budget");
     let server = model_server(Duration::ZERO);
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let mut args = run_args(&server, "base", &out);
     args.extend(["--max-calls".to_string(), "7".to_string()]);
     let a = resyn().args(&args).assert().code(1);
@@ -268,7 +268,7 @@ fn api_key_and_usage_errors() {
     let dir = TempDir::new("eval-errors");
     let server = TestServer::start(Behavior::answer("<answer>1</answer>"));
     let url = server.base_url();
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let gsm = gsm8k();
     let base = [
         "eval",
@@ -328,7 +328,7 @@ fn api_key_and_usage_errors() {
         &["--gsm8k", gsm.to_str().unwrap(), "--samples", "0"],
         "--samples",
     );
-    let bad = dir.path("bad.json");
+    let bad = dir.join("bad.json");
     std::fs::write(&bad, "{}").unwrap();
     let a = resyn()
         .args(["eval", "compare"])

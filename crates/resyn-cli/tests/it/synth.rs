@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use resyn_llm::test_server::TestServer;
 use resyn_store::{CandidateStatus, RunStatus, Store};
-use resyn_synth::replay::{EXPECTED, KEYWORDS, Replay};
+use resyn_synth::replay::{self, EXPECTED, KEYWORDS, Replay};
 use serde_json::Value;
 
 fn resyn() -> Command {
@@ -404,11 +404,18 @@ fn killed_run_resumes_without_duplicates() {
 
 #[test]
 fn validate_reports_first_failing_check_and_exits_1() {
-    let fixtures =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../resyn-synth/tests/fixtures/llm");
+    // The modules the replay server answers for these fixture keys.
+    let write = |dir: &Path, file: &str, key: &str| {
+        std::fs::write(dir.join(file), replay::fixture_code(key).unwrap()).unwrap();
+    };
     let dir = tempfile::tempdir().unwrap();
-    for f in ["modexp.py", "gcd.py", "accepts_anything.py", "hostile.py"] {
-        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    for (file, key) in [
+        ("modexp.py", "good_modexp"),
+        ("gcd.py", "slow_good"),
+        ("accepts_anything.py", "accepts_anything"),
+        ("hostile.py", "hostile"),
+    ] {
+        write(dir.path(), file, key);
     }
     let out = resyn()
         .args(["validate", "--json", "--seeds", "4", "--env-dir"])
@@ -426,7 +433,7 @@ fn validate_reports_first_failing_check_and_exits_1() {
     assert_eq!(get("hostile.py")["check"], "imports");
     assert_eq!(get("hostile.py")["reason"], "forbidden_import");
     let ok = tempfile::tempdir().unwrap();
-    std::fs::copy(fixtures.join("modexp.py"), ok.path().join("modexp.py")).unwrap();
+    write(ok.path(), "modexp.py", "good_modexp");
     resyn()
         .args(["validate", "--seeds", "4", "--env-dir"])
         .arg(ok.path())
@@ -489,7 +496,7 @@ fn synth_against_a_real_small_model() {
     )
     .unwrap();
     let store = dir.path().join("resyn.db");
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envs/python");
+    let corpus = resyn_test::repo_path("envs/python");
     let out = resyn()
         .args(["synth", "--base-url", &base_url, "--model", &model])
         .args([

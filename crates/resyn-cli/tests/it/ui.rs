@@ -197,10 +197,7 @@ fn num(b: &mut Browser, expr: &str) -> f64 {
 }
 
 fn envs_python() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../envs/python")
-        .display()
-        .to_string()
+    resyn_test::repo_path("envs/python").display().to_string()
 }
 
 #[test]
