@@ -1,6 +1,7 @@
 //! End-to-end tests of the `resyn` binary.
 #![allow(clippy::unwrap_used)]
 
+mod outputs;
 mod synth;
 mod ui;
 
@@ -369,6 +370,14 @@ fn sandbox_doctor_reports_every_layer() {
             .contains("private tmpfs per worker"),
         "{private}"
     );
+    // The fields and layers users parse; what the host reports varies.
+    insta::with_settings!({filters => vec![
+        (r#""backend": ".*""#, r#""backend": "[BACKEND]""#),
+        (r#""python": ".*""#, r#""python": "[PYTHON]""#),
+        (r#""detail": ".*""#, r#""detail": "[DETAIL]""#),
+    ]}, {
+        insta::assert_json_snapshot!("sandbox_doctor_json", v);
+    });
     let text = resyn().args(["sandbox", "doctor"]).assert().success();
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     assert!(text.contains("net_ns"), "{text}");
