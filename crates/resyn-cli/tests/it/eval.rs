@@ -77,32 +77,32 @@ fn model_server(latency: Duration) -> TestServer {
         })
 }
 
+/// `resyn eval run` of every environment at difficulty 1-3 (4 per level)
+/// and the GSM8K fixture.
 fn run_args(server: &TestServer, model: &str, out: &Path) -> Vec<String> {
-    [
-        "eval",
-        "run",
-        "--base-url",
-        &server.base_url(),
-        "--model",
-        model,
-        "--env",
-        "all",
-        "-d",
-        "1-3",
-        "--per-level",
-        "4",
-        "--gsm8k",
-        gsm8k().to_str().unwrap(),
-        "--temperature",
-        "0",
-        "--concurrency",
-        "4",
-        "-o",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let selection = ["--env", "all", "-d", "1-3", "--per-level", "4"];
+    eval_run_args(server, model, out, &selection, 4)
+}
+
+/// `resyn eval run` of the environments `selection` chooses and the GSM8K
+/// fixture, at temperature 0.
+fn eval_run_args(
+    server: &TestServer,
+    model: &str,
+    out: &Path,
+    selection: &[&str],
+    concurrency: usize,
+) -> Vec<String> {
+    let base_url = server.base_url();
+    let concurrency = concurrency.to_string();
+    let gsm = gsm8k();
+    ["eval", "run", "--base-url", &base_url, "--model", model]
+        .into_iter()
+        .chain(selection.iter().copied())
+        .chain(["--gsm8k", gsm.to_str().unwrap(), "--temperature", "0"])
+        .chain(["--concurrency", &concurrency, "-o", out.to_str().unwrap()])
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -337,4 +337,87 @@ fn api_key_and_usage_errors() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("bad.json"));
+}
+
+/// What varies between two runs of the same evaluation becomes a
+/// placeholder: the server's port, the start time, the version, the
+/// checkout's location and every timing (the keys stay, so the shape is
+/// still pinned).
+fn stable_report(mut report: Value) -> Value {
+    let config = &mut report["config"];
+    config["base_url"] = "[BASE_URL]".into();
+    config["started_at_unix"] = "[TIME]".into();
+    config["resyn_version"] = "[VERSION]".into();
+    let fixtures = fixtures().display().to_string();
+    for target in config["targets"].as_array_mut().into_iter().flatten() {
+        if let Some(text) = target.as_str() {
+            *target = text.replace(&fixtures, "[FIXTURES]").into();
+        }
+    }
+    if let Some(timings) = report["timings"].as_object_mut() {
+        for v in timings.values_mut() {
+            match v.as_object_mut() {
+                Some(percentiles) => percentiles
+                    .values_mut()
+                    .for_each(|p| *p = "[ELAPSED]".into()),
+                None => *v = "[ELAPSED]".into(),
+            }
+        }
+    }
+    for item in report["items"].as_array_mut().into_iter().flatten() {
+        for sample in item["samples"].as_array_mut().into_iter().flatten() {
+            sample["latency_ms"] = "[ELAPSED]".into();
+        }
+    }
+    report
+}
+
+/// Every fractional number rounded to 9 decimals: intervals and p-values go
+/// through the platform's `exp`/`sqrt`, whose last bits may differ.
+fn rounded(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            *v = ((x * 1e9).round() / 1e9).into();
+        }
+        Value::Array(items) => items.iter_mut().for_each(rounded),
+        Value::Object(fields) => fields.values_mut().for_each(rounded),
+        _ => {}
+    }
+}
+
+/// The JSON users parse: the report (`eval run --json`, the same as the
+/// file written) and the comparison (`eval compare --json`), on a run small
+/// enough to read: one environment at two levels and the GSM8K fixture.
+#[test]
+fn run_and_compare_json() {
+    let dir = TempDir::new("eval-json");
+    let server = model_server(Duration::ZERO);
+    let run = |model: &str| {
+        let path = dir.join(format!("{model}.json"));
+        let selection = ["--env", "tower_of_hanoi", "-d", "1-2", "--per-level", "2"];
+        let out = resyn()
+            .args(eval_run_args(&server, model, &path, &selection, 1))
+            .arg("--json")
+            .assert()
+            .success();
+        let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(printed, written);
+        (path, printed)
+    };
+    let (base, report) = run("base");
+    let (trained, _) = run("trained");
+    let mut report = stable_report(report);
+    rounded(&mut report);
+    insta::assert_json_snapshot!("eval_run_json", report);
+    let out = resyn()
+        .args(["eval", "compare", "--json"])
+        .arg(&base)
+        .arg(&trained)
+        .assert()
+        .success();
+    let mut comparison: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    rounded(&mut comparison);
+    insta::assert_json_snapshot!("eval_compare_json", comparison);
 }

@@ -1,5 +1,8 @@
 //! Snapshots of the output users parse or read: `resyn envs --json`, the
-//! `resyn dataset build` summary and `--json` manifest. A change to them
+//! instances of `resyn generate` and the scores and summary of `resyn
+//! verify`, the `resyn dataset build` summary and `--json` manifest. (The
+//! other commands' are beside their tests: `synth.rs`, `eval.rs`,
+//! `main.rs`.) A change to them
 //! fails here until its snapshot is reviewed (`cargo insta review`, or
 //! rerun with `INSTA_UPDATE=always` and inspect the diff).
 //!
@@ -10,7 +13,7 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
-use super::{TempDir, resyn};
+use super::{TempDir, lines, resyn, write_responses};
 
 /// `resyn` in `dir`, seeing only the native environments.
 fn isolated(dir: &TempDir) -> Command {
@@ -27,6 +30,38 @@ fn envs_json() {
     let out = isolated(&dir).args(["envs", "--json"]).assert().success();
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     insta::assert_json_snapshot!(v);
+}
+
+/// Instances are byte-identical on every run and platform, so they are
+/// pinned as they are; one reference and one wrong answer are scored.
+#[test]
+fn generate_instances_and_verify_scores() {
+    let dir = TempDir::new("snap-verify");
+    let instances = dir.join("instances.jsonl");
+    isolated(&dir)
+        .args(["generate", "tower_of_hanoi", "--count", "2", "--seed", "0"])
+        .args(["--difficulty", "1", "-o"])
+        .arg(&instances)
+        .assert()
+        .success();
+    let generated = lines(&std::fs::read(&instances).unwrap());
+    insta::assert_json_snapshot!("generate_instances", generated);
+    let responses = dir.join("responses.jsonl");
+    write_responses(&responses, &instances, |k, inst| match k {
+        0 => inst["reference"].as_str().unwrap().to_string(),
+        _ => "<answer>nonsense</answer>".into(),
+    });
+    let out = isolated(&dir)
+        .args(["verify", "--instances"])
+        .arg(&instances)
+        .arg("--responses")
+        .arg(&responses)
+        .assert()
+        .success();
+    let scores = lines(&out.get_output().stdout);
+    insta::assert_json_snapshot!("verify_scores", scores);
+    let summary = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    insta::assert_snapshot!(summary, @"verified 2: 1 correct, mean reward 0.5000 (ok=1, parse_error=1)");
 }
 
 #[test]

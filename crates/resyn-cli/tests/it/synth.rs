@@ -318,6 +318,27 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
             && text.contains("fixture-model"),
         "{text}"
     );
+    let out = resyn()
+        .args(["show", "gcd_fixture", "--json", "--store", &store_arg])
+        .assert()
+        .success();
+    let mut shown: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // Placeholders for what varies between runs: the row id (acceptance
+    // order), times, the server's port (in every endpoint); hashes are
+    // pinned by their length.
+    shown["id"] = "[ID]".into();
+    shown["created_at"] = "[TIME]".into();
+    shown["validation"]["offline"]["elapsed_ms"] = "[ELAPSED]".into();
+    for call in shown["provenance"]["calls"].as_array_mut().unwrap() {
+        call["request_hash"] = "[SHA256]".into();
+    }
+    for key in ["description", "behaviour"] {
+        let minhash = &mut shown["fingerprint"][key];
+        *minhash = format!("[{} MINHASH VALUES]", minhash.as_array().unwrap().len()).into();
+    }
+    insta::with_settings!({filters => vec![(r"http://127\.0\.0\.1:\d+/v1", "[BASE_URL]")]}, {
+        insta::assert_json_snapshot!("show_json", shown);
+    });
 }
 
 fn wait_for(store: &Path, pred: impl Fn(&Store) -> bool, limit: Duration) -> bool {
