@@ -12,6 +12,10 @@ install_missing bwrap:bubblewrap chromium:chromium
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 python3 -m pip install -q --disable-pip-version-check pytest pyarrow pandas
 
+# Snapshot tests (insta) compare and never write: a changed or missing
+# snapshot fails until it is reviewed (`cargo insta review`, or rerun one test
+# with INSTA_UPDATE=always and inspect `git diff`).
+export INSTA_UPDATE=no
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc -q
 

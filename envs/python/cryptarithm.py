@@ -128,15 +128,15 @@ def generate(rng: random.Random, difficulty: int) -> dict:
             + ".\n\n"
         )
     prompt = (
-        f"In the addition below every letter stands for a digit. Different letters stand for "
-        f"different digits, the same letter always stands for the same digit, and no number "
-        f"starts with the digit 0.\n\n"
+        "In the addition below every letter stands for a digit. Different letters stand for "
+        "different digits, the same letter always stands for the same digit, and no number "
+        "starts with the digit 0.\n\n"
         + "\n".join(lines)
         + "\n\n"
         + hint_text
         + "Find the digit of every letter.\n\n"
-        f"Answer format: every letter that appears, written as LETTER=DIGIT, separated by "
-        f"commas, on one line (any order). Write nothing else."
+        "Answer format: every letter that appears, written as LETTER=DIGIT, separated by "
+        "commas, on one line (any order). Write nothing else."
     )
     data = {"words": words, "result": result, "hints": hints}
     reference = ", ".join(f"{x}={truth[x]}" for x in sorted(truth))

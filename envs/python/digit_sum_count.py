@@ -1,7 +1,7 @@
 """Count the integers in a range with a given digit sum (and, later, a given divisor)."""
 
 import random
-from functools import lru_cache
+from functools import cache
 
 NAME = "digit_sum_count"
 CATEGORY = "math"
@@ -100,7 +100,7 @@ def solve(instance: dict) -> str:
     def upto(limit):
         digits = [int(ch) for ch in str(limit)]
 
-        @lru_cache(maxsize=None)
+        @cache
         def go(pos, total, rem, tight):
             if total > d["s"]:
                 return 0

@@ -223,9 +223,9 @@ def generate(rng: random.Random, difficulty: int) -> dict:
         f"{k + 1}. Who is {_phrase(s, chain)}?" for k, (s, chain, _) in enumerate(queries)
     )
     prompt = (
-        f"Here is everything about a family: every married couple with all of their children. "
-        f"People not listed as someone's child have no parents in this family. Brothers and "
-        f"sisters are children of the same couple.\n\n"
+        "Here is everything about a family: every married couple with all of their children. "
+        "People not listed as someone's child have no parents in this family. Brothers and "
+        "sisters are children of the same couple.\n\n"
         + "\n".join(lines)
         + f"\n\nAnswer these questions:\n{questions}\n\n"
         f"Answer format: the {count} names, in the order of the questions, separated by commas, "

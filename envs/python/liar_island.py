@@ -52,7 +52,11 @@ def _describe(s, names):
 def generate(rng, difficulty):
     n = min(8, 3 + (difficulty - 1) * 5 // 9)
     names = _PEOPLE[:n]
-    kinds = ["is", "is", "same"] + (["atleast"] if difficulty >= 4 else []) + (["count"] if difficulty >= 7 else [])
+    kinds = (
+        ["is", "is", "same"]
+        + (["atleast"] if difficulty >= 4 else [])
+        + (["count"] if difficulty >= 7 else [])
+    )
     while True:
         statements = []
         for speaker in range(n):
@@ -117,4 +121,6 @@ def solve(instance):
     data = instance["data"]
     names = data["names"]
     (world,) = _consistent(len(names), _statements(data))
-    return ", ".join("%s=%s" % (names[i], "knight" if world[i] else "knave") for i in range(len(names)))
+    return ", ".join(
+        "%s=%s" % (names[i], "knight" if world[i] else "knave") for i in range(len(names))
+    )

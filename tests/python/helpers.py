@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -27,7 +26,8 @@ def _binary(var: str, rel: str, build_hint: str) -> Path:
 
 
 def resyn_bin() -> Path:
-    """The `resyn` binary: RESYN_BIN, else $CARGO_TARGET_DIR/debug/resyn, else target/debug/resyn."""
+    """The `resyn` binary: RESYN_BIN, else $CARGO_TARGET_DIR/debug/resyn, else
+    target/debug/resyn."""
     return _binary("RESYN_BIN", "resyn", "cargo build -p resyn-cli")
 
 
@@ -43,7 +43,7 @@ def replay_server_bin() -> Path:
 class Server:
     """A child process serving HTTP; `url` is its base URL. Killed on close."""
 
-    def __init__(self, args: List[str], url_pattern: str, stream: str, env=None):
+    def __init__(self, args: list[str], url_pattern: str, stream: str, env=None):
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )

@@ -25,8 +25,8 @@ The `resyn` binary is RESYN_BIN, else target/debug/resyn (`cargo build -p resyn-
 from __future__ import annotations
 
 import copy
-import json
 import importlib.util
+import json
 import math
 import os
 import random
@@ -55,7 +55,9 @@ def resyn_bin() -> Path:
     for candidate in (os.environ.get("RESYN_BIN"), ROOT / "target" / "debug" / "resyn"):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    raise FileNotFoundError("resyn binary not found: run `cargo build -p resyn-cli` or set RESYN_BIN")
+    raise FileNotFoundError(
+        "resyn binary not found: run `cargo build -p resyn-cli` or set RESYN_BIN"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -107,7 +109,9 @@ def convention_failures(path: Path, mod) -> list[str]:
         prompt = mod.generate(random.Random(d), d)["prompt"]
         paragraphs = [p for p in re.split(r"\n\s*\n", prompt.strip()) if p.strip()]
         if not paragraphs or not paragraphs[-1].startswith("Answer format:"):
-            errors.append(f"difficulty={d}: the prompt does not end with an 'Answer format:' paragraph")
+            errors.append(
+                f"difficulty={d}: the prompt does not end with an 'Answer format:' paragraph"
+            )
         if "<answer>" in prompt.lower() or "</answer>" in prompt.lower():
             errors.append(f"difficulty={d}: the prompt mentions the answer tags")
     return errors
@@ -371,8 +375,9 @@ def alt_matrix_chain_order(inst, answer):
             return False
         items.append(item)
     if len(items) == 2 and items[1][0] == items[0][1] + 1:
-        l, r = items
-        items = [(l[0], r[1], l[2] + r[2] + dims[l[0] - 1] * dims[l[1]] * dims[r[1]])]
+        left, right = items
+        cost = left[2] + right[2] + dims[left[0] - 1] * dims[left[1]] * dims[right[1]]
+        items = [(left[0], right[1], cost)]
     if len(items) != 1 or items[0][:2] != (1, n):
         return False
     m = [[0] * (n + 1) for _ in range(n + 1)]

@@ -60,8 +60,9 @@ def test_rows_are_dataset_rows_the_reward_functions_score(config):
         assert system["role"] == "system" and "<answer>" in system["content"]
         assert user == {"role": "user", "content": inst["prompt"] + "\n(online)"}
         # The label is a verifier-mode ground truth: resyn's reward functions score it.
-        assert resyn.compute_score(solution_str=inst["reference"], ground_truth=row["label"]) == 1.0
-        assert resyn.compute_score(solution_str="<answer>?</answer>", ground_truth=row["label"]) == 0.0
+        label = row["label"]
+        assert resyn.compute_score(solution_str=inst["reference"], ground_truth=label) == 1.0
+        assert resyn.compute_score(solution_str="<answer>?</answer>", ground_truth=label) == 0.0
 
 
 def test_reports_move_the_controller_and_are_logged(tmp_path, config):
@@ -166,8 +167,9 @@ def test_trl_reward_function_reports_what_it_scores(config):
     insts = [resyn.generate(r["extra_info"]["env"], r["extra_info"]["seed"],
                             r["extra_info"]["difficulty"]) for r in rows]
     completions = [[{"role": "assistant", "content": text}]
-                   for inst in insts for text in (inst["reference"], "<think>x</think><answer>?</answer>",
-                                                  inst["reference"], "no answer")]
+                   for inst in insts
+                   for text in (inst["reference"], "<think>x</think><answer>?</answer>",
+                                inst["reference"], "no answer")]
     expanded = [r for r in rows for _ in range(G)]
     logged = {}
     fn = resyn.make_trl_reward(format_weight=0.5, curriculum=c)
@@ -219,7 +221,9 @@ def records(lines):
 
 def test_killed_process_resumes_the_same_instance_stream(tmp_path):
     # A Python (sandboxed) environment among native ones: every source resumes alike.
-    config = write_config(tmp_path / "online.toml", envs=["base_conversion", "maze", "tower_of_hanoi"])
+    config = write_config(
+        tmp_path / "online.toml", envs=["base_conversion", "maze", "tower_of_hanoi"]
+    )
     steps = 12
     ref = child(config, tmp_path / "reference.json", steps)
     out, err = ref.communicate(timeout=300)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from helpers import resyn_bin
 
 SPLITS = ("train", "validation", "test")
@@ -40,7 +41,8 @@ def dataset(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("verifier")
     return build(
         tmp,
-        "instances_per_env = 30\n[difficulty]\nmax = 4\n[split]\ntrain = 0.8\nvalidation = 0.1\ntest = 0.1\n",
+        "instances_per_env = 30\n[difficulty]\nmax = 4\n"
+        "[split]\ntrain = 0.8\nvalidation = 0.1\ntest = 0.1\n",
     )
 
 
@@ -121,7 +123,7 @@ def test_jsonl_carries_the_same_rows(dataset):
     out, _ = dataset
     for split in SPLITS:
         table = pq.read_table(out / f"{split}.parquet").to_pylist()
-        lines = [json.loads(l) for l in (out / f"{split}.jsonl").read_text().splitlines()]
+        lines = [json.loads(text) for text in (out / f"{split}.jsonl").read_text().splitlines()]
         assert len(lines) == len(table)
         for row, line in zip(table, lines):
             assert line["prompt"] == row["prompt"]

@@ -15,9 +15,9 @@ import os
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
+
 from helpers import ROOT, Server, replay_server_bin, resyn_bin
 
 # (verifier_weight, format_weight): the default, and with a format bonus.
@@ -165,7 +165,9 @@ def test_references_score_one_and_wrong_answers_zero(loop):
     default = result["scores"]["compute_score"]["1.0,0.0"]
     bonus = result["scores"]["compute_score"]["1.0,0.5"]
     kinds = [kind for rs in result["responses"] for kind, _ in rs]
-    envs = [json.loads(row["label"])["env"] for row, rs in zip(rows, result["responses"]) for _ in rs]
+    envs = [
+        json.loads(row["label"])["env"] for row, rs in zip(rows, result["responses"]) for _ in rs
+    ]
     right = {"reference", "reference_after_reasoning"}
     bad = [(envs[i], kinds[i], s) for i, s in enumerate(default)
            if s != (1.0 if kinds[i] in right else 0.0)]

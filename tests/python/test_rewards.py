@@ -85,14 +85,20 @@ def test_verl_batch_call(inst):
 
 def test_code_mode_ground_truth(inst):
     gt = ground_truth(inst, "code")
-    assert resyn.compute_score(data_source="x", solution_str=inst["reference"], ground_truth=gt) == 1.0
-    assert resyn.compute_score(data_source="x", solution_str="<answer>A->C</answer>", ground_truth=gt) == 0.0
+
+    def score(response: str) -> float:
+        return resyn.compute_score(data_source="x", solution_str=response, ground_truth=gt)
+
+    assert score(inst["reference"]) == 1.0
+    assert score("<answer>A->C</answer>") == 0.0
 
 
 def test_bad_ground_truth_raises(inst):
     for bad in ["not json", "{}", '{"reward_mode": "magic"}', None, 42]:
         with pytest.raises(resyn.GroundTruthError):
-            resyn.compute_score(data_source="x", solution_str="<answer>1</answer>", ground_truth=bad)
+            resyn.compute_score(
+                data_source="x", solution_str="<answer>1</answer>", ground_truth=bad
+            )
     alien = json.loads(ground_truth(inst))
     alien["env"] = "no_such_env"
     with pytest.raises(resyn.UnknownEnvironmentError, match="no_such_env"):
@@ -226,7 +232,8 @@ def test_python_environments_through_the_sandbox_pool(tmp_path):
         "insts = [resyn.generate(m['id'], s, m['min_difficulty']) for m in py for s in range(3)]\n"
         "gts = [json.dumps({'reward_mode': 'verifier', **{k: i[k] for k in "
         "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}) for i in insts]\n"
-        "sols = [i['reference'] if k % 2 == 0 else '<answer>surely wrong</answer>' for k, i in enumerate(insts)]\n"
+        "sols = [i['reference'] if k % 2 == 0 else '<answer>surely wrong</answer>'\n"
+        "        for k, i in enumerate(insts)]\n"
         "scores = resyn.compute_score(data_sources=None, solution_strs=sols, ground_truths=gts)\n"
         "assert [s for s in scores[::2]] == [1.0] * len(scores[::2]), scores\n"
         "assert all(s == 0.0 for s in scores[1::2]), scores\n"
@@ -238,7 +245,9 @@ def test_python_environments_through_the_sandbox_pool(tmp_path):
         "print('ok', len(insts))\n"
     )
     env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
-    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok 12"
 
@@ -249,5 +258,7 @@ def test_missing_env_dir_is_a_clear_error(tmp_path):
 
     code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
     env = dict(os.environ, RESYN_ENV_DIRS=str(tmp_path / "missing"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
     assert "does not exist" in out.stdout, out

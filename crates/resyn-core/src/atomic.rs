@@ -110,8 +110,8 @@ mod tests {
 
     #[test]
     fn commit_publishes_and_drop_discards() {
-        let dir = std::env::temp_dir().join(format!("resyn-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let target = dir.join("out.txt");
         write_atomic(&target, b"old").unwrap();
         {
@@ -121,7 +121,7 @@ mod tests {
         }
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
+            std::fs::read_dir(dir).unwrap().count(),
             1,
             "temp file left behind"
         );
@@ -129,6 +129,5 @@ mod tests {
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -64,12 +64,11 @@
 //! assert!(String::from_utf8(log).unwrap().contains(r#""action":"up""#));
 //!
 //! // Save, restore, and the stream continues identically.
-//! let dir = std::env::temp_dir().join(format!("resyn-curriculum-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
-//! generator.save(dir.join("state.json"))?;
-//! let mut restored = Generator::load(resyn_envs::registry(), dir.join("state.json"))?;
+//! let dir = tempfile::tempdir().unwrap();
+//! let state = dir.path().join("state.json");
+//! generator.save(&state)?;
+//! let mut restored = Generator::load(resyn_envs::registry(), &state)?;
 //! assert_eq!(restored.draw(4)?, generator.draw(4)?);
-//! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), resyn_curriculum::Error>(())
 //! ```
 #![deny(missing_docs)]

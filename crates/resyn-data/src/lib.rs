@@ -31,7 +31,8 @@
 //! use resyn_core::GroundTruth;
 //! use resyn_data::{DatasetBuilder, DatasetConfig, Format};
 //!
-//! let dir = std::env::temp_dir().join(format!("resyn-data-doc-{}", std::process::id()));
+//! let tmp = tempfile::tempdir().unwrap();
+//! let dir = tmp.path();
 //! let mut config = DatasetConfig::from_toml_str(r#"
 //!     instances_per_env = 20
 //!     [select]
@@ -51,7 +52,6 @@
 //! let truth = GroundTruth::from_json(row["label"].as_str().unwrap()).unwrap();
 //! let verdict = truth.score(&registry, "<answer>A->B</answer>").unwrap();
 //! assert!(verdict.reward <= 1.0);
-//! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), resyn_data::Error>(())
 //! ```
 #![deny(missing_docs)]

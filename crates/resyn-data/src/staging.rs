@@ -181,16 +181,10 @@ fn sync_dir(dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("resyn-staging-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        p
-    }
-
     #[test]
     fn publish_replaces_and_drop_discards() {
-        let root = tmp("publish");
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
         let target = root.join("ds");
         let s = Staging::create(&target).unwrap();
         fs::write(s.path().join("manifest.json"), "1").unwrap();
@@ -215,7 +209,7 @@ mod tests {
             fs::read_to_string(target.join("manifest.json")).unwrap(),
             "3"
         );
-        let names: Vec<_> = fs::read_dir(&root)
+        let names: Vec<_> = fs::read_dir(root)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -224,12 +218,12 @@ mod tests {
             vec![std::ffi::OsString::from("ds")],
             "leftovers: {names:?}"
         );
-        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn leftovers_of_dead_builds_are_recovered() {
-        let root = tmp("recover");
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
         let target = root.join("ds");
         // A pid that cannot be running (above the kernel's pid_max).
         let dead = 4_194_305;
@@ -242,18 +236,18 @@ mod tests {
             fs::read_to_string(target.join("manifest.json")).unwrap(),
             "prev"
         );
-        let mut names: Vec<_> = fs::read_dir(&root)
+        let mut names: Vec<_> = fs::read_dir(root)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
         assert_eq!(names, [".other.tmp-1", "ds"]);
-        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn refuses_foreign_directories() {
-        let root = tmp("refuse");
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
         assert!(check_replaceable(&root.join("absent")).is_ok());
         fs::create_dir(root.join("empty")).unwrap();
         assert!(check_replaceable(&root.join("empty")).is_ok());
@@ -265,6 +259,5 @@ mod tests {
         ));
         fs::write(root.join("file"), "x").unwrap();
         assert!(check_replaceable(&root.join("file")).is_err());
-        fs::remove_dir_all(&root).unwrap();
     }
 }

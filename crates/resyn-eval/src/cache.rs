@@ -255,9 +255,8 @@ mod tests {
 
     #[test]
     fn survives_torn_tail_and_garbage() {
-        let dir = std::env::temp_dir().join(format!("resyn-eval-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("sub/cache.jsonl");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/cache.jsonl");
         {
             let mut c = Cache::open(&path).unwrap();
             c.insert(rec("a", "1")).unwrap();
@@ -283,6 +282,5 @@ mod tests {
         let mut m = Cache::in_memory();
         m.insert(rec("x", "y")).unwrap();
         assert_eq!(m.get("x").unwrap().text, "y");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -727,6 +727,60 @@ mod tests {
         }
     }
 
+    /// An incomplete report of `model` over `items` (`samples` per item).
+    fn report(model: &str, samples: u32, items: Vec<ItemResult>) -> Report {
+        Report {
+            format: REPORT_FORMAT.into(),
+            config: ReportConfig {
+                base_url: "http://127.0.0.1:1/v1".into(),
+                run: RunConfig {
+                    model: model.into(),
+                    system: None,
+                    sampling: crate::Sampling::default(),
+                    samples,
+                    max_calls: None,
+                },
+                concurrency: 4,
+                targets: vec![],
+                started_at_unix: 0,
+                resyn_version: "0".into(),
+            },
+            complete: false,
+            usage: UsageSummary::default(),
+            timings: Timings::default(),
+            suites: summarize(&items),
+            items,
+        }
+    }
+
+    /// Two BBH groups and an environment at two difficulties; `flip` turns
+    /// some answers right, as a trained model would.
+    fn table_items(flip: bool) -> Vec<ItemResult> {
+        let ok = |b: bool| Some(b);
+        vec![
+            item("b1", "date_understanding", None, &[ok(true), ok(false)]),
+            item("b2", "date_understanding", None, &[ok(flip), ok(false)]),
+            item("b3", "navigate", None, &[ok(false), None]),
+            item("e1", "tower_of_hanoi", Some(1), &[ok(true), ok(true)]),
+            item("e2", "tower_of_hanoi", Some(2), &[ok(flip), ok(false)]),
+            item("e3", "tower_of_hanoi", Some(2), &[ok(false), ok(flip)]),
+        ]
+    }
+
+    /// The table `resyn eval run` prints.
+    #[test]
+    fn summary_table_text() {
+        insta::assert_snapshot!(report("base", 2, table_items(false)).summary_table());
+    }
+
+    /// The table `resyn eval compare` prints.
+    #[test]
+    fn comparison_table_text() {
+        let a = report("base", 2, table_items(false));
+        let b = report("trained", 2, table_items(true));
+        insta::assert_snapshot!(crate::compare::compare(&a, &b).table());
+    }
+
     #[test]
     fn mean_at_k_pass_at_k_and_unscored() {
         let items = [
@@ -787,28 +841,7 @@ mod tests {
             item("a", "x", None, &[Some(true), Some(false)]),
             item("e", "hanoi", Some(3), &[Some(true), None]),
         ];
-        let report = Report {
-            format: REPORT_FORMAT.into(),
-            config: ReportConfig {
-                base_url: "http://127.0.0.1:1/v1".into(),
-                run: RunConfig {
-                    model: "m".into(),
-                    system: None,
-                    sampling: crate::Sampling::default(),
-                    samples: 2,
-                    max_calls: None,
-                },
-                concurrency: 4,
-                targets: vec![],
-                started_at_unix: 0,
-                resyn_version: "0".into(),
-            },
-            complete: false,
-            usage: UsageSummary::default(),
-            timings: Timings::default(),
-            suites: summarize(&items),
-            items,
-        };
+        let report = report("m", 2, items);
         let text = report.to_json();
         assert!(text.contains("\"pass_at_k\": {\n"), "{text}");
         let back = Report::from_json(std::path::Path::new("r.json"), &text).unwrap();

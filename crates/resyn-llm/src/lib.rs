@@ -10,7 +10,7 @@
 //! - Usage is counted across clones in atomic counters ([`Client::usage`]).
 //! - Errors ([`Error`]) name the URL, the status, a body excerpt and the
 //!   number of attempts.
-//! - With the `test-server` feature, [`test_server`] provides a scriptable
+//! - With the `test-server` feature, `test_server` provides a scriptable
 //!   local server for offline tests.
 //!
 //! ```no_run

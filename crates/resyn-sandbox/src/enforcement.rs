@@ -525,4 +525,33 @@ mod tests {
         let (st, _) = judge_private_tmp(&json!({}));
         assert_eq!(st, LayerStatus::Unavailable);
     }
+
+    /// The text of `resyn sandbox doctor`, for a fixed report: every layer,
+    /// one partly enforced, one unavailable.
+    #[test]
+    fn doctor_text() {
+        let layers = Layer::ALL
+            .iter()
+            .map(|&layer| {
+                let (status, detail) = match layer {
+                    Layer::Rlimits => (LayerStatus::Partial, "RLIMIT_AS not set"),
+                    Layer::Landlock => (LayerStatus::Unavailable, "kernel without landlock"),
+                    _ => (LayerStatus::Enforced, "observed from inside"),
+                };
+                LayerReport {
+                    layer,
+                    status,
+                    required: !layer.is_optional(),
+                    detail: detail.into(),
+                }
+            })
+            .collect();
+        let report = Enforcement {
+            backend: "bubblewrap /usr/bin/bwrap".into(),
+            python: "/usr/bin/python3 (3.11.2)".into(),
+            layers,
+        };
+        insta::assert_snapshot!(report.to_text());
+        assert_eq!(report.missing_required(), [Layer::Rlimits]);
+    }
 }

@@ -204,11 +204,12 @@ def _check_json(x, path, depth=0):
     if t is dict:
         for k, v in x.items():
             if type(k) is not str:
-                raise _Bad("%s: dict key %r is a %s; keys must be str" % (path, k, type(k).__name__))
+                raise _Bad("%s: dict key %r is a %s; keys must be str"
+                           % (path, k, type(k).__name__))
             _check_json(v, "%s[%r]" % (path, k), depth + 1)
         return
-    raise _Bad("%s: a value of type %s is not JSON data (use dict, list, str, int, float, bool, None)"
-               % (path, t.__name__))
+    raise _Bad("%s: a value of type %s is not JSON data "
+               "(use dict, list, str, int, float, bool, None)" % (path, t.__name__))
 
 
 def _reward_frag(r):
@@ -219,7 +220,7 @@ def _reward_frag(r):
         try:
             f = float(r)
         except OverflowError:
-            raise _Bad("verify() returned %d, not a reward in [0, 1]" % r)
+            raise _Bad("verify() returned %d, not a reward in [0, 1]" % r) from None
         if not math.isfinite(f):
             raise _Bad("verify() returned %r, not a finite reward in [0, 1]" % f)
         return float.__repr__(f)
@@ -320,7 +321,8 @@ def _gen_one(item, want_solution):
                        % ", ".join(repr(k) for k in extra))
         prompt = res.get("prompt")
         if type(prompt) is not str or not prompt.strip():
-            raise _Bad("generate()['prompt'] must be a non-empty str, got %s" % type(prompt).__name__)
+            raise _Bad("generate()['prompt'] must be a non-empty str, got %s"
+                       % type(prompt).__name__)
         if "data" not in res:
             raise _Bad("generate() must return a 'data' entry (JSON data for the verifier)")
         data = res["data"]

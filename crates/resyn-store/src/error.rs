@@ -26,16 +26,17 @@ pub enum Error {
     /// The file was written by an older resyn and a read-only open
     /// ([`crate::Store::open_read_only`]) cannot migrate it.
     #[error(
-        "store {path} has schema version {found} and this resyn reads version {known}; \
-         a read-only open does not migrate it: run a command that writes the store first \
-         (e.g. `resyn synth --resume RUN --store {path}`)"
+        "store {path} has schema version {found} and this resyn reads versions {oldest} to \
+         {known}; a read-only open does not migrate it: run a command that writes the store \
+         first (e.g. `resyn synth --resume RUN --store {path}`)",
+        oldest = crate::schema::READABLE_FROM
     )]
     OlderSchema {
         /// The store file.
         path: String,
         /// Version in the file.
         found: i64,
-        /// The version this build reads.
+        /// The newest version this build knows.
         known: i64,
     },
     /// A SQLite file without resyn's tables.
@@ -50,6 +51,23 @@ pub enum Error {
     /// No such environment.
     #[error("no environment `{0}` in the store")]
     UnknownEnvironment(String),
+    /// A row holds a status this resyn does not know (a corrupt file, or one
+    /// written by a newer resyn).
+    #[error(
+        "store {path}: row {row} of table `{table}` has unknown status `{value}` (this resyn knows {known})"
+    )]
+    UnknownStatus {
+        /// The store file (or `:memory:`).
+        path: String,
+        /// The table (`runs`, `candidates`).
+        table: &'static str,
+        /// The row id.
+        row: i64,
+        /// The stored value.
+        value: String,
+        /// The statuses this resyn knows, comma-separated.
+        known: String,
+    },
     /// A JSON column could not be (de)serialized.
     #[error("store column {column}: {source}")]
     Json {

@@ -2,12 +2,14 @@
 //! synthesis pipeline decides.
 //!
 //! - [`Store`] opens (and migrates) the file. Tables:
-//!   - `runs`: one row per `resyn synth` invocation, with its configuration
-//!     (so `--resume` needs nothing else) and status;
+//!   - `runs`: one row per `resyn synth` run, with its configuration (so
+//!     `--resume` needs nothing else) and [`RunStatus`] (`running`,
+//!     `finished`, `exhausted`, `interrupted`);
 //!   - `keywords`: the keywords a run works through and whether their
 //!     proposals are in;
 //!   - `candidates`: one row per proposed task, with its checkpoint (current
-//!     code, repair round, review and cross-verifier state) and final outcome;
+//!     code, repair round, review and cross-verifier state) and
+//!     [`CandidateStatus`] (`pending`, `accepted`, `rejected`, `skipped`);
 //!   - `stage_events`: every stage outcome of every candidate, with its reason
 //!     and the precise detail;
 //!   - `environments`: accepted environments — code, content hash, `NAME`,
@@ -20,12 +22,16 @@
 //!   most the calls in flight. `environments.name` and
 //!   `environments.content_hash` are unique: a resumed run can never store an
 //!   environment twice ([`Accepted::Duplicate`]).
+//! - Rows are read by column name into named types; a status this resyn does
+//!   not know is an error naming the row ([`Error::UnknownStatus`]), never a
+//!   silent default.
 //! - The schema version lives in `schema_version`; [`Store::open`] applies
 //!   missing migrations in order inside one transaction and refuses files
 //!   written by a newer resyn.
 //! - [`Store::open_read_only`] is for viewers (`resyn ui`, `resyn gallery`,
-//!   listing environments): it never writes, refuses a file of another
-//!   schema version, and reads while `resyn synth` writes; its light
+//!   listing environments): it never writes, refuses a file of a newer
+//!   schema or of one older than it can read as is (migrations that only
+//!   add indexes do not count), and reads while `resyn synth` writes; its light
 //!   queries ([`Store::stage_counts`], [`Store::candidate_outcomes`],
 //!   [`Store::call_log`]) skip code and request bodies.
 //!
@@ -47,11 +53,12 @@ pub use read::{CallDetail, CallEntry, CandidateOutcome, EnvMarker, StageCount};
 pub use store::Store;
 pub use types::{
     Accepted, CallRecord, Candidate, CandidateStatus, Checkpoint, Finding, KeywordRow,
-    NewCandidate, NewEnvironment, Run, StageEvent, StoredEnv, Summary,
+    NewCandidate, NewEnvironment, Run, RunStatus, StageEvent, StoredEnv, Summary,
 };
 
 mod error;
 mod read;
+mod rows;
 mod schema;
 mod store;
 mod types;

@@ -6,9 +6,11 @@
 //! Invariants:
 //! - [`Store::open_read_only`] opens with `SQLITE_OPEN_READ_ONLY` and sets
 //!   `query_only`: no statement through that connection can change the
-//!   file, and nothing is migrated. A file of another schema version is
-//!   refused ([`Error::NewerSchema`], [`Error::OlderSchema`]), a SQLite file
-//!   without resyn's tables too ([`Error::NotAStore`]).
+//!   file, and nothing is migrated. A file of a newer schema is refused
+//!   ([`Error::NewerSchema`]), and so is one older than the oldest version
+//!   whose tables this build reads as is ([`Error::OlderSchema`]): files
+//!   missing only index migrations are read. A SQLite file without resyn's
+//!   tables is refused too ([`Error::NotAStore`]).
 //! - In WAL mode a reader never waits for a writer (`resyn synth` running);
 //!   a store held under an exclusive lock answers [`Error::is_busy`] after a
 //!   short wait instead of hanging.
@@ -20,8 +22,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::schema::MIGRATIONS;
-use crate::store::from_json;
+use crate::rows::{Cols, FromRow};
+use crate::schema::{MIGRATIONS, READABLE_FROM};
 use crate::{CandidateStatus, Error, Result, Store};
 
 /// How long a read-only open waits for a lock before answering busy.
@@ -117,22 +119,55 @@ fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-const CALL_COLS: &str = "id, run_id, candidate_id, purpose, status, finish_reason, prompt_tokens, completion_tokens, latency_ms, error, at";
+impl FromRow for CandidateOutcome {
+    const TABLE: &'static str = "candidates";
+    const COLUMNS: &'static str =
+        "id, keyword, title, status, stage, reason, detail, round, env_name";
+    fn from_row(r: &Cols<'_>) -> Result<Self> {
+        Ok(CandidateOutcome {
+            id: r.get("id")?,
+            keyword: r.get("keyword")?,
+            title: r.get("title")?,
+            status: r.status(Self::TABLE)?,
+            stage: r.get("stage")?,
+            reason: r.get("reason")?,
+            detail: r.get("detail")?,
+            round: u32::try_from(r.get::<i64>("round")?).unwrap_or(0),
+            env_name: r.get("env_name")?,
+        })
+    }
+}
 
-fn call_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallEntry> {
-    Ok(CallEntry {
-        id: r.get(0)?,
-        run_id: r.get(1)?,
-        candidate_id: r.get(2)?,
-        purpose: r.get(3)?,
-        status: r.get(4)?,
-        finish_reason: r.get(5)?,
-        prompt_tokens: u(r.get(6)?),
-        completion_tokens: u(r.get(7)?),
-        latency_ms: u(r.get(8)?),
-        error: r.get(9)?,
-        at: r.get(10)?,
-    })
+impl FromRow for CallEntry {
+    const TABLE: &'static str = "llm_calls";
+    const COLUMNS: &'static str = "id, run_id, candidate_id, purpose, status, finish_reason, prompt_tokens, completion_tokens, latency_ms, error, at";
+    fn from_row(r: &Cols<'_>) -> Result<Self> {
+        Ok(CallEntry {
+            id: r.get("id")?,
+            run_id: r.get("run_id")?,
+            candidate_id: r.get("candidate_id")?,
+            purpose: r.get("purpose")?,
+            status: r.get("status")?,
+            finish_reason: r.get("finish_reason")?,
+            prompt_tokens: r.unsigned("prompt_tokens")?,
+            completion_tokens: r.unsigned("completion_tokens")?,
+            latency_ms: r.unsigned("latency_ms")?,
+            error: r.get("error")?,
+            at: r.get("at")?,
+        })
+    }
+}
+
+impl FromRow for CallDetail {
+    const TABLE: &'static str = "llm_calls";
+    const COLUMNS: &'static str = "id, run_id, candidate_id, purpose, status, finish_reason, prompt_tokens, completion_tokens, latency_ms, error, at, request, reply";
+    fn from_row(r: &Cols<'_>) -> Result<Self> {
+        Ok(CallDetail {
+            entry: CallEntry::from_row(r)?,
+            request: r.json("llm_calls.request")?,
+            reply: r.get("reply")?,
+        })
+    }
 }
 
 impl Store {
@@ -180,7 +215,7 @@ impl Store {
                 known,
             });
         }
-        if found < known {
+        if found < READABLE_FROM {
             return Err(Error::OlderSchema {
                 path: p,
                 found,
@@ -223,28 +258,9 @@ impl Store {
     /// order.
     ///
     /// # Errors
-    /// [`Error::Sqlite`].
+    /// [`Error::Sqlite`], [`Error::UnknownStatus`].
     pub fn candidate_outcomes(&self, run: i64) -> Result<Vec<CandidateOutcome>> {
-        self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT id, keyword, title, status, stage, reason, detail, round, env_name
-                 FROM candidates WHERE run_id = ?1 ORDER BY id",
-            )?;
-            st.query_map(params![run], |r| {
-                Ok(CandidateOutcome {
-                    id: r.get(0)?,
-                    keyword: r.get(1)?,
-                    title: r.get(2)?,
-                    status: CandidateStatus::parse(&r.get::<_, String>(3)?),
-                    stage: r.get(4)?,
-                    reason: r.get(5)?,
-                    detail: r.get(6)?,
-                    round: u32::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
-                    env_name: r.get(8)?,
-                })
-            })?
-            .collect()
-        })
+        self.select("WHERE run_id = ?1 ORDER BY id", params![run])
     }
 
     /// The LLM calls of a run without their bodies, in order.
@@ -252,12 +268,7 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`].
     pub fn call_log(&self, run: i64) -> Result<Vec<CallEntry>> {
-        self.with(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {CALL_COLS} FROM llm_calls WHERE run_id = ?1 ORDER BY id"
-            ))?;
-            st.query_map(params![run], call_entry)?.collect()
-        })
+        self.select("WHERE run_id = ?1 ORDER BY id", params![run])
     }
 
     /// One LLM call with its request and reply.
@@ -265,22 +276,7 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`], [`Error::Json`].
     pub fn call_detail(&self, id: i64) -> Result<Option<CallDetail>> {
-        let row = self.with(|c| {
-            c.query_row(
-                &format!("SELECT {CALL_COLS}, request, reply FROM llm_calls WHERE id = ?1"),
-                params![id],
-                |r| Ok((call_entry(r)?, r.get::<_, String>(11)?, r.get(12)?)),
-            )
-            .optional()
-        })?;
-        row.map(|(entry, request, reply)| {
-            Ok(CallDetail {
-                entry,
-                request: from_json("llm_calls.request", &request)?,
-                reply,
-            })
-        })
-        .transpose()
+        Ok(self.select("WHERE id = ?1", params![id])?.pop())
     }
 
     /// The latest time anything happened in a run (its status, a stage

@@ -1,6 +1,12 @@
 //! Schema migrations. `MIGRATIONS[i]` takes the schema from version `i` to
 //! `i + 1`; never edit a released migration, append a new one.
 
+/// The oldest schema version a read-only open can read as is: the
+/// migrations after it only add indexes, which change no query's result.
+/// Raise it to the new version when a migration changes tables or columns.
+/// (Version 2 added the candidates' adjudication columns.)
+pub(crate) const READABLE_FROM: i64 = 2;
+
 /// The migrations, in order.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: initial schema.
@@ -92,5 +98,12 @@ CREATE INDEX llm_calls_hash ON llm_calls (run_id, request_hash);
     r#"
 ALTER TABLE candidates ADD COLUMN cross_draws INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE candidates ADD COLUMN settled TEXT NOT NULL DEFAULT '[]';
+"#,
+    // 3: the pipeline's per-keyword and per-candidate lookups (picking up a
+    // proposal's candidates, an accepted candidate's calls) use indexes
+    // instead of scanning a run's rows.
+    r#"
+CREATE INDEX candidates_keyword ON candidates (run_id, keyword);
+CREATE INDEX llm_calls_candidate ON llm_calls (candidate_id);
 "#,
 ];

@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::rows::{Cols, FromRow};
 use crate::schema::MIGRATIONS;
 use crate::types::*;
 use crate::{Error, Result};
@@ -38,10 +39,6 @@ fn now() -> i64 {
 
 fn to_json<T: serde::Serialize>(column: &'static str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|source| Error::Json { column, source })
-}
-
-pub(crate) fn from_json(column: &'static str, s: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(s).map_err(|source| Error::Json { column, source })
 }
 
 fn i(v: u64) -> i64 {
@@ -149,6 +146,36 @@ impl Store {
         f(&c).map_err(self.sq())
     }
 
+    /// `SELECT T::COLUMNS FROM T::TABLE {rest}`, each row read by name.
+    pub(crate) fn select<T: FromRow>(
+        &self,
+        rest: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<T>> {
+        let sql = format!("SELECT {} FROM {} {rest}", T::COLUMNS, T::TABLE);
+        self.query(&sql, p, T::from_row)
+    }
+
+    /// Every row of `sql`, read by `f`.
+    fn query<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: impl Fn(&Cols<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let c = self.lock();
+        let mut st = c.prepare(sql).map_err(self.sq())?;
+        let mut rows = st.query(p).map_err(self.sq())?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.sq())? {
+            out.push(f(&Cols {
+                row,
+                path: &self.path,
+            })?);
+        }
+        Ok(out)
+    }
+
     fn tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut c = self.lock();
         let tx = c.transaction().map_err(self.sq())?;
@@ -167,8 +194,8 @@ impl Store {
         let cfg = to_json("runs.config", config)?;
         self.with(|c| {
             c.execute(
-                "INSERT INTO runs (created_at, updated_at, status, config) VALUES (?1, ?1, 'running', ?2)",
-                params![now(), cfg],
+                "INSERT INTO runs (created_at, updated_at, status, config) VALUES (?1, ?1, ?2, ?3)",
+                params![now(), RunStatus::Running.as_str(), cfg],
             )?;
             Ok(c.last_insert_rowid())
         })
@@ -177,55 +204,31 @@ impl Store {
     /// A run.
     ///
     /// # Errors
-    /// [`Error::UnknownRun`], [`Error::Sqlite`].
+    /// [`Error::UnknownRun`], [`Error::Sqlite`], [`Error::Json`],
+    /// [`Error::UnknownStatus`].
     pub fn run(&self, id: i64) -> Result<Run> {
-        let row = self.with(|c| {
-            c.query_row(
-                "SELECT id, status, config, created_at, wall_ms FROM runs WHERE id = ?1",
-                params![id],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                },
-            )
-            .optional()
-        })?;
-        let (id, status, config, created_at, wall_ms) = row.ok_or(Error::UnknownRun(id))?;
-        Ok(Run {
-            id,
-            status,
-            config: from_json("runs.config", &config)?,
-            created_at,
-            wall_ms,
-        })
+        self.select("WHERE id = ?1", params![id])?
+            .pop()
+            .ok_or(Error::UnknownRun(id))
     }
 
     /// All runs, oldest first.
     ///
     /// # Errors
-    /// [`Error::Sqlite`].
+    /// [`Error::Sqlite`], [`Error::Json`], [`Error::UnknownStatus`].
     pub fn runs(&self) -> Result<Vec<Run>> {
-        let ids: Vec<i64> = self.with(|c| {
-            let mut st = c.prepare("SELECT id FROM runs ORDER BY id")?;
-            st.query_map([], |r| r.get(0))?.collect()
-        })?;
-        ids.into_iter().map(|id| self.run(id)).collect()
+        self.select("ORDER BY id", [])
     }
 
     /// Set a run's status and add wall time.
     ///
     /// # Errors
     /// [`Error::Sqlite`].
-    pub fn update_run(&self, id: i64, status: &str, add_wall_ms: u64) -> Result<()> {
+    pub fn update_run(&self, id: i64, status: RunStatus, add_wall_ms: u64) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "UPDATE runs SET status = ?2, wall_ms = wall_ms + ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, status, i(add_wall_ms), now()],
+                params![id, status.as_str(), i(add_wall_ms), now()],
             )
             .map(|_| ())
         })
@@ -265,20 +268,10 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`].
     pub fn pending_keywords(&self, run: i64) -> Result<Vec<KeywordRow>> {
-        self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT id, ord, keyword, category FROM keywords WHERE run_id = ?1 AND status = 'pending' ORDER BY ord",
-            )?;
-            st.query_map(params![run], |r| {
-                Ok(KeywordRow {
-                    id: r.get(0)?,
-                    ord: r.get(1)?,
-                    keyword: r.get(2)?,
-                    category: r.get(3)?,
-                })
-            })?
-            .collect()
-        })
+        self.select(
+            "WHERE run_id = ?1 AND status = 'pending' ORDER BY ord",
+            params![run],
+        )
     }
 
     /// Record a keyword's proposals as candidates and mark it done, in one
@@ -338,108 +331,32 @@ impl Store {
 
     // ------------------------------------------------------------ candidates
 
-    fn candidate_rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Candidate>> {
-        type Row = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<String>,
-            bool,
-            Option<String>,
-            Option<String>,
-            i64,
-            String,
-        );
-        let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare(sql)?;
-            st.query_map(p, |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                    r.get(14)?,
-                    r.get(15)?,
-                ))
-            })?
-            .collect()
-        })?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Candidate {
-                    id: r.0,
-                    run_id: r.1,
-                    keyword: r.2,
-                    title: r.3,
-                    proposal: from_json("candidates.proposal", &r.4)?,
-                    status: CandidateStatus::parse(&r.5),
-                    stage: r.6,
-                    reason: r.7,
-                    detail: r.8,
-                    checkpoint: Checkpoint {
-                        round: u32::try_from(r.9).unwrap_or(0),
-                        code: r.10,
-                        review_passed: r.11,
-                        cross_code: r.12,
-                        cross_draws: u32::try_from(r.14).unwrap_or(0),
-                        settled: serde_json::from_str(&r.15).map_err(|source| Error::Json {
-                            column: "candidates.settled",
-                            source,
-                        })?,
-                    },
-                    env_name: r.13,
-                })
-            })
-            .collect()
-    }
-
-    const CANDIDATE_COLS: &str = "id, run_id, keyword, title, proposal, status, stage, reason, detail, round, code, review_passed, cross_code, env_name, cross_draws, settled";
-
     /// Every candidate of a run, in creation order.
     ///
     /// # Errors
-    /// [`Error::Sqlite`], [`Error::Json`].
+    /// [`Error::Sqlite`], [`Error::Json`], [`Error::UnknownStatus`].
     pub fn candidates(&self, run: i64) -> Result<Vec<Candidate>> {
-        self.candidate_rows(
-            &format!(
-                "SELECT {} FROM candidates WHERE run_id = ?1 ORDER BY id",
-                Self::CANDIDATE_COLS
-            ),
-            params![run],
+        self.select("WHERE run_id = ?1 ORDER BY id", params![run])
+    }
+
+    /// The candidates a run created for one keyword, in creation order: what
+    /// its proposal stored (a keyword is proposed once per run).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`], [`Error::Json`], [`Error::UnknownStatus`].
+    pub fn keyword_candidates(&self, run: i64, keyword: &str) -> Result<Vec<Candidate>> {
+        self.select(
+            "WHERE run_id = ?1 AND keyword = ?2 ORDER BY id",
+            params![run, keyword],
         )
     }
 
     /// One candidate.
     ///
     /// # Errors
-    /// [`Error::Sqlite`], [`Error::Json`].
+    /// [`Error::Sqlite`], [`Error::Json`], [`Error::UnknownStatus`].
     pub fn candidate(&self, id: i64) -> Result<Option<Candidate>> {
-        Ok(self
-            .candidate_rows(
-                &format!(
-                    "SELECT {} FROM candidates WHERE id = ?1",
-                    Self::CANDIDATE_COLS
-                ),
-                params![id],
-            )?
-            .pop())
+        Ok(self.select("WHERE id = ?1", params![id])?.pop())
     }
 
     /// Titles of every candidate ever proposed (all runs), for the proposal
@@ -526,21 +443,7 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`].
     pub fn stage_events(&self, candidate: i64) -> Result<Vec<StageEvent>> {
-        self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT stage, passed, reason, detail, round FROM stage_events WHERE candidate_id = ?1 ORDER BY id",
-            )?;
-            st.query_map(params![candidate], |r| {
-                Ok(StageEvent {
-                    stage: r.get(0)?,
-                    passed: r.get(1)?,
-                    reason: r.get(2)?,
-                    detail: r.get(3)?,
-                    round: r.get(4)?,
-                })
-            })?
-            .collect()
-        })
+        self.select("WHERE candidate_id = ?1 ORDER BY id", params![candidate])
     }
 
     // ------------------------------------------------------------ environments
@@ -598,84 +501,12 @@ impl Store {
         })
     }
 
-    fn env_rows(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<StoredEnv>> {
-        type Row = (
-            i64,
-            String,
-            u32,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<i64>,
-            Option<i64>,
-            i64,
-        );
-        let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare(sql)?;
-            st.query_map(p, |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                ))
-            })?
-            .collect()
-        })?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(StoredEnv {
-                    id: r.0,
-                    env: NewEnvironment {
-                        name: r.1,
-                        version: r.2,
-                        content_hash: r.3,
-                        category: r.4,
-                        description: r.5,
-                        code: r.6,
-                        provenance: from_json("environments.provenance", &r.7)?,
-                        validation: from_json("environments.validation", &r.8)?,
-                        calibration: r
-                            .9
-                            .as_deref()
-                            .map(|c| from_json("environments.calibration", c))
-                            .transpose()?,
-                        fingerprint: from_json("environments.fingerprint", &r.10)?,
-                        run_id: r.11,
-                        candidate_id: r.12,
-                    },
-                    created_at: r.13,
-                })
-            })
-            .collect()
-    }
-
-    const ENV_COLS: &str = "id, name, version, content_hash, category, description, code, provenance, validation, calibration, fingerprint, run_id, candidate_id, created_at";
-
     /// Every stored environment, by name.
     ///
     /// # Errors
     /// [`Error::Sqlite`], [`Error::Json`].
     pub fn environments(&self) -> Result<Vec<StoredEnv>> {
-        self.env_rows(
-            &format!("SELECT {} FROM environments ORDER BY name", Self::ENV_COLS),
-            [],
-        )
+        self.select("ORDER BY name", [])
     }
 
     /// The environment with this `NAME`.
@@ -683,15 +514,9 @@ impl Store {
     /// # Errors
     /// [`Error::UnknownEnvironment`], [`Error::Sqlite`], [`Error::Json`].
     pub fn environment(&self, name: &str) -> Result<StoredEnv> {
-        self.env_rows(
-            &format!(
-                "SELECT {} FROM environments WHERE name = ?1",
-                Self::ENV_COLS
-            ),
-            params![name],
-        )?
-        .pop()
-        .ok_or_else(|| Error::UnknownEnvironment(name.to_string()))
+        self.select("WHERE name = ?1", params![name])?
+            .pop()
+            .ok_or_else(|| Error::UnknownEnvironment(name.to_string()))
     }
 
     /// Number of environments a run stored.
@@ -780,61 +605,15 @@ impl Store {
     /// # Errors
     /// [`Error::Sqlite`], [`Error::Json`].
     pub fn calls(&self, run: i64) -> Result<Vec<CallRecord>> {
-        type Row = (
-            Option<i64>,
-            Option<i64>,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            i64,
-            i64,
-            String,
-            Option<String>,
-        );
-        let rows: Vec<Row> = self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT run_id, candidate_id, purpose, request_hash, request, reply, finish_reason, prompt_tokens, completion_tokens, latency_ms, status, error FROM llm_calls WHERE run_id = ?1 ORDER BY id",
-            )?;
-            st.query_map(params![run], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })?
-            .collect()
-        })?;
-        let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        rows.into_iter()
-            .map(|r| {
-                Ok(CallRecord {
-                    run_id: r.0,
-                    candidate_id: r.1,
-                    purpose: r.2,
-                    request_hash: r.3,
-                    request: from_json("llm_calls.request", &r.4)?,
-                    reply: r.5,
-                    finish_reason: r.6,
-                    prompt_tokens: u(r.7),
-                    completion_tokens: u(r.8),
-                    latency_ms: u(r.9),
-                    status: r.10,
-                    error: r.11,
-                })
-            })
-            .collect()
+        self.select("WHERE run_id = ?1 ORDER BY id", params![run])
+    }
+
+    /// The LLM calls made for one candidate, in order.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`], [`Error::Json`].
+    pub fn candidate_calls(&self, candidate: i64) -> Result<Vec<CallRecord>> {
+        self.select("WHERE candidate_id = ?1 ORDER BY id", params![candidate])
     }
 
     // ------------------------------------------------------------ summary
@@ -842,28 +621,30 @@ impl Store {
     /// Totals of a run.
     ///
     /// # Errors
-    /// [`Error::UnknownRun`], [`Error::Sqlite`].
+    /// [`Error::UnknownRun`], [`Error::Sqlite`], [`Error::UnknownStatus`].
     pub fn summary(&self, run: i64) -> Result<Summary> {
         let r = self.run(run)?;
-        self.with(|c| {
-            let mut s = Summary {
-                run_id: run,
-                wall_ms: r.wall_ms,
-                ..Summary::default()
-            };
-            let mut st =
-                c.prepare("SELECT status, count(*) FROM candidates WHERE run_id = ?1 GROUP BY status")?;
-            for row in st.query_map(params![run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-                let (status, n) = row?;
-                let n = u64::try_from(n).unwrap_or(0);
-                s.candidates += n;
-                match CandidateStatus::parse(&status) {
-                    CandidateStatus::Accepted => s.accepted += n,
-                    CandidateStatus::Rejected => s.rejected += n,
-                    CandidateStatus::Skipped => s.skipped += n,
-                    _ => s.pending += n,
-                }
+        let mut s = Summary {
+            run_id: run,
+            wall_ms: r.wall_ms,
+            ..Summary::default()
+        };
+        // `id`: a row with that status, for the error on an unknown one.
+        let by_status = self.query(
+            "SELECT status, count(*) AS n, min(id) AS id FROM candidates WHERE run_id = ?1 GROUP BY status",
+            params![run],
+            |r| Ok((r.status::<CandidateStatus>("candidates")?, r.unsigned("n")?)),
+        )?;
+        for (status, n) in by_status {
+            s.candidates += n;
+            match status {
+                CandidateStatus::Accepted => s.accepted += n,
+                CandidateStatus::Rejected => s.rejected += n,
+                CandidateStatus::Skipped => s.skipped += n,
+                CandidateStatus::Pending => s.pending += n,
             }
+        }
+        self.with(|c| {
             let mut st = c.prepare(
                 "SELECT stage, reason, count(*) AS n FROM candidates WHERE run_id = ?1 AND status = 'rejected' GROUP BY stage, reason ORDER BY n DESC, stage, reason",
             )?;
@@ -950,5 +731,35 @@ mod tests {
         drop(s);
         let e = Store::open(&p).unwrap_err();
         assert!(matches!(e, Error::NewerSchema { found: 99, .. }), "{e}");
+    }
+
+    #[test]
+    fn a_file_of_an_older_schema_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        {
+            // A store as the first release wrote it, with a row.
+            let c = Connection::open(&p).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL);
+                 INSERT INTO schema_version VALUES (1);
+                 INSERT INTO runs (created_at, updated_at, status, config) VALUES (0, 0, 'exhausted', '{}');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&p).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(s.run(1).unwrap().status, RunStatus::Exhausted);
+        let indexes: Vec<String> = s
+            .with(|c| {
+                let mut st =
+                    c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")?;
+                st.query_map([], |r| r.get(0))?.collect()
+            })
+            .unwrap();
+        for i in ["candidates_keyword", "llm_calls_candidate"] {
+            assert!(indexes.iter().any(|n| n == i), "{indexes:?}");
+        }
     }
 }

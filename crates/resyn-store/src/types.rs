@@ -7,14 +7,58 @@ use serde::{Deserialize, Serialize};
 pub struct Run {
     /// Run id (printed by `resyn synth`, passed to `--resume`).
     pub id: i64,
-    /// `running`, `finished` or `interrupted`.
-    pub status: String,
+    /// Where the run stands.
+    pub status: RunStatus,
     /// The configuration the run was started with.
     pub config: serde_json::Value,
     /// Creation time, Unix seconds.
     pub created_at: i64,
     /// Wall time spent in the run so far (all sessions), milliseconds.
     pub wall_ms: i64,
+}
+
+/// Where a run stands (the `runs.status` column).
+///
+/// A run is `running` from its creation and again whenever a session starts
+/// (`resyn synth`, `resyn synth --resume`); the session ends it with one of
+/// the other three. A run left `running` (the process was killed) or
+/// `interrupted` has work left for `--resume`; a `finished` or `exhausted`
+/// one has none under its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// A session is working on it, or was killed before it could record an
+    /// end (`kill -9`, power loss).
+    Running,
+    /// The run accepted its target number of environments.
+    Finished,
+    /// The session ended without reaching the target: the candidate budget
+    /// (`--max-candidates`) is spent or the keywords ran out.
+    Exhausted,
+    /// The session stopped on an error (store, sandbox, a panicked task);
+    /// the error was reported and the run is resumable.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Self; 4] = [
+        Self::Running,
+        Self::Finished,
+        Self::Exhausted,
+        Self::Interrupted,
+    ];
+
+    /// The name stored in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Finished => "finished",
+            Self::Exhausted => "exhausted",
+            Self::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// A keyword a run works through.
@@ -67,13 +111,42 @@ impl CandidateStatus {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "accepted" => Self::Accepted,
-            "rejected" => Self::Rejected,
-            "skipped" => Self::Skipped,
-            _ => Self::Pending,
-        }
+    /// Every status.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Accepted, Self::Rejected, Self::Skipped];
+}
+
+/// The statuses stored in a text `status` column: names out, strict parsing
+/// in (see `rows::Cols::status`).
+pub(crate) trait StatusColumn: Copy + 'static {
+    /// Every value.
+    const VALUES: &'static [Self];
+    /// The stored name.
+    fn name(self) -> &'static str;
+}
+
+impl StatusColumn for RunStatus {
+    const VALUES: &'static [Self] = &Self::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl StatusColumn for CandidateStatus {
+    const VALUES: &'static [Self] = &Self::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for CandidateStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -356,3 +356,161 @@ fn clip(s: &str, max: usize) -> String {
 fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The text of every prompt, rendered with fixed inputs: a change to what
+    //! the model is told shows up as a snapshot diff to review.
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::calibrate::{Level, Policy, assess};
+
+    fn proposal_value() -> serde_json::Value {
+        json!({
+            "title": "Modular exponentiation",
+            "description": "Compute a^b mod n for given integers.",
+            "verification": "Recompute pow(a, b, n) and compare.",
+            "difficulty_scaling": "Bigger numbers at higher levels.",
+            "category": "math",
+        })
+    }
+
+    const CODE: &str = "NAME = \"modexp\"\n\ndef generate(rng, difficulty):\n    ...\n";
+
+    /// The validator's default allowlist: what the pipeline tells the model.
+    fn imports() -> Vec<String> {
+        crate::validate::ValidationConfig::default().allowed_imports
+    }
+
+    #[test]
+    fn system_and_format() {
+        insta::assert_snapshot!("system", SYSTEM);
+        insta::assert_snapshot!("format", format(&imports()));
+    }
+
+    #[test]
+    fn proposal_prompt() {
+        let existing = vec!["Sudoku".to_string(), "Knapsack".to_string()];
+        insta::assert_snapshot!(proposal("modular arithmetic", "math", 4, &existing));
+        insta::assert_snapshot!(
+            "proposal_without_existing",
+            proposal("graph coloring", "constraint_satisfaction", 2, &[])
+        );
+    }
+
+    #[test]
+    fn proposal_schema_json() {
+        let text = serde_json::to_string_pretty(&proposal_schema(3)).unwrap();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn implementation_prompt() {
+        let examples = vec![(
+            "robot_walk".to_string(),
+            "NAME = \"robot_walk\"\n".to_string(),
+        )];
+        insta::assert_snapshot!(implement(&proposal_value(), &examples, &imports()));
+    }
+
+    #[test]
+    fn repair_prompts() {
+        insta::assert_snapshot!(
+            "repair",
+            repair(
+                CODE,
+                "validate",
+                "parse:syntax_error",
+                "line 3: invalid syntax",
+                &imports()
+            )
+        );
+        insta::assert_snapshot!(
+            "reimplement",
+            reimplement(
+                &proposal_value(),
+                "no ```python block in the reply",
+                &imports()
+            )
+        );
+    }
+
+    #[test]
+    fn review_prompts() {
+        insta::assert_snapshot!("code_review", code_review(&proposal_value(), CODE));
+        let samples = vec![
+            (1, "Compute 2^3 mod 5.".to_string(), "3".to_string()),
+            (10, "Compute 7^123 mod 1000.".to_string(), "543".to_string()),
+        ];
+        insta::assert_snapshot!("question_review", question_review(&samples));
+    }
+
+    #[test]
+    fn cross_verification_prompt() {
+        let questions = vec![
+            "Compute 2^3 mod 5.".to_string(),
+            "Compute 7^123 mod 1000.".to_string(),
+        ];
+        insta::assert_snapshot!(cross_verifier(&questions, &imports()));
+    }
+
+    #[test]
+    fn adjudication_prompts() {
+        insta::assert_snapshot!("judge", judge("Compute 2^3 mod 5.", "3"));
+        insta::assert_snapshot!("json_only", JSON_ONLY);
+        let votes = [
+            ("the module's verify()", Some(false)),
+            ("second verifier", Some(true)),
+            ("tie-breaking verifier", None),
+        ];
+        let evidence = vec![disputed_answer(&Disputed {
+            n: 1,
+            seed: 4,
+            difficulty: 2,
+            origin: "a model's answer",
+            question: "Compute 2^3 mod 5.",
+            answer: "3",
+            votes: &votes,
+        })];
+        insta::assert_snapshot!("overruled", overruled(1, 40, &evidence));
+        insta::assert_snapshot!("unresolved", unresolved(1, &evidence));
+        insta::assert_snapshot!(
+            "settled_changed",
+            settled_changed(2, 4, 2, "Compute 2^3 mod 5.", "3", true)
+        );
+    }
+
+    #[test]
+    fn repair_evidence() {
+        insta::assert_snapshot!("name_taken", name_taken("modexp"));
+        let problems = vec![
+            "verify() accepts 03 for 3".to_string(),
+            "level 10 is no harder than level 9".to_string(),
+        ];
+        insta::assert_snapshot!("review_problems", review_problems("code review", &problems));
+        insta::assert_snapshot!(
+            "review_problems_none_listed",
+            review_problems("question review", &[])
+        );
+        let curve: Vec<Level> = (1..=10)
+            .map(|d| Level {
+                difficulty: d,
+                n: 8,
+                solved: 8 - u32::from(d) / 5,
+                truncated: 0,
+            })
+            .collect();
+        let rates: Vec<String> = curve
+            .iter()
+            .map(|l| format!("{}: {}/{}", l.difficulty, l.solved, l.n))
+            .collect();
+        let policy = Policy::default();
+        let c = assess(curve, 8, &policy);
+        insta::assert_snapshot!(
+            "calibration_failed",
+            calibration_failed(&rates, &c, &policy)
+        );
+    }
+}

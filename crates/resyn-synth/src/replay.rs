@@ -96,6 +96,12 @@ pub const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ("cross_disagree", "", "cross_verify", "module_overruled"),
 ];
 
+/// The module the replay server writes for fixture `key` (a key of
+/// [`EXPECTED`]), for tests that validate it directly.
+pub fn fixture_code(key: &str) -> Option<&'static str> {
+    EXPECTED.iter().any(|e| e.0 == key).then(|| code(key))
+}
+
 fn code(key: &str) -> &'static str {
     match key {
         "good_modexp" | "truncated" => fixture!("modexp.py"),

@@ -44,8 +44,8 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// Serve online instances (`/curriculum/*`, `"report": true` on
-    /// `/verify`): a dataset config whose [select], seed, [difficulty] and
-    /// [curriculum] define the run (docs/curriculum.md).
+    /// `/verify`): a dataset config whose `[select]`, `seed`, `[difficulty]`
+    /// and `[curriculum]` define the run (docs/curriculum.md).
     #[arg(long, value_name = "CONFIG")]
     curriculum: Option<PathBuf>,
     /// Save the curriculum state to FILE after every draw and report; when

@@ -214,7 +214,7 @@ pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
             )));
         }
     };
-    print_summary(&summary, started.elapsed());
+    eprint!("\n{}", summary_table(&summary, started.elapsed()));
     if args.json {
         println!("{}", summary_json(&summary));
     }
@@ -424,74 +424,83 @@ impl Observer for Progress {
     }
 }
 
-fn print_summary(s: &Summary, wall: std::time::Duration) {
-    eprintln!();
-    eprintln!("run {}: summary", s.run_id);
-    eprintln!("  {:<28} {:>8}", "candidates", s.candidates);
-    eprintln!("  {:<28} {:>8}", "accepted", s.accepted);
-    eprintln!("  {:<28} {:>8}", "rejected", s.rejected);
+/// The summary table printed on stderr after a run; `wall` is this
+/// session's time.
+fn summary_table(s: &Summary, wall: std::time::Duration) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let _ = writeln!(t, "run {}: summary", s.run_id);
+    let _ = writeln!(t, "  {:<28} {:>8}", "candidates", s.candidates);
+    let _ = writeln!(t, "  {:<28} {:>8}", "accepted", s.accepted);
+    let _ = writeln!(t, "  {:<28} {:>8}", "rejected", s.rejected);
     if s.skipped > 0 {
-        eprintln!("  {:<28} {:>8}", "skipped (target reached)", s.skipped);
+        let _ = writeln!(t, "  {:<28} {:>8}", "skipped (target reached)", s.skipped);
     }
     if s.pending > 0 {
-        eprintln!("  {:<28} {:>8}", "pending (resumable)", s.pending);
+        let _ = writeln!(t, "  {:<28} {:>8}", "pending (resumable)", s.pending);
     }
     if s.candidates > 0 {
         #[allow(clippy::cast_precision_loss)]
         let y = 100.0 * s.accepted as f64 / s.candidates as f64;
-        eprintln!("  {:<28} {:>7.1}%", "yield", y);
+        let _ = writeln!(t, "  {:<28} {:>7.1}%", "yield", y);
     }
     if s.uncalibrated > 0 {
-        eprintln!(
+        let _ = writeln!(
+            t,
             "  {:<28} {:>8}  (no solver: left out of datasets unless include_uncalibrated)",
             "  of which uncalibrated", s.uncalibrated
         );
     }
-    print_funnel(s);
-    eprintln!("  {:<28} {:>8}", "repair rounds", s.repairs);
-    eprintln!("  {:<28} {:>8}", "keywords failed", s.keyword_failures);
-    eprintln!(
+    funnel(&mut t, s);
+    let _ = writeln!(t, "  {:<28} {:>8}", "repair rounds", s.repairs);
+    let _ = writeln!(t, "  {:<28} {:>8}", "keywords failed", s.keyword_failures);
+    let _ = writeln!(
+        t,
         "  {:<28} {:>8} ({} failed)",
         "LLM calls", s.llm_calls, s.llm_errors
     );
-    eprintln!(
+    let _ = writeln!(
+        t,
         "  {:<28} {:>8} prompt + {} completion",
         "tokens", s.prompt_tokens, s.completion_tokens
     );
-    eprintln!(
+    let _ = writeln!(
+        t,
         "  {:<28} {:>7.1}s (this session {:.1}s)",
         "wall time",
         s.wall_ms as f64 / 1000.0,
         wall.as_secs_f64()
     );
     if !s.failures.is_empty() {
-        eprintln!("  rejections by stage and reason:");
+        let _ = writeln!(t, "  rejections by stage and reason:");
         for (stage, reason, n) in &s.failures {
-            eprintln!("    {:<14} {:<40} {:>6}", stage, reason, n);
+            let _ = writeln!(t, "    {:<14} {:<40} {:>6}", stage, reason, n);
         }
     }
     if !s.stage_failures.is_empty() {
-        eprintln!("  stage failures (including repaired):");
+        let _ = writeln!(t, "  stage failures (including repaired):");
         for (stage, n) in &s.stage_failures {
-            eprintln!("    {:<14} {:>6}", stage, n);
+            let _ = writeln!(t, "    {:<14} {:>6}", stage, n);
         }
     }
+    t
 }
 
 /// Candidates that passed each stage, in pipeline order (stages this run
 /// did not have are left out), and how verifier disagreements ended.
-fn print_funnel(s: &Summary) {
+fn funnel(t: &mut String, s: &Summary) {
+    use std::fmt::Write as _;
     let passed = |stage: Stage| {
         s.passed_by_stage
             .iter()
             .find(|(name, _)| name == stage.as_str())
             .map(|(_, n)| *n)
     };
-    eprintln!("  funnel (candidates that passed):");
-    eprintln!("    {:<26} {:>8}", "proposed", s.candidates);
+    let _ = writeln!(t, "  funnel (candidates that passed):");
+    let _ = writeln!(t, "    {:<26} {:>8}", "proposed", s.candidates);
     for stage in Stage::FUNNEL {
         if let Some(n) = passed(stage) {
-            eprintln!("    {:<26} {:>8}", stage.funnel_label(), n);
+            let _ = writeln!(t, "    {:<26} {:>8}", stage.funnel_label(), n);
         }
     }
     let total: u64 = s.disagreements.iter().map(|(_, n)| n).sum();
@@ -501,7 +510,8 @@ fn print_funnel(s: &Summary) {
             .iter()
             .map(|(how, n)| format!("{n} {how}"))
             .collect();
-        eprintln!(
+        let _ = writeln!(
+            t,
             "  {:<28} {:>8}  ({})",
             "verifier disagreements",
             total,
@@ -512,4 +522,77 @@ fn print_funnel(s: &Summary) {
 
 fn summary_json(s: &Summary) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "{}".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> Summary {
+        Summary {
+            run_id: 3,
+            candidates: 14,
+            accepted: 5,
+            rejected: 8,
+            skipped: 1,
+            pending: 0,
+            failures: vec![
+                ("validate".into(), "probes:accepted_empty".into(), 3),
+                ("review".into(), "code_review".into(), 2),
+            ],
+            stage_failures: vec![("validate".into(), 6), ("review".into(), 2)],
+            passed_by_stage: vec![
+                ("extract".into(), 13),
+                ("validate".into(), 9),
+                ("dedup".into(), 8),
+                ("review".into(), 6),
+                ("cross_verify".into(), 5),
+                ("store".into(), 5),
+            ],
+            disagreements: vec![("overruled".into(), 1), ("upheld".into(), 2)],
+            uncalibrated: 5,
+            keyword_failures: 1,
+            repairs: 4,
+            llm_calls: 41,
+            llm_errors: 2,
+            prompt_tokens: 52_000,
+            completion_tokens: 18_500,
+            wall_ms: 83_400,
+        }
+    }
+
+    #[test]
+    fn summary_table_text() {
+        insta::assert_snapshot!(summary_table(
+            &summary(),
+            std::time::Duration::from_millis(12_300)
+        ));
+    }
+
+    #[test]
+    fn summary_table_of_an_empty_run_omits_yield_and_breakdowns() {
+        let s = Summary {
+            run_id: 1,
+            ..Summary::default()
+        };
+        insta::assert_snapshot!(summary_table(&s, std::time::Duration::ZERO), @r"
+        run 1: summary
+          candidates                          0
+          accepted                            0
+          rejected                            0
+          funnel (candidates that passed):
+            proposed                          0
+          repair rounds                       0
+          keywords failed                     0
+          LLM calls                           0 (0 failed)
+          tokens                              0 prompt + 0 completion
+          wall time                        0.0s (this session 0.0s)
+        ");
+    }
+
+    #[test]
+    fn summary_json_fields() {
+        let v: serde_json::Value = serde_json::from_str(&summary_json(&summary())).unwrap();
+        insta::assert_json_snapshot!(v);
+    }
 }

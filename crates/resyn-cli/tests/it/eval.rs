@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{TempDir, resyn};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../resyn-eval/tests/fixtures")
+    resyn_test::fixture("eval")
 }
 
 fn gsm8k() -> PathBuf {
@@ -77,39 +77,39 @@ fn model_server(latency: Duration) -> TestServer {
         })
 }
 
+/// `resyn eval run` of every environment at difficulty 1-3 (4 per level)
+/// and the GSM8K fixture.
 fn run_args(server: &TestServer, model: &str, out: &Path) -> Vec<String> {
-    [
-        "eval",
-        "run",
-        "--base-url",
-        &server.base_url(),
-        "--model",
-        model,
-        "--env",
-        "all",
-        "-d",
-        "1-3",
-        "--per-level",
-        "4",
-        "--gsm8k",
-        gsm8k().to_str().unwrap(),
-        "--temperature",
-        "0",
-        "--concurrency",
-        "4",
-        "-o",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let selection = ["--env", "all", "-d", "1-3", "--per-level", "4"];
+    eval_run_args(server, model, out, &selection, 4)
+}
+
+/// `resyn eval run` of the environments `selection` chooses and the GSM8K
+/// fixture, at temperature 0.
+fn eval_run_args(
+    server: &TestServer,
+    model: &str,
+    out: &Path,
+    selection: &[&str],
+    concurrency: usize,
+) -> Vec<String> {
+    let base_url = server.base_url();
+    let concurrency = concurrency.to_string();
+    let gsm = gsm8k();
+    ["eval", "run", "--base-url", &base_url, "--model", model]
+        .into_iter()
+        .chain(selection.iter().copied())
+        .chain(["--gsm8k", gsm.to_str().unwrap(), "--temperature", "0"])
+        .chain(["--concurrency", &concurrency, "-o", out.to_str().unwrap()])
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn run_compare_and_html() {
     let dir = TempDir::new("eval-run");
     let server = model_server(Duration::ZERO);
-    let (a, b) = (dir.path("base.json"), dir.path("trained.json"));
+    let (a, b) = (dir.join("base.json"), dir.join("trained.json"));
     let out = resyn()
         .args(run_args(&server, "base", &a))
         .assert()
@@ -119,7 +119,7 @@ fn run_compare_and_html() {
         table.contains("SUITE / GROUP") && table.contains("gsm8k"),
         "{table}"
     );
-    assert!(dir.path("base.cache.jsonl").exists());
+    assert!(dir.join("base.cache.jsonl").exists());
     resyn()
         .args(run_args(&server, "trained", &b))
         .assert()
@@ -177,7 +177,7 @@ fn run_compare_and_html() {
     assert!(env_row["difference"]["diff"].as_f64().unwrap() > 0.3);
     assert!(env_row["difference"]["p"].as_f64().unwrap() < 0.05);
 
-    let html = dir.path("report.html");
+    let html = dir.join("report.html");
     resyn()
         .args([
             "eval", "html", "--label", "base", "--label", "trained", "-o",
@@ -195,7 +195,7 @@ fn run_compare_and_html() {
 fn kill_mid_run_then_resume_without_repeating_calls() {
     let dir = TempDir::new("eval-kill");
     let server = model_server(Duration::from_millis(25));
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let args = run_args(&server, "trained", &out);
     let total = answers().len();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("resyn"))
@@ -213,7 +213,7 @@ fn kill_mid_run_then_resume_without_repeating_calls() {
     child.wait().unwrap();
     assert!(!out.exists(), "no report from a killed run");
     let first = server.request_count() as usize;
-    let cache = std::fs::read_to_string(dir.path("r.cache.jsonl")).unwrap();
+    let cache = std::fs::read_to_string(dir.join("r.cache.jsonl")).unwrap();
     let cached = cache
         .lines()
         .filter(|l| serde_json::from_str::<Value>(l).is_ok())
@@ -243,7 +243,7 @@ fn kill_mid_run_then_resume_without_repeating_calls() {
 fn call_budget_exits_1_then_rerun_completes_and_rescoring_is_free() {
     let dir = TempDir::new("eval-budget");
     let server = model_server(Duration::ZERO);
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let mut args = run_args(&server, "base", &out);
     args.extend(["--max-calls".to_string(), "7".to_string()]);
     let a = resyn().args(&args).assert().code(1);
@@ -268,7 +268,7 @@ fn api_key_and_usage_errors() {
     let dir = TempDir::new("eval-errors");
     let server = TestServer::start(Behavior::answer("<answer>1</answer>"));
     let url = server.base_url();
-    let out = dir.path("r.json");
+    let out = dir.join("r.json");
     let gsm = gsm8k();
     let base = [
         "eval",
@@ -328,7 +328,7 @@ fn api_key_and_usage_errors() {
         &["--gsm8k", gsm.to_str().unwrap(), "--samples", "0"],
         "--samples",
     );
-    let bad = dir.path("bad.json");
+    let bad = dir.join("bad.json");
     std::fs::write(&bad, "{}").unwrap();
     let a = resyn()
         .args(["eval", "compare"])
@@ -337,4 +337,87 @@ fn api_key_and_usage_errors() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("bad.json"));
+}
+
+/// What varies between two runs of the same evaluation becomes a
+/// placeholder: the server's port, the start time, the version, the
+/// checkout's location and every timing (the keys stay, so the shape is
+/// still pinned).
+fn stable_report(mut report: Value) -> Value {
+    let config = &mut report["config"];
+    config["base_url"] = "[BASE_URL]".into();
+    config["started_at_unix"] = "[TIME]".into();
+    config["resyn_version"] = "[VERSION]".into();
+    let fixtures = fixtures().display().to_string();
+    for target in config["targets"].as_array_mut().into_iter().flatten() {
+        if let Some(text) = target.as_str() {
+            *target = text.replace(&fixtures, "[FIXTURES]").into();
+        }
+    }
+    if let Some(timings) = report["timings"].as_object_mut() {
+        for v in timings.values_mut() {
+            match v.as_object_mut() {
+                Some(percentiles) => percentiles
+                    .values_mut()
+                    .for_each(|p| *p = "[ELAPSED]".into()),
+                None => *v = "[ELAPSED]".into(),
+            }
+        }
+    }
+    for item in report["items"].as_array_mut().into_iter().flatten() {
+        for sample in item["samples"].as_array_mut().into_iter().flatten() {
+            sample["latency_ms"] = "[ELAPSED]".into();
+        }
+    }
+    report
+}
+
+/// Every fractional number rounded to 9 decimals: intervals and p-values go
+/// through the platform's `exp`/`sqrt`, whose last bits may differ.
+fn rounded(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            *v = ((x * 1e9).round() / 1e9).into();
+        }
+        Value::Array(items) => items.iter_mut().for_each(rounded),
+        Value::Object(fields) => fields.values_mut().for_each(rounded),
+        _ => {}
+    }
+}
+
+/// The JSON users parse: the report (`eval run --json`, the same as the
+/// file written) and the comparison (`eval compare --json`), on a run small
+/// enough to read: one environment at two levels and the GSM8K fixture.
+#[test]
+fn run_and_compare_json() {
+    let dir = TempDir::new("eval-json");
+    let server = model_server(Duration::ZERO);
+    let run = |model: &str| {
+        let path = dir.join(format!("{model}.json"));
+        let selection = ["--env", "tower_of_hanoi", "-d", "1-2", "--per-level", "2"];
+        let out = resyn()
+            .args(eval_run_args(&server, model, &path, &selection, 1))
+            .arg("--json")
+            .assert()
+            .success();
+        let printed: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(printed, written);
+        (path, printed)
+    };
+    let (base, report) = run("base");
+    let (trained, _) = run("trained");
+    let mut report = stable_report(report);
+    rounded(&mut report);
+    insta::assert_json_snapshot!("eval_run_json", report);
+    let out = resyn()
+        .args(["eval", "compare", "--json"])
+        .arg(&base)
+        .arg(&trained)
+        .assert()
+        .success();
+    let mut comparison: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    rounded(&mut comparison);
+    insta::assert_json_snapshot!("eval_compare_json", comparison);
 }

@@ -1,12 +1,14 @@
 //! End-to-end tests of the `resyn` binary.
 #![allow(clippy::unwrap_used)]
 
+mod outputs;
 mod synth;
 mod ui;
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use resyn_test::TempDir;
 use serde_json::Value;
 
 mod eval;
@@ -14,26 +16,6 @@ mod serve;
 
 fn resyn() -> Command {
     Command::cargo_bin("resyn").expect("binary built")
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("resyn-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn lines(bytes: &[u8]) -> Vec<Value> {
@@ -44,7 +26,7 @@ fn lines(bytes: &[u8]) -> Vec<Value> {
 }
 
 fn generate(dir: &TempDir, extra: &[&str]) -> PathBuf {
-    let out = dir.path("instances.jsonl");
+    let out = dir.join("instances.jsonl");
     let mut cmd = resyn();
     cmd.args([
         "generate",
@@ -149,7 +131,7 @@ fn verify_scores_references_and_wrong_answers() {
     let dir = TempDir::new("verify");
     let ids = all_env_ids();
     let inst = generate(&dir, &ids.iter().map(String::as_str).collect::<Vec<_>>());
-    let resp = dir.path("responses.jsonl");
+    let resp = dir.join("responses.jsonl");
     write_responses(&resp, &inst, |k, i| {
         if k % 2 == 0 {
             i["reference"].as_str().unwrap().to_string()
@@ -157,7 +139,7 @@ fn verify_scores_references_and_wrong_answers() {
             "<answer>nonsense</answer>".into()
         }
     });
-    let out = dir.path("scores.jsonl");
+    let out = dir.join("scores.jsonl");
     let a = resyn()
         .args(["verify", "--instances"])
         .arg(&inst)
@@ -182,8 +164,8 @@ fn verify_scores_references_and_wrong_answers() {
 fn verify_errors_name_file_and_line_and_write_nothing() {
     let dir = TempDir::new("verify-errors");
     let inst = generate(&dir, &["tower_of_hanoi"]);
-    let resp = dir.path("responses.jsonl");
-    let out = dir.path("scores.jsonl");
+    let resp = dir.join("responses.jsonl");
+    let out = dir.join("scores.jsonl");
     let cases: [(&str, &str); 3] = [
         (
             "{\"id\": \"nope\", \"response\": \"x\"}\n",
@@ -225,7 +207,7 @@ fn verify_errors_name_file_and_line_and_write_nothing() {
         "{stderr}"
     );
     assert!(
-        std::fs::read_dir(&dir.0).unwrap().all(|e| !e
+        std::fs::read_dir(dir.root()).unwrap().all(|e| !e
             .unwrap()
             .file_name()
             .to_string_lossy()
@@ -248,7 +230,7 @@ fn bad_arguments_exit_2() {
 }
 
 fn python_env_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../envs/python")
+    resyn_test::repo_path("envs/python")
 }
 
 #[test]
@@ -292,7 +274,7 @@ fn env_dir_adds_python_environments() {
 fn python_environments_generate_and_verify_like_native_ones() {
     let dir = TempDir::new("python");
     let dir_arg = python_env_dir();
-    let out = dir.path("instances.jsonl");
+    let out = dir.join("instances.jsonl");
     resyn()
         .args([
             "generate",
@@ -311,7 +293,7 @@ fn python_environments_generate_and_verify_like_native_ones() {
         .success();
     let instances = lines(&std::fs::read(&out).unwrap());
     assert_eq!(instances.len(), 12);
-    let responses = dir.path("responses.jsonl");
+    let responses = dir.join("responses.jsonl");
     write_responses(&responses, &out, |k, inst| {
         if k % 2 == 0 {
             inst["reference"].as_str().unwrap().to_string()
@@ -338,15 +320,15 @@ fn python_environments_generate_and_verify_like_native_ones() {
 #[test]
 fn broken_python_modules_are_skipped_with_a_warning() {
     let dir = TempDir::new("broken");
-    std::fs::write(dir.path("broken.py"), "NAME = 'broken'\ndef generate(:\n").unwrap();
+    std::fs::write(dir.join("broken.py"), "NAME = 'broken'\ndef generate(:\n").unwrap();
     std::fs::copy(
         python_env_dir().join("robot_walk.py"),
-        dir.path("robot_walk.py"),
+        dir.join("robot_walk.py"),
     )
     .unwrap();
     let out = resyn()
         .args(["envs", "--json", "--env-dir"])
-        .arg(&dir.0)
+        .arg(dir.root())
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr);
@@ -388,6 +370,14 @@ fn sandbox_doctor_reports_every_layer() {
             .contains("private tmpfs per worker"),
         "{private}"
     );
+    // The fields and layers users parse; what the host reports varies.
+    insta::with_settings!({filters => vec![
+        (r#""backend": ".*""#, r#""backend": "[BACKEND]""#),
+        (r#""python": ".*""#, r#""python": "[PYTHON]""#),
+        (r#""detail": ".*""#, r#""detail": "[DETAIL]""#),
+    ]}, {
+        insta::assert_json_snapshot!("sandbox_doctor_json", v);
+    });
     let text = resyn().args(["sandbox", "doctor"]).assert().success();
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     assert!(text.contains("net_ns"), "{text}");
@@ -397,7 +387,7 @@ fn sandbox_doctor_reports_every_layer() {
 // ---- resyn dataset build -------------------------------------------------
 
 fn small_dataset_config(dir: &TempDir, extra: &str) -> PathBuf {
-    let cfg = dir.path("ds.toml");
+    let cfg = dir.join("ds.toml");
     std::fs::write(
         &cfg,
         format!("instances_per_env = 6\n{extra}\n[difficulty]\nmax = 3\n"),
@@ -410,7 +400,7 @@ fn small_dataset_config(dir: &TempDir, extra: &str) -> PathBuf {
 fn dataset_build_writes_files_and_keeps_stdout_clean() {
     let dir = TempDir::new("dataset-build");
     let cfg = small_dataset_config(&dir, "");
-    let out = dir.path("ds");
+    let out = dir.join("ds");
     let run = resyn()
         .args(["dataset", "build"])
         .arg(&cfg)
@@ -455,7 +445,7 @@ fn dataset_build_writes_files_and_keeps_stdout_clean() {
 #[test]
 fn dataset_build_without_config_uses_the_defaults() {
     let dir = TempDir::new("dataset-default");
-    let out = dir.path("ds");
+    let out = dir.join("ds");
     let run = resyn()
         .args(["dataset", "build", "--json", "--out"])
         .arg(&out)
@@ -478,7 +468,7 @@ fn dataset_build_without_config_uses_the_defaults() {
 #[test]
 fn dataset_config_errors_exit_2_and_name_the_field() {
     let dir = TempDir::new("dataset-errors");
-    let out = dir.path("ds");
+    let out = dir.join("ds");
     for (extra, needle) in [
         ("[split]\ntrain = 2.0", "split.train"),
         ("colour = 1", "colour"),
@@ -506,7 +496,7 @@ fn dataset_config_errors_exit_2_and_name_the_field() {
     assert!(!out.exists(), "nothing written");
     resyn()
         .args(["dataset", "build"])
-        .arg(dir.path("missing.toml"))
+        .arg(dir.join("missing.toml"))
         .assert()
         .code(2);
 }
@@ -514,7 +504,7 @@ fn dataset_config_errors_exit_2_and_name_the_field() {
 #[test]
 fn killed_dataset_build_leaves_the_previous_output() {
     let dir = TempDir::new("dataset-kill");
-    let out = dir.path("ds");
+    let out = dir.join("ds");
     let small = small_dataset_config(&dir, "");
     resyn()
         .args(["dataset", "build"])
@@ -526,7 +516,7 @@ fn killed_dataset_build_leaves_the_previous_output() {
     let before = std::fs::read(out.join("train.parquet")).unwrap();
     let manifest = std::fs::read(out.join("manifest.json")).unwrap();
     // A build large enough to still be running when killed.
-    let big = dir.path("big.toml");
+    let big = dir.join("big.toml");
     std::fs::write(&big, "instances_per_env = 2000000\n").unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("resyn"))
         .args(["dataset", "build"])
@@ -548,7 +538,7 @@ fn killed_dataset_build_leaves_the_previous_output() {
     // The killed build's staging directory is left behind; the next build
     // removes it.
     let leftovers = |d: &TempDir| {
-        std::fs::read_dir(&d.0)
+        std::fs::read_dir(d.root())
             .unwrap()
             .filter(|e| {
                 e.as_ref()
@@ -607,8 +597,8 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
             (Some(_), _) => Behavior::answer("I am not sure."),
         }
     });
-    let cache = dir.path("answers.jsonl");
-    let cfg = dir.path("llm.toml");
+    let cache = dir.join("answers.jsonl");
+    let cfg = dir.join("llm.toml");
     let write_cfg = |url: &str, extra: &str| {
         std::fs::write(
             &cfg,
@@ -628,7 +618,7 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
             .args(["dataset", "build"])
             .arg(&cfg)
             .arg("--out")
-            .arg(dir.path(out))
+            .arg(dir.join(out))
             .arg("--json")
             .assert()
             .success();
@@ -638,7 +628,7 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
     let rows: Vec<Value> = ["train", "validation", "test"]
         .iter()
         .flat_map(|s| {
-            std::fs::read_to_string(dir.path(&format!("ds/{s}.jsonl")))
+            std::fs::read_to_string(dir.join(format!("ds/{s}.jsonl")))
                 .unwrap()
                 .lines()
                 .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -682,8 +672,8 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
     build("ds2");
     for f in ["train.jsonl", "validation.jsonl", "test.jsonl"] {
         assert_eq!(
-            std::fs::read(dir.path(&format!("ds/{f}"))).unwrap(),
-            std::fs::read(dir.path(&format!("ds2/{f}"))).unwrap(),
+            std::fs::read(dir.join(format!("ds/{f}"))).unwrap(),
+            std::fs::read(dir.join(format!("ds2/{f}"))).unwrap(),
             "{f}"
         );
     }
@@ -694,7 +684,7 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
         .args(["dataset", "build"])
         .arg(&cfg)
         .arg("--out")
-        .arg(dir.path("ds3"))
+        .arg(dir.join("ds3"))
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr);
@@ -702,5 +692,5 @@ fn llm_answer_build_labels_rows_with_cached_answers() {
         stderr.contains("llm_answer") && stderr.contains("127.0.0.1:9"),
         "{stderr}"
     );
-    assert!(!dir.path("ds3").exists());
+    assert!(!dir.join("ds3").exists());
 }

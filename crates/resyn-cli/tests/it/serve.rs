@@ -12,7 +12,7 @@ use crate::TempDir;
 /// Start `resyn serve` on a free port; returns the child and its address.
 fn start(dir: &TempDir) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_resyn"))
-        .current_dir(&dir.0)
+        .current_dir(dir.root())
         .env_remove("RESYN_ENV_DIRS")
         .env_remove("RESYN_STORE")
         .args([
@@ -87,7 +87,7 @@ fn serve_curriculum_resumes_after_kill_9() {
     let dir = TempDir::new("serve-curriculum");
     let config = "seed = 5\n[select]\nids = [\"maze\", \"knapsack\", \"sudoku\"]\n\
                   [curriculum]\nmin_samples = 8\ngroup_size = 2\n";
-    std::fs::write(dir.path("online.toml"), config).unwrap();
+    std::fs::write(dir.join("online.toml"), config).unwrap();
 
     // The same run in this process, uninterrupted.
     let c = resyn_data::DatasetConfig::from_toml_str(config).unwrap();
@@ -120,7 +120,7 @@ fn serve_curriculum_resumes_after_kill_9() {
     server.wait().unwrap();
     assert_eq!(got, expected);
 
-    let log = std::fs::read_to_string(dir.path("decisions.jsonl")).unwrap();
+    let log = std::fs::read_to_string(dir.join("decisions.jsonl")).unwrap();
     let seqs: Vec<u64> = log
         .lines()
         .map(|l| {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use resyn_llm::test_server::TestServer;
-use resyn_store::{CandidateStatus, Store};
-use resyn_synth::replay::{EXPECTED, KEYWORDS, Replay};
+use resyn_store::{CandidateStatus, RunStatus, Store};
+use resyn_synth::replay::{self, EXPECTED, KEYWORDS, Replay};
 use serde_json::Value;
 
 fn resyn() -> Command {
@@ -92,6 +92,15 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
         .assert()
         .success();
     let summary: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // The summary users parse. Candidates run concurrently, so the order in
+    // which stages first failed varies (sorted here), and so does wall time.
+    let mut shown = summary.clone();
+    if let Some(first_failed) = shown["stage_failures"].as_array_mut() {
+        first_failed.sort_by_key(|v| v.to_string());
+    }
+    insta::with_settings!({filters => vec![(r#""wall_ms": \d+"#, r#""wall_ms": "[ELAPSED]""#)]}, {
+        insta::assert_json_snapshot!("synth_json", shown);
+    });
     let run = summary["run_id"].as_i64().unwrap();
     let store = Store::open(s.store()).unwrap();
     let cands = by_key(&store, run);
@@ -309,6 +318,27 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
             && text.contains("fixture-model"),
         "{text}"
     );
+    let out = resyn()
+        .args(["show", "gcd_fixture", "--json", "--store", &store_arg])
+        .assert()
+        .success();
+    let mut shown: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // Placeholders for what varies between runs: the row id (acceptance
+    // order), times, the server's port (in every endpoint); hashes are
+    // pinned by their length.
+    shown["id"] = "[ID]".into();
+    shown["created_at"] = "[TIME]".into();
+    shown["validation"]["offline"]["elapsed_ms"] = "[ELAPSED]".into();
+    for call in shown["provenance"]["calls"].as_array_mut().unwrap() {
+        call["request_hash"] = "[SHA256]".into();
+    }
+    for key in ["description", "behaviour"] {
+        let minhash = &mut shown["fingerprint"][key];
+        *minhash = format!("[{} MINHASH VALUES]", minhash.as_array().unwrap().len()).into();
+    }
+    insta::with_settings!({filters => vec![(r"http://127\.0\.0\.1:\d+/v1", "[BASE_URL]")]}, {
+        insta::assert_json_snapshot!("show_json", shown);
+    });
 }
 
 fn wait_for(store: &Path, pred: impl Fn(&Store) -> bool, limit: Duration) -> bool {
@@ -404,11 +434,18 @@ fn killed_run_resumes_without_duplicates() {
 
 #[test]
 fn validate_reports_first_failing_check_and_exits_1() {
-    let fixtures =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../resyn-synth/tests/fixtures/llm");
+    // The modules the replay server answers for these fixture keys.
+    let write = |dir: &Path, file: &str, key: &str| {
+        std::fs::write(dir.join(file), replay::fixture_code(key).unwrap()).unwrap();
+    };
     let dir = tempfile::tempdir().unwrap();
-    for f in ["modexp.py", "gcd.py", "accepts_anything.py", "hostile.py"] {
-        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    for (file, key) in [
+        ("modexp.py", "good_modexp"),
+        ("gcd.py", "slow_good"),
+        ("accepts_anything.py", "accepts_anything"),
+        ("hostile.py", "hostile"),
+    ] {
+        write(dir.path(), file, key);
     }
     let out = resyn()
         .args(["validate", "--json", "--seeds", "4", "--env-dir"])
@@ -419,6 +456,10 @@ fn validate_reports_first_failing_check_and_exits_1() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // The records users parse, in file-name order (wall times vary).
+    insta::with_settings!({filters => vec![(r#""elapsed_ms": \d+"#, r#""elapsed_ms": "[ELAPSED]""#)]}, {
+        insta::assert_json_snapshot!("validate_json", recs);
+    });
     let get = |f: &str| recs.iter().find(|r| r["file"] == f).unwrap().clone();
     assert_eq!(get("modexp.py")["accepted"], true);
     assert_eq!(get("gcd.py")["accepted"], true);
@@ -426,7 +467,7 @@ fn validate_reports_first_failing_check_and_exits_1() {
     assert_eq!(get("hostile.py")["check"], "imports");
     assert_eq!(get("hostile.py")["reason"], "forbidden_import");
     let ok = tempfile::tempdir().unwrap();
-    std::fs::copy(fixtures.join("modexp.py"), ok.path().join("modexp.py")).unwrap();
+    write(ok.path(), "modexp.py", "good_modexp");
     resyn()
         .args(["validate", "--seeds", "4", "--env-dir"])
         .arg(ok.path())
@@ -489,7 +530,7 @@ fn synth_against_a_real_small_model() {
     )
     .unwrap();
     let store = dir.path().join("resyn.db");
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../envs/python");
+    let corpus = resyn_test::repo_path("envs/python");
     let out = resyn()
         .args(["synth", "--base-url", &base_url, "--model", &model])
         .args([
@@ -568,7 +609,7 @@ fn synth_against_a_real_small_model() {
     }
     let status = store.run(run).unwrap().status;
     assert!(
-        status == "finished" || status == "exhausted",
+        matches!(status, RunStatus::Finished | RunStatus::Exhausted),
         "{status}: {summary}"
     );
 }

@@ -197,10 +197,7 @@ fn num(b: &mut Browser, expr: &str) -> f64 {
 }
 
 fn envs_python() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../envs/python")
-        .display()
-        .to_string()
+    resyn_test::repo_path("envs/python").display().to_string()
 }
 
 #[test]
@@ -466,7 +463,9 @@ fn gallery_pages_work_in_headless_chromium() {
         Duration::from_secs(20),
     )
     .unwrap();
-    writer.update_run(live_run, "finished", 1000).unwrap();
+    writer
+        .update_run(live_run, resyn_store::RunStatus::Finished, 1000)
+        .unwrap();
     b.wait_for("document.getElementById('autorefresh').disabled && document.querySelector('h1').innerText.includes('finished')", Duration::from_secs(20))
         .unwrap();
     snap(&mut b, "run-live-finished");

@@ -5,7 +5,7 @@ mod fake;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow_array::{Array, ListArray, RecordBatch, StringArray, StructArray};
 use arrow_schema::DataType;
@@ -18,33 +18,7 @@ use resyn_data::{
 };
 use serde_json::Value;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("resyn-data-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use resyn_test::TempDir;
 
 fn config(toml: &str, out: &Path) -> DatasetConfig {
     let mut c = DatasetConfig::from_toml_str(toml).unwrap();
@@ -93,7 +67,7 @@ const SMALL: &str = "instances_per_env = 50\n[split]\ntrain = 0.8\nvalidation = 
 fn same_config_gives_identical_bytes() {
     let t = TempDir::new("determinism");
     let reg = four_envs();
-    let a = t.path("a");
+    let a = t.join("a");
     build(config(SMALL, &a), &reg);
     let first: BTreeMap<String, Vec<u8>> = fs::read_dir(&a)
         .unwrap()
@@ -118,7 +92,7 @@ fn same_config_gives_identical_bytes() {
         assert_eq!(&fs::read(a.join(name)).unwrap(), bytes, "{name} differs");
     }
     // Into another directory: the data files are identical too.
-    let b = t.path("b");
+    let b = t.join("b");
     build(config(SMALL, &b), &reg);
     for ext in ["parquet", "jsonl"] {
         for split in ["train", "validation", "test"] {
@@ -138,7 +112,7 @@ fn same_config_gives_identical_bytes() {
         assert_eq!(f.sha256, sha, "{}", f.path);
     }
     // A different seed gives a different dataset.
-    let c = t.path("c");
+    let c = t.join("c");
     build(config(&format!("seed = 9\n{SMALL}"), &c), &reg);
     assert_ne!(
         fs::read(c.join("train.jsonl")).unwrap(),
@@ -153,7 +127,7 @@ fn splits_are_disjoint_and_counted() {
     let mut lowdiv = Fake::new("lowdiv", Category::Logic);
     lowdiv.distinct = Some(7);
     let reg = registry(vec![lowdiv, Fake::new("beta", Category::Math)]);
-    let out = t.path("ds");
+    let out = t.join("ds");
     let rep = build(config(SMALL, &out), &reg);
     let m = &rep.manifest;
     let mut seen = HashSet::new();
@@ -224,7 +198,7 @@ fn max_environments_spreads_a_fixed_budget() {
     }
     let reg = registry(envs);
     let pick = |k: usize, seed: u64| {
-        let out = t.path(&format!("k{k}-s{seed}"));
+        let out = t.join(format!("k{k}-s{seed}"));
         let toml = format!("seed = {seed}\ntotal_instances = 120\nmax_environments = {k}\n");
         let m = build(config(&toml, &out), &reg).manifest;
         assert_eq!(m.totals.instances, 120, "k={k}");
@@ -275,7 +249,7 @@ fn failing_environments_are_excluded_with_reasons() {
         Fake::new("good", Category::Math),
     ]);
     let toml = "instances_per_env = 40\n[difficulty]\nmin = 5\n";
-    let small = build(config(toml, &t.path("a")), &reg);
+    let small = build(config(toml, &t.join("a")), &reg);
     let m = &small.manifest;
     assert_eq!(small.restarts, 0);
     assert_eq!(
@@ -302,7 +276,7 @@ fn failing_environments_are_excluded_with_reasons() {
     assert_eq!(m.totals.instances, 40);
     // Failing after rows were released (hold-back of 8 < 30) restarts the
     // build without the environment: same bytes, one restart per such env.
-    let late = DatasetBuilder::new(config(toml, &t.path("b")), &reg)
+    let late = DatasetBuilder::new(config(toml, &t.join("b")), &reg)
         .hold_back(8)
         .chunk(8)
         .build()
@@ -311,8 +285,8 @@ fn failing_environments_are_excluded_with_reasons() {
     assert_eq!(late.manifest.excluded.len(), 4);
     for f in ["train.parquet", "train.jsonl", "test.jsonl"] {
         assert_eq!(
-            fs::read(t.path("a").join(f)).unwrap(),
-            fs::read(t.path("b").join(f)).unwrap(),
+            fs::read(t.join("a").join(f)).unwrap(),
+            fs::read(t.join("b").join(f)).unwrap(),
             "{f}"
         );
     }
@@ -329,7 +303,7 @@ fn uncalibrated_synthesized_environments_need_an_opt_in() {
     let ids =
         |m: &Manifest| -> Vec<String> { m.environments.iter().map(|e| e.id.clone()).collect() };
     let toml = "instances_per_env = 10\n";
-    let default = build(config(toml, &t.path("a")), &reg).manifest;
+    let default = build(config(toml, &t.join("a")), &reg).manifest;
     assert_eq!(ids(&default), ["calibrated", "native"]);
     assert_eq!(default.excluded.len(), 1);
     assert_eq!(default.excluded[0].id, "raw");
@@ -339,12 +313,12 @@ fn uncalibrated_synthesized_environments_need_an_opt_in() {
         default.excluded[0].reason
     );
     let opt_in = format!("{toml}[select]\ninclude_uncalibrated = true\n");
-    let all = build(config(&opt_in, &t.path("b")), &reg).manifest;
+    let all = build(config(&opt_in, &t.join("b")), &reg).manifest;
     assert_eq!(ids(&all), ["calibrated", "native", "raw"]);
     assert!(all.excluded.is_empty());
     // Online generation draws from the same environments.
     let online = |toml: &str| {
-        resyn_data::online_registry(&config(toml, &t.path("c")), &reg)
+        resyn_data::online_registry(&config(toml, &t.join("c")), &reg)
             .map(|r| r.metas().into_iter().map(|m| m.id).collect::<Vec<_>>())
     };
     assert_eq!(online(toml).unwrap(), ["calibrated", "native"]);
@@ -386,7 +360,7 @@ fn excluded_environments_do_not_leave_dedup_entries() {
     reg.register(mk("a_twin_bad", true)).unwrap();
     reg.register(mk("b_twin_ok", false)).unwrap();
     let t = TempDir::new("dedup-rollback");
-    let m = build(config("instances_per_env = 40", &t.path("ds")), &reg).manifest;
+    let m = build(config("instances_per_env = 40", &t.join("ds")), &reg).manifest;
     assert_eq!(m.excluded[0].id, "a_twin_bad");
     let ok = &m.environments[0];
     assert_eq!(
@@ -403,7 +377,7 @@ fn code_mode_ground_truth_is_the_reference_answer() {
     let toml = format!(
         "reward = \"code\"\ninstances_per_env = 12\n[select]\nids = [\"{env_id}\"]\n[difficulty]\nmax = 4\n[output]\nformats = [\"parquet\", \"jsonl\"]\n"
     );
-    let out = t.path("ds");
+    let out = t.join("ds");
     build(config(&toml, &out), &reg);
     let env = reg.get(env_id).unwrap();
     let mut n = 0;
@@ -442,7 +416,7 @@ fn code_mode_ground_truth_is_the_reference_answer() {
 fn verifier_mode_ground_truth_rebuilds_the_instance() {
     let t = TempDir::new("verifier");
     let reg = resyn_envs::registry();
-    let out = t.path("ds");
+    let out = t.join("ds");
     let toml = "instances_per_env = 10\n[select]\nids = [\"tower_of_hanoi\"]\n[difficulty]\nmix = { 2 = 1.0, 3 = 4.0 }\n";
     let m = build(config(toml, &out), &reg).manifest;
     assert_eq!(
@@ -471,7 +445,7 @@ fn verifier_mode_ground_truth_rebuilds_the_instance() {
 fn parquet_has_the_verl_schema_and_the_jsonl_rows() {
     let t = TempDir::new("parquet");
     let reg = four_envs();
-    let out = t.path("ds");
+    let out = t.join("ds");
     let toml = format!(
         "{SMALL}[prompt]\nsystem = \"\"\nprefix = \"P: \"\nsuffix = \" :S\"\n[output]\nrow_group_size = 16\n"
     );
@@ -537,7 +511,7 @@ fn parquet_has_the_verl_schema_and_the_jsonl_rows() {
 fn a_failed_build_leaves_the_previous_output() {
     let t = TempDir::new("atomic");
     let reg = four_envs();
-    let out = t.path("ds");
+    let out = t.join("ds");
     build(config(SMALL, &out), &reg);
     let before: Vec<(String, Vec<u8>)> = ["manifest.json", "train.parquet", "test.jsonl"]
         .iter()
@@ -568,7 +542,7 @@ fn a_failed_build_leaves_the_previous_output() {
     }
     assert_eq!(t.names(), ["ds"], "no staging directory left behind");
     // A directory that is not a dataset is never replaced.
-    let home = t.path("home");
+    let home = t.join("home");
     fs::create_dir(&home).unwrap();
     fs::write(home.join("notes.txt"), "mine").unwrap();
     let e = DatasetBuilder::new(config(SMALL, &home), &reg)
@@ -582,7 +556,7 @@ fn a_failed_build_leaves_the_previous_output() {
 fn selection_filters_and_unknown_ids_name_the_field() {
     let t = TempDir::new("select");
     let reg = four_envs();
-    let out = t.path("ds");
+    let out = t.join("ds");
     let m = build(
         config(
             "instances_per_env = 5\n[select]\ncategories = [\"math\"]\nsources = [\"native\"]",
@@ -631,7 +605,7 @@ fn selection_filters_and_unknown_ids_name_the_field() {
 
 #[test]
 fn default_toml_equals_the_embedded_defaults_and_documents_every_field() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/default.toml");
+    let path = resyn_test::repo_path("configs/default.toml");
     let text = fs::read_to_string(&path).unwrap();
     assert_eq!(
         DatasetConfig::from_path(&path).unwrap(),
@@ -700,7 +674,7 @@ fn default_toml_equals_the_embedded_defaults_and_documents_every_field() {
 fn jsonl_only_and_parquet_only_outputs() {
     let t = TempDir::new("formats");
     let reg = four_envs();
-    let out = t.path("ds");
+    let out = t.join("ds");
     let mut c = config("instances_per_env = 3", &out);
     c.output.formats = vec![Format::Jsonl];
     build(c, &reg);
@@ -715,7 +689,7 @@ fn jsonl_only_and_parquet_only_outputs() {
 
 #[test]
 fn every_shipped_config_is_valid() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let dir = resyn_test::repo_path("configs");
     let mut dirs = HashSet::new();
     let mut n = 0;
     for e in fs::read_dir(&dir).unwrap() {
@@ -797,7 +771,7 @@ fn llm_answer_mode_labels_each_row_once_with_the_llms_answer() {
     let toml = format!(
         "reward = \"llm_answer\"\ninstances_per_env = 30\n[select]\nids = [\"tower_of_hanoi\"]\n[difficulty]\nmax = 4\n[output]\nformats = [\"jsonl\"]\n{LLM}"
     );
-    let out = t.path("ds");
+    let out = t.join("ds");
     DatasetBuilder::new(config(&toml, &out), &reg)
         .answers(&source)
         .build()
@@ -865,7 +839,7 @@ fn llm_answer_mode_labels_each_row_once_with_the_llms_answer() {
         ("fake-model", answered, unanswered, correct)
     );
     // Same answers, same bytes.
-    let out2 = t.path("ds2");
+    let out2 = t.join("ds2");
     DatasetBuilder::new(config(&toml, &out2), &reg)
         .answers(&source)
         .build()
@@ -898,7 +872,7 @@ fn online_generation_follows_the_configs_selection_seed_and_bounds() {
 
     // With a state file: resumed, and only with the config it started with.
     let t = TempDir::new("online");
-    let state = t.path("state.json");
+    let state = t.join("state.json");
     let fresh = resyn_data::online_generator(&c, &reg, Some(&state)).unwrap();
     assert_eq!(fresh.position(), 0, "no state file yet: a new run");
     g.save(&state).unwrap();
@@ -939,10 +913,10 @@ fn online_rows_are_the_rows_a_build_writes() {
     let t = TempDir::new("online-rows");
     let text = "seed = 4\ninstances_per_env = 6\n[difficulty]\nmax = 3\n\
                 [prompt]\nsystem = \"Be brief.\"\nprefix = \"Task: \"\nsuffix = \"\\nGo.\"\n";
-    let mut c = config(text, &t.path("ds"));
+    let mut c = config(text, &t.join("ds"));
     c.output.formats = vec![Format::Jsonl];
     build(c.clone(), &reg);
-    let built = jsonl(&t.path("ds/train.jsonl"));
+    let built = jsonl(&t.join("ds/train.jsonl"));
     let mut g = resyn_data::online_generator(&c, &reg, None).unwrap();
     let rows = resyn_data::OnlineRows::new(&c, g.registry()).unwrap();
     // The row of an instance is the built row of that instance, but for its split and index.

@@ -317,17 +317,18 @@ fn load_aime(path: &Path) -> Result<Vec<BenchItem>> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str, body: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("resyn-eval-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
+    /// A file `name` with `body` in a new temporary directory (removed when
+    /// the returned guard drops).
+    fn tmp(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
         std::fs::write(&p, body).unwrap();
-        p
+        (dir, p)
     }
 
     #[test]
     fn gsm8k_targets_and_errors() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "gsm.jsonl",
             "{\"question\":\"q1\",\"answer\":\"a\\nb\\n#### 1,234\"}\n\n{\"question\":\"q2\",\"answer\":\"7\"}\n",
         );
@@ -335,14 +336,14 @@ mod tests {
         assert_eq!(items[0].target, "1234");
         assert_eq!(items[1].target, "7");
         assert_eq!(items[1].id, "gsm8k/1");
-        let bad = tmp("bad.jsonl", "{\"question\":\"q\",\"answer\":\"none\"}\n");
+        let (_bad_dir, bad) = tmp("bad.jsonl", "{\"question\":\"q\",\"answer\":\"none\"}\n");
         let e = Benchmark::Gsm8k.load(&bad).unwrap_err().to_string();
         assert!(e.contains("bad.jsonl:1") && e.contains("####"), "{e}");
     }
 
     #[test]
     fn aime_accepts_json_arrays_and_case_insensitive_keys() {
-        let p = tmp(
+        let (_dir, p) = tmp(
             "aime.json",
             r#"[{"ID":"2024-I-1","Problem":"p","Answer":204},{"problem":"q","answer":"033"}]"#,
         );

@@ -1,7 +1,7 @@
 //! Shared helpers.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use resyn_eval::bench::Benchmark;
@@ -9,8 +9,9 @@ use resyn_eval::{Cache, EvalItem, NoProgress, Report, ReportOptions, RunConfig, 
 use resyn_llm::test_server::{Behavior, RecordedRequest, TestServer};
 use resyn_llm::{Client, RetryPolicy};
 
+/// Benchmark files in each format (shared with the CLI's tests).
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    resyn_test::fixture("eval")
 }
 
 pub fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
@@ -21,25 +22,7 @@ pub fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
         .collect()
 }
 
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!("resyn-eval-it-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    pub fn path(&self, f: &str) -> PathBuf {
-        self.0.join(f)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use resyn_test::TempDir;
 
 pub fn client(server: &TestServer, concurrency: usize) -> Client {
     Client::builder(server.base_url())

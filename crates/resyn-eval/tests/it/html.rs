@@ -94,9 +94,9 @@ async fn html_report_renders_in_headless_chromium() {
         return;
     };
     let dir = TempDir::new("html");
-    let page = dir.path("report.html");
+    let page = dir.join("report.html");
     std::fs::write(&page, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
-    let out = chromium_cmd(&bin, &dir.path("profile"))
+    let out = chromium_cmd(&bin, &dir.join("profile"))
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
@@ -204,10 +204,10 @@ async fn html_report_renders_in_headless_chromium() {
     // A screenshot is produced (and kept when asked).
     let shot = std::env::var("RESYN_HTML_SCREENSHOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| dir.path("shot.png"));
-    let clean = dir.path("clean.html");
+        .unwrap_or_else(|_| dir.join("shot.png"));
+    let clean = dir.join("clean.html");
     std::fs::write(&clean, &html).unwrap();
-    let status = chromium_cmd(&bin, &dir.path("profile"))
+    let status = chromium_cmd(&bin, &dir.join("profile"))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", clean.display()))
         .output()

@@ -47,7 +47,7 @@ async fn budget_abort_then_resume_then_free_rescore() {
         &items,
         &cfg,
         &client,
-        &mut Cache::open(dir.path("c.jsonl")).unwrap(),
+        &mut Cache::open(dir.join("c.jsonl")).unwrap(),
     )
     .await;
     assert!(!r1.complete);
@@ -60,7 +60,7 @@ async fn budget_abort_then_resume_then_free_rescore() {
         &items,
         &cfg,
         &client,
-        &mut Cache::open(dir.path("c.jsonl")).unwrap(),
+        &mut Cache::open(dir.join("c.jsonl")).unwrap(),
     )
     .await;
     assert!(r2.complete);
@@ -85,7 +85,7 @@ async fn budget_abort_then_resume_then_free_rescore() {
         &items,
         &cfg,
         &client,
-        &mut Cache::open(dir.path("c.jsonl")).unwrap(),
+        &mut Cache::open(dir.join("c.jsonl")).unwrap(),
     )
     .await;
     assert_eq!(server.request_count(), 80, "re-scoring costs no calls");
@@ -109,7 +109,7 @@ async fn interruption_mid_run_loses_nothing_completed() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     };
-    let mut cache = Cache::open(dir.path("c.jsonl")).unwrap();
+    let mut cache = Cache::open(dir.join("c.jsonl")).unwrap();
     let r1 = resyn_eval::evaluate(
         &items,
         &cfg,
@@ -124,7 +124,7 @@ async fn interruption_mid_run_loses_nothing_completed() {
     drop(cache);
     assert!(!r1.complete);
     let first: Vec<RecordedRequest> = server.requests();
-    let cached = Cache::open(dir.path("c.jsonl")).unwrap();
+    let cached = Cache::open(dir.join("c.jsonl")).unwrap();
     let n_cached = cached.len();
     assert!((10..40).contains(&n_cached), "{n_cached} cached");
     assert!(
@@ -143,7 +143,7 @@ async fn interruption_mid_run_loses_nothing_completed() {
     drop(cached);
 
     server.reset();
-    let mut cache = Cache::open(dir.path("c.jsonl")).unwrap();
+    let mut cache = Cache::open(dir.join("c.jsonl")).unwrap();
     let r2 = run(&items, &cfg, &client, &mut cache).await;
     assert!(r2.complete);
     let second = server.requests();
@@ -184,7 +184,7 @@ async fn http_errors_retries_and_failed_samples() {
         &items,
         &config(1),
         &client,
-        &mut Cache::open(dir.path("c.jsonl")).unwrap(),
+        &mut Cache::open(dir.join("c.jsonl")).unwrap(),
     )
     .await;
     assert!(!r1.complete);
@@ -216,7 +216,7 @@ async fn http_errors_retries_and_failed_samples() {
         &items,
         &config(1),
         &crate::common::client(&healthy, 4),
-        &mut Cache::open(dir.path("c.jsonl")).unwrap(),
+        &mut Cache::open(dir.join("c.jsonl")).unwrap(),
     )
     .await;
     assert!(r2.complete);
@@ -237,7 +237,7 @@ async fn torn_last_cache_line_costs_one_call() {
     let items = bench_items(Benchmark::Gsm8k, "gsm8k/test.jsonl");
     let server = TestServer::start(echo_right(&items));
     let client = client(&server, 2);
-    let path = dir.path("c.jsonl");
+    let path = dir.join("c.jsonl");
     run(
         &items,
         &config(1),

@@ -53,7 +53,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Optional, Union
 
 from . import _resyn
 from ._resyn import (
@@ -84,7 +85,7 @@ __all__ = [
     "verify_batch",
 ]
 
-Score = Union[float, Dict[str, Any]]
+Score = Union[float, dict[str, Any]]
 
 
 def compute_score(
@@ -101,7 +102,7 @@ def compute_score(
     verifier_weight: float = 1.0,
     format_weight: float = 0.0,
     **kwargs: Any,
-) -> Union[Score, List[Score]]:
+) -> Union[Score, list[Score]]:
     """Score model responses against resyn ground truths: verl's reward function contract.
 
     verl (``verl/workers/reward_manager/naive.py``, ``dapo.py``, and the reward loop in
@@ -162,7 +163,7 @@ def make_trl_reward(
     label_key: Optional[str] = None,
     name: str = "resyn_reward",
     curriculum: Optional[Curriculum] = None,
-) -> Callable[..., List[Optional[float]]]:
+) -> Callable[..., list[Optional[float]]]:
     """Build a TRL ``GRPOTrainer`` reward function with these weights.
 
     TRL (``GRPOTrainer._calculate_rewards``) calls each reward function as::
@@ -200,10 +201,10 @@ def make_trl_reward(
 
     def resyn_reward(
         prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
-    ) -> List[Optional[float]]:
+    ) -> list[Optional[float]]:
         labels = _labels(kwargs, label_key, len(completions))
         idx = [i for i, g in enumerate(labels) if g is not None]
-        out: List[Optional[float]] = [None] * len(completions)
+        out: list[Optional[float]] = [None] * len(completions)
         if idx:
             scores = _resyn.score_batch(
                 [_ground_truth_str(labels[i]) for i in idx],
@@ -223,7 +224,7 @@ def make_trl_reward(
 
 
 def _report_to(
-    curriculum: Curriculum, kwargs: Mapping[str, Any], idx: List[int], scores: List[Any]
+    curriculum: Curriculum, kwargs: Mapping[str, Any], idx: list[int], scores: list[Any]
 ) -> None:
     """Report the verifier rewards of the scored completions, then log the curriculum's
     metrics through TRL's ``log_metric`` (when TRL passes it)."""
@@ -242,17 +243,17 @@ def _report_to(
             log_metric(key, value)
 
 
-trl_reward: Callable[..., List[Optional[float]]] = make_trl_reward()
+trl_reward: Callable[..., list[Optional[float]]] = make_trl_reward()
 """A TRL ``GRPOTrainer`` reward function with the default weights (see :func:`make_trl_reward`)."""
 
 
-def envs() -> List[Dict[str, Any]]:
+def envs() -> list[dict[str, Any]]:
     """Metadata of every environment: dicts with ``id``, ``version``, ``category``,
     ``description``, ``min_difficulty``, ``max_difficulty`` and ``source``."""
     return json.loads(_resyn.envs())
 
 
-def generate(env: str, seed: int, difficulty: int = 1) -> Dict[str, Any]:
+def generate(env: str, seed: int, difficulty: int = 1) -> dict[str, Any]:
     """Generate the instance of ``env`` for ``seed`` at ``difficulty`` (deterministic).
 
     Returns a dict with ``id``, ``env``, ``env_version``, ``seed``, ``difficulty``,
@@ -272,7 +273,7 @@ def verify(
     *,
     verifier_weight: float = 1.0,
     format_weight: float = 0.0,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """Verify one response to an instance (a dict from :func:`generate`, or its JSON).
 
     Returns ``{"score", "format_ok", "reward", "correct", "reason", "detail"}``: the composed
@@ -288,7 +289,7 @@ def verify_batch(
     *,
     verifier_weight: float = 1.0,
     format_weight: float = 0.0,
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """:func:`verify` for many items, on all cores with the GIL released."""
     raw = _resyn.verify_batch(
         [i if isinstance(i, str) else json.dumps(i) for i in instances],
@@ -302,7 +303,7 @@ def verify_batch(
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _as_list(xs: Optional[Iterable[Any]]) -> List[Any]:
+def _as_list(xs: Optional[Iterable[Any]]) -> list[Any]:
     # verl passes numpy object arrays; the extension takes lists.
     if xs is None:
         raise TypeError("compute_score: solution_strs and ground_truths must both be given")
@@ -315,11 +316,12 @@ def _ground_truth_str(g: Any) -> str:
     if isinstance(g, bytes):
         return g.decode("utf-8")
     raise GroundTruthError(
-        f"ground truth must be a JSON string written by `resyn dataset build`, got {type(g).__name__}"
+        "ground truth must be a JSON string written by `resyn dataset build`, "
+        f"got {type(g).__name__}"
     )
 
 
-def _labels(kwargs: Mapping[str, Any], label_key: Optional[str], n: int) -> List[Any]:
+def _labels(kwargs: Mapping[str, Any], label_key: Optional[str], n: int) -> list[Any]:
     keys = [label_key] if label_key else ["ground_truth", "label", "reward_model"]
     for key in keys:
         col = kwargs.get(key)
@@ -341,7 +343,9 @@ def _message_text(m: Mapping[str, Any]) -> str:
     content = m.get("content")
     if isinstance(content, list):
         text = "".join(
-            str(b.get("text", "")) for b in content if isinstance(b, Mapping) and b.get("type") == "text"
+            str(b.get("text", ""))
+            for b in content
+            if isinstance(b, Mapping) and b.get("type") == "text"
         )
     else:
         text = "" if content is None else str(content)
@@ -359,14 +363,16 @@ def _completion_text(c: Any) -> str:
     if isinstance(c, Mapping):
         return _message_text(c)
     return "\n".join(
-        _message_text(m) for m in c if isinstance(m, Mapping) and m.get("role", "assistant") == "assistant"
+        _message_text(m)
+        for m in c
+        if isinstance(m, Mapping) and m.get("role", "assistant") == "assistant"
     )
 
 
 def configure(
-    env_dirs: Optional[Sequence[Union[str, "os.PathLike[str]"]]] = None,
+    env_dirs: Optional[Sequence[Union[str, os.PathLike[str]]]] = None,
     *,
-    store: Optional[Union[str, "os.PathLike[str]"]] = None,
+    store: Optional[Union[str, os.PathLike[str]]] = None,
     allow_weak_sandbox: Optional[bool] = None,
 ) -> None:
     """Choose where environments come from; call before any other resyn function.

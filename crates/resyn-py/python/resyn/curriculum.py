@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
 
 from . import _resyn
 
@@ -76,13 +77,13 @@ class Curriculum:
     @classmethod
     def load(
         cls, config: PathLike, state: PathLike, *, log: Optional[PathLike] = None
-    ) -> "Curriculum":
+    ) -> Curriculum:
         """Resume the run saved in ``state``; unlike the constructor, the file must exist."""
         if not os.path.exists(state):
             raise FileNotFoundError(f"{os.fspath(state)}: no saved curriculum state")
         return cls(config, state=state, log=log)
 
-    def draw(self, n: int) -> List[Dict[str, Any]]:
+    def draw(self, n: int) -> list[dict[str, Any]]:
         """Draw ``n`` fresh instances as dataset rows, in order.
 
         Each row is the JSON Lines row ``resyn dataset build`` writes for that instance:
@@ -98,7 +99,7 @@ class Curriculum:
         """
         return [json.loads(r) for r in self._inner.draw(int(n))]
 
-    def report(self, outcomes: Sequence[Mapping[str, Any]]) -> Dict[str, int]:
+    def report(self, outcomes: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         """Report verdicts: one ``{"id", "env", "difficulty", "reward"}`` per response.
 
         ``reward`` is the verifier's reward in [0, 1] (not a format-weighted score); ``id``
@@ -118,7 +119,7 @@ class Curriculum:
 
     def report_rows(
         self, rows: Sequence[Mapping[str, Any]], rewards: Sequence[float]
-    ) -> Dict[str, int]:
+    ) -> dict[str, int]:
         """Report the verifier reward of one response per row, for the online rows only.
 
         ``rows[i]`` is the dataset row response ``i`` answered (what the trainer passes
@@ -157,7 +158,7 @@ class Curriculum:
         """
         self._inner.load_state(str(state))
 
-    def snapshot(self) -> List[Dict[str, Any]]:
+    def snapshot(self) -> list[dict[str, Any]]:
         """Every environment now, in id order: ``env``, ``status`` (``active``, ``retired``,
         ``disabled``), ``min_difficulty``, ``max_difficulty``, ``center``, ``distribution``
         (``[level, probability]`` pairs of the next draw), ``accuracy`` (of the last decided
@@ -165,7 +166,7 @@ class Curriculum:
         ``reward_sum``, ``stale``, ``groups``, ``mixed_groups``, ``decisions``)."""
         return json.loads(self._inner.snapshot())
 
-    def take_decisions(self) -> List[Dict[str, Any]]:
+    def take_decisions(self) -> list[dict[str, Any]]:
         """The decisions made since the last call (none when a ``log`` file takes them)."""
         return json.loads(self._inner.take_decisions())
 
@@ -174,13 +175,13 @@ class Curriculum:
         """Instances drawn so far in the run (generation attempts included)."""
         return self._inner.position
 
-    def metrics(self) -> Dict[str, float]:
+    def metrics(self) -> dict[str, float]:
         """Scalars for a trainer's logger: per active environment
         ``curriculum/<env>/center``, ``.../weight`` and ``.../accuracy`` (once decided), and
         ``curriculum/position``, ``curriculum/active``, ``curriculum/retired``,
         ``curriculum/mixed_group_fraction`` (closed groups whose rewards differed)."""
         envs = self.snapshot()
-        out: Dict[str, float] = {"curriculum/position": float(self.position)}
+        out: dict[str, float] = {"curriculum/position": float(self.position)}
         for status in ("active", "retired"):
             out[f"curriculum/{status}"] = float(sum(e["status"] == status for e in envs))
         groups = sum(e["stats"]["groups"] for e in envs)

@@ -8,8 +8,10 @@
     curriculum = resyn.Curriculum("online.toml")          # or resumed, see below
     trainer = GRPOTrainer(
         model=...,
-        reward_funcs=[resyn.make_trl_reward(curriculum=curriculum, name="resyn_verifier"),
-                      resyn.make_trl_reward(verifier_weight=0, format_weight=1, name="resyn_format")],
+        reward_funcs=[
+            resyn.make_trl_reward(curriculum=curriculum, name="resyn_verifier"),
+            resyn.make_trl_reward(verifier_weight=0, format_weight=1, name="resyn_format"),
+        ],
         args=GRPOConfig(max_steps=..., num_generations=8, shuffle_dataset=False,
                         ignore_data_skip=True, ...),
         train_dataset=resyn.trl.online_dataset(curriculum),
@@ -33,7 +35,8 @@ instead. Importing this module imports ``datasets`` and ``transformers``.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, Union
+from collections.abc import Iterator
+from typing import Any, Union
 
 from datasets import Features, IterableDataset, List, Value
 from transformers import TrainerCallback
@@ -89,7 +92,7 @@ def online_dataset(curriculum: Curriculum, *, draw_size: int = 1) -> IterableDat
     )
 
 
-_CURRICULA: Dict[str, Curriculum] = {}
+_CURRICULA: dict[str, Curriculum] = {}
 
 
 def _rows(key: str, draw_size: int) -> Iterator[dict]:
@@ -98,7 +101,7 @@ def _rows(key: str, draw_size: int) -> Iterator[dict]:
         yield from curriculum.draw(draw_size)
 
 
-def checkpoint_state(checkpoint: Union[str, "os.PathLike[str]"]) -> str:
+def checkpoint_state(checkpoint: Union[str, os.PathLike[str]]) -> str:
     """The curriculum state file that :class:`CurriculumCallback` saved in a checkpoint folder."""
     return os.path.join(os.fspath(checkpoint), STATE_FILE)
 

@@ -8,7 +8,8 @@ build``) it is exactly ``RLHFDataset``. verl calls ``on_batch_end(batch)`` after
 training step, and the dataset reports each response's verifier reward from the batch to the
 curriculum. Its state travels in verl's checkpoint (``data.pt``, the dataloader's state)::
 
-    data.train_files=online.toml                 # [select], seed, [difficulty], [curriculum], [prompt]
+    data.train_files=online.toml                 # [select], seed, [difficulty], [curriculum],
+                                                 # [prompt]
     data.val_files=data/validation.parquet       # a built dataset, read as RLHFDataset reads it
     data.custom_cls.path=pkg://resyn.verl
     data.custom_cls.name=CurriculumDataset
@@ -40,7 +41,8 @@ from __future__ import annotations
 import os
 import warnings
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import torch
 from omegaconf import ListConfig
@@ -72,7 +74,7 @@ class _OnlineRows:
     def __init__(self, curriculum: Curriculum, rows_per_epoch: int) -> None:
         self.curriculum = curriculum
         self.rows_per_epoch = rows_per_epoch
-        self.ahead: Deque[Dict[str, Any]] = deque()
+        self.ahead: deque[dict[str, Any]] = deque()
         self.drawn = 0
 
     def __len__(self) -> int:
@@ -89,7 +91,7 @@ class _OnlineRows:
             self.ahead.append(row)
         self.drawn += n
 
-    def __getitem__(self, item: int) -> Dict[str, Any]:
+    def __getitem__(self, item: int) -> dict[str, Any]:
         if not self.ahead:
             self.draw(1)
         return self.ahead.popleft()
@@ -139,7 +141,7 @@ class CurriculumDataset(RLHFDataset):
             self.curriculum = Curriculum(self._online, log=log)
         self.dataframe = _OnlineRows(self.curriculum, int(self.max_samples))
 
-    def __getitems__(self, items: Sequence[int]) -> List[Dict[str, Any]]:
+    def __getitems__(self, items: Sequence[int]) -> list[dict[str, Any]]:
         if self.curriculum is not None:
             self.dataframe.draw(len(items))
             self._warn_if_unreported()
@@ -176,9 +178,9 @@ class CurriculumDataset(RLHFDataset):
 
     # The dataloader's state (verl's checkpoint `data.pt`) carries the curriculum's.
 
-    def state_dict(self) -> Dict[str, str]:
+    def state_dict(self) -> dict[str, str]:
         return {} if self.curriculum is None else {"resyn_curriculum": self.curriculum.state()}
 
-    def load_state_dict(self, state: Dict[str, str]) -> None:
+    def load_state_dict(self, state: dict[str, str]) -> None:
         if self.curriculum is not None and state.get("resyn_curriculum"):
             self.curriculum.load_state(state["resyn_curriculum"])

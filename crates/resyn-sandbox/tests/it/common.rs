@@ -35,10 +35,6 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 pub fn load(rel: &str) -> PythonEnv {
     sandbox()
         .load(fixture(rel))

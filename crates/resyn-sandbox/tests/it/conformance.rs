@@ -161,7 +161,7 @@ def verify(instance, answer):
 /// tests/python/test_corpus.py.)
 #[test]
 fn bundled_python_envs_load_with_solvers_in_every_category() {
-    let dir = crate::common::repo_root().join("envs/python");
+    let dir = resyn_test::repo_path("envs/python");
     let envs: Vec<PythonEnv> = resyn_sandbox::load_dir(&dir, sandbox())
         .into_iter()
         .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
@@ -185,8 +185,7 @@ fn bundled_python_envs_load_with_solvers_in_every_category() {
 #[test]
 fn the_documented_example_passes() {
     let doc =
-        std::fs::read_to_string(crate::common::repo_root().join("docs/python-environments.md"))
-            .unwrap();
+        std::fs::read_to_string(resyn_test::repo_path("docs/python-environments.md")).unwrap();
     let start = doc.find("```python\n").expect("a python block") + "```python\n".len();
     let len = doc[start..].find("```").unwrap();
     let env = PythonEnv::from_source(

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use resyn_store::{
-    Accepted, CallRecord, CandidateStatus, Checkpoint, NewCandidate, NewEnvironment, StageEvent,
-    Store,
+    Accepted, CallRecord, CandidateStatus, Checkpoint, Error, NewCandidate, NewEnvironment,
+    RunStatus, StageEvent, Store,
 };
 use serde_json::json;
 
@@ -204,8 +204,186 @@ fn committed_decisions_survive_reopening_and_a_killed_writer() {
         store.candidate(ids[0]).unwrap().unwrap().status,
         CandidateStatus::Accepted
     );
-    assert_eq!(store.run(run).unwrap().status, "running");
-    store.update_run(run, "finished", 1500).unwrap();
+    assert_eq!(store.run(run).unwrap().status, RunStatus::Running);
+    store.update_run(run, RunStatus::Finished, 1500).unwrap();
     assert_eq!(store.run(run).unwrap().wall_ms, 1500);
     assert_eq!(store.runs().unwrap().len(), 1);
+}
+
+fn call(run: i64, candidate: Option<i64>, purpose: &str) -> CallRecord {
+    CallRecord {
+        run_id: Some(run),
+        candidate_id: candidate,
+        purpose: purpose.into(),
+        request_hash: format!("{purpose}-{candidate:?}"),
+        request: json!({"purpose": purpose}),
+        reply: Some("reply".into()),
+        status: "ok".into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn keyword_candidates_are_the_proposals_of_one_keyword_of_one_run() {
+    let store = Store::open_in_memory().unwrap();
+    let (run, ids) = setup(&store);
+    // Keyword `b` of the same run, and keyword `a` of another run.
+    let b = store.pending_keywords(run).unwrap();
+    let new = |kw: &str, title: &str| NewCandidate {
+        keyword: kw.into(),
+        title: title.into(),
+        proposal: json!({}),
+    };
+    let b_ids = store
+        .finish_keyword(b[0].id, &[new("b", "b0"), new("b", "b1")])
+        .unwrap();
+    let other = store.create_run(&json!({})).unwrap();
+    store
+        .add_keywords(other, &[("a".into(), "logic".into())])
+        .unwrap();
+    let kw = store.pending_keywords(other).unwrap();
+    store.finish_keyword(kw[0].id, &[new("a", "x")]).unwrap();
+
+    let ids_of = |run, kw| -> Vec<i64> {
+        store
+            .keyword_candidates(run, kw)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    assert_eq!(ids_of(run, "a"), ids);
+    assert_eq!(ids_of(run, "b"), b_ids);
+    assert_eq!(ids_of(other, "a").len(), 1);
+    assert!(ids_of(run, "zzz").is_empty());
+    // The same rows `candidates` returns, field for field.
+    let all = store.candidates(run).unwrap();
+    assert_eq!(store.keyword_candidates(run, "b").unwrap(), all[3..]);
+}
+
+#[test]
+fn candidate_calls_are_the_calls_of_one_candidate_in_order() {
+    let store = Store::open_in_memory().unwrap();
+    let (run, ids) = setup(&store);
+    for rec in [
+        call(run, None, "proposal"),
+        call(run, Some(ids[0]), "implement"),
+        call(run, Some(ids[1]), "implement"),
+        call(run, Some(ids[0]), "code_review"),
+    ] {
+        store.record_call(&rec).unwrap();
+    }
+    let purposes = |cand| -> Vec<String> {
+        store
+            .candidate_calls(cand)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.purpose)
+            .collect()
+    };
+    assert_eq!(purposes(ids[0]), ["implement", "code_review"]);
+    assert_eq!(purposes(ids[1]), ["implement"]);
+    assert!(purposes(ids[2]).is_empty());
+    // The same records `calls` returns for the run, filtered.
+    let of_first: Vec<CallRecord> = store
+        .calls(run)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.candidate_id == Some(ids[0]))
+        .collect();
+    assert_eq!(store.candidate_calls(ids[0]).unwrap(), of_first);
+}
+
+#[test]
+fn every_run_status_round_trips_through_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resyn.db");
+    let store = Store::open(&p).unwrap();
+    let run = store.create_run(&json!({})).unwrap();
+    assert_eq!(store.run(run).unwrap().status, RunStatus::Running);
+    for status in RunStatus::ALL {
+        store.update_run(run, status, 1).unwrap();
+        assert_eq!(store.run(run).unwrap().status, status);
+        assert_eq!(Store::open(&p).unwrap().run(run).unwrap().status, status);
+        // The JSON name is the stored name.
+        assert_eq!(
+            serde_json::to_value(status).unwrap(),
+            json!(status.as_str())
+        );
+    }
+    let names: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(names, ["running", "finished", "exhausted", "interrupted"]);
+}
+
+#[test]
+fn every_candidate_status_round_trips_through_the_file() {
+    let store = Store::open_in_memory().unwrap();
+    let (_, ids) = setup(&store);
+    for status in CandidateStatus::ALL {
+        store
+            .finish_candidate(ids[0], status, &ev("skip", false))
+            .unwrap();
+        assert_eq!(store.candidate(ids[0]).unwrap().unwrap().status, status);
+    }
+}
+
+/// Overwrite a status column the way a newer resyn (or a corrupt file) could.
+fn set_status(path: &std::path::Path, table: &str, id: i64, status: &str) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let n = c
+        .execute(
+            &format!("UPDATE {table} SET status = ?2 WHERE id = ?1"),
+            rusqlite::params![id, status],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn an_unknown_run_status_is_an_error_naming_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resyn.db");
+    let store = Store::open(&p).unwrap();
+    let run = store.create_run(&json!({})).unwrap();
+    set_status(&p, "runs", run, "paused");
+    let e = store.run(run).unwrap_err();
+    assert!(
+        matches!(&e, Error::UnknownStatus { table: "runs", row, value, .. } if *row == run && value == "paused"),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&format!("row {run} of table `runs`"))
+            && msg.contains("`paused`")
+            && msg.contains("running, finished, exhausted, interrupted")
+            && msg.contains(&p.display().to_string()),
+        "{msg}"
+    );
+    assert!(store.runs().is_err());
+    assert!(store.summary(run).is_err());
+}
+
+#[test]
+fn an_unknown_candidate_status_is_an_error_naming_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resyn.db");
+    let store = Store::open(&p).unwrap();
+    let (run, ids) = setup(&store);
+    set_status(&p, "candidates", ids[1], "frozen");
+    for e in [
+        store.candidate(ids[1]).unwrap_err(),
+        store.candidates(run).unwrap_err(),
+        store.keyword_candidates(run, "a").unwrap_err(),
+        store.summary(run).unwrap_err(),
+    ] {
+        assert!(
+            matches!(&e, Error::UnknownStatus { table: "candidates", row, value, .. } if *row == ids[1] && value == "frozen"),
+            "{e:?}"
+        );
+    }
+    // Other rows still read.
+    assert_eq!(
+        store.candidate(ids[0]).unwrap().unwrap().status,
+        CandidateStatus::Pending
+    );
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use resyn_store::{CallRecord, CandidateStatus, EnvMarker, Error, StageCount, Store};
+use resyn_store::{CallRecord, CandidateStatus, EnvMarker, Error, RunStatus, StageCount, Store};
 use serde_json::json;
 
 use super::{env, ev, setup};
@@ -133,13 +133,13 @@ fn a_running_writer_does_not_block_readers() {
         .unwrap();
     let start = Instant::now();
     let reader = Store::open_read_only(&p).unwrap();
-    assert_eq!(reader.run(run).unwrap().status, "running");
+    assert_eq!(reader.run(run).unwrap().status, RunStatus::Running);
     assert!(
         start.elapsed() < Duration::from_secs(1),
         "the reader waited"
     );
     raw.execute_batch("COMMIT").unwrap();
-    assert_eq!(reader.run(run).unwrap().status, "finished");
+    assert_eq!(reader.run(run).unwrap().status, RunStatus::Finished);
     // Rows the writer adds later are seen by the same reader.
     writer.create_run(&json!({})).unwrap();
     assert_eq!(reader.runs().unwrap().len(), 2);
@@ -198,4 +198,35 @@ fn files_that_are_not_a_store_of_this_schema_are_refused() {
     let e = Store::open_read_only(&p).unwrap_err();
     assert!(matches!(e, Error::OlderSchema { found: 0, .. }), "{e}");
     assert!(e.to_string().contains("does not migrate"), "{e}");
+}
+
+/// A store written before the index migration is read as it is: migration 3
+/// only adds indexes, which change no query's result. One from before the
+/// columns of migration 2 is refused.
+#[test]
+fn a_store_missing_only_index_migrations_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("resyn.db");
+    let (run, ids) = populated(&p);
+    let raw = rusqlite::Connection::open(&p).unwrap();
+    raw.execute_batch(
+        "DROP INDEX candidates_keyword; DROP INDEX llm_calls_candidate;
+         DELETE FROM schema_version WHERE version > 2;",
+    )
+    .unwrap();
+    let reader = Store::open_read_only(&p).unwrap();
+    assert_eq!(reader.schema_version().unwrap(), 2);
+    assert_eq!(reader.candidates(run).unwrap().len(), ids.len());
+    assert_eq!(reader.keyword_candidates(run, "a").unwrap().len(), 3);
+    assert_eq!(reader.candidate_calls(ids[0]).unwrap().len(), 2);
+    // Opening it to write brings it up to date.
+    drop(reader);
+    let writer = Store::open(&p).unwrap();
+    assert!(writer.schema_version().unwrap() > 2);
+    drop(writer);
+    raw.execute_batch("DELETE FROM schema_version WHERE version > 1;")
+        .unwrap();
+    let e = Store::open_read_only(&p).unwrap_err();
+    assert!(matches!(e, Error::OlderSchema { found: 1, .. }), "{e}");
+    assert!(e.to_string().contains("reads versions 2 to"), "{e}");
 }

@@ -43,9 +43,8 @@ impl Pipeline {
         step!(self.dedup(&a.unique.fp, a.validated, &since).await?);
         let calls: Vec<Value> = self
             .store
-            .calls(self.run)?
+            .candidate_calls(id)?
             .into_iter()
-            .filter(|c| c.candidate_id == Some(id))
             .map(|c| json!({"purpose": c.purpose, "request_hash": c.request_hash}))
             .collect();
         let env = NewEnvironment {

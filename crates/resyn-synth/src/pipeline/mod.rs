@@ -31,7 +31,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use resyn_llm::{Client, RetryPolicy};
-use resyn_store::{Candidate, CandidateStatus, Checkpoint, KeywordRow, StageEvent, Store, Summary};
+use resyn_store::{
+    Candidate, CandidateStatus, Checkpoint, KeywordRow, RunStatus, StageEvent, Store, Summary,
+};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
@@ -107,7 +109,8 @@ impl Observer for Quiet {
 }
 
 enum TaskResult {
-    Proposal,
+    /// The keyword whose proposals are stored.
+    Proposal(String),
     Candidate,
 }
 
@@ -319,13 +322,13 @@ impl Pipeline {
     /// left resumable.
     pub async fn run(self: Arc<Self>) -> Result<Summary> {
         let started = Instant::now();
-        self.store.update_run(self.run, "running", 0)?;
+        self.store.update_run(self.run, RunStatus::Running, 0)?;
         let result = self.clone().drive().await;
         let wall = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let status = match &result {
-            Ok(()) if *self.accept_lock.lock().await >= self.cfg.target => "finished",
-            Ok(()) => "exhausted",
-            Err(_) => "interrupted",
+            Ok(()) if *self.accept_lock.lock().await >= self.cfg.target => RunStatus::Finished,
+            Ok(()) => RunStatus::Exhausted,
+            Err(_) => RunStatus::Interrupted,
         };
         self.store.update_run(self.run, status, wall)?;
         result?;
@@ -361,7 +364,10 @@ impl Pipeline {
                 {
                     proposals_running += 1;
                     let me = self.clone();
-                    tasks.spawn(async move { me.propose(k).await.map(|()| TaskResult::Proposal) });
+                    let keyword = k.keyword.clone();
+                    tasks.spawn(async move {
+                        me.propose(k).await.map(|()| TaskResult::Proposal(keyword))
+                    });
                 } else {
                     break;
                 }
@@ -370,10 +376,10 @@ impl Pipeline {
                 break;
             };
             match done {
-                Ok(Ok(TaskResult::Proposal)) => {
+                Ok(Ok(TaskResult::Proposal(keyword))) => {
                     proposals_running -= 1;
                     // New candidates: pick up what the proposal stored.
-                    for c in self.store.candidates(self.run)? {
+                    for c in self.store.keyword_candidates(self.run, &keyword)? {
                         if c.status == CandidateStatus::Pending && enqueued.insert(c.id) {
                             queue.push_back(c);
                         }

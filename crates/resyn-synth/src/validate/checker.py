@@ -22,7 +22,8 @@ def _analyse(source):
         return {"syntax": {"msg": str(e.msg), "line": e.lineno or 0, "col": e.offset or 0,
                            "text": (e.text or "").rstrip()}}
     except (ValueError, RecursionError, MemoryError) as e:
-        return {"syntax": {"msg": "%s: %s" % (type(e).__name__, e), "line": 0, "col": 0, "text": ""}}
+        return {"syntax": {"msg": "%s: %s" % (type(e).__name__, e), "line": 0, "col": 0,
+                           "text": ""}}
     imports, forbidden = [], []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

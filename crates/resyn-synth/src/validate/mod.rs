@@ -1,6 +1,6 @@
 //! Offline validation of a Python environment module, cheapest checks first.
 //!
-//! A module is valid when it passes the source checks of [`source`] —
+//! A module is valid when it passes its source checks (`source.rs`) —
 //! 1. `size`: non-empty and at most [`ValidationConfig::max_code_bytes`];
 //! 2. `parse`: Python's `ast` parses it (a trusted checker in the sandbox;
 //!    the candidate is not executed);

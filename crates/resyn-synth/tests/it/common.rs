@@ -1,12 +1,7 @@
 //! Shared helpers.
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use resyn_sandbox::{Sandbox, SandboxConfig};
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// One sandbox per test binary with default limits (seed environments).
 pub fn sandbox() -> &'static Sandbox {

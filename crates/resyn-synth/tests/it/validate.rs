@@ -1,12 +1,12 @@
 //! Offline validation of hand-written modules.
 use resyn_synth::validate::{Check, ValidationConfig, Validator};
 
-use crate::common::{repo_root, sandbox};
+use crate::common::sandbox;
 
 #[test]
 fn seed_corpus_passes_full_offline_validation() {
     let dir = std::env::var("RESYN_SEED_DIR")
-        .map_or_else(|_| repo_root().join("envs/python"), Into::into);
+        .map_or_else(|_| resyn_test::repo_path("envs/python"), Into::into);
     let v = Validator::new(sandbox().clone(), ValidationConfig::default());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| {

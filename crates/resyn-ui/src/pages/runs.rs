@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use maud::{Markup, html};
-use resyn_store::{CallEntry, CandidateOutcome, CandidateStatus, StageCount, Store};
+use resyn_store::{CallEntry, CandidateOutcome, CandidateStatus, RunStatus, StageCount, Store};
 use serde_json::Value;
 
 use crate::fmt::{date, duration_ms, int, truncate};
@@ -43,14 +43,14 @@ const STAGE_ORDER: &[&str] = &[
     "store",
 ];
 
-fn status_badge(status: &str) -> Markup {
+fn status_badge(status: RunStatus) -> Markup {
     let kind = match status {
-        "finished" => "good",
-        "running" => "info",
-        "interrupted" => "warn",
+        RunStatus::Finished => "good",
+        RunStatus::Running => "info",
+        RunStatus::Interrupted => "warn",
         _ => "muted",
     };
-    badge(status, kind)
+    badge(status.as_str(), kind)
 }
 
 /// A run's summary as JSON (`Value::Null` when it cannot be read).
@@ -88,7 +88,7 @@ pub(crate) fn list(ctx: &Ctx) -> Result<Page, UiError> {
                             @let tokens = u64_at(&s, "prompt_tokens").unwrap_or(0) + u64_at(&s, "completion_tokens").unwrap_or(0);
                             tr {
                                 th scope="row" { a href=(ctx.links.run(r.id)) { "run " (r.id) } }
-                                td { (status_badge(&r.status)) }
+                                td { (status_badge(r.status)) }
                                 td { (date(r.created_at)) }
                                 td { (str_at(&r.config, "model").unwrap_or("")) }
                                 td.num { (n("candidates")) }
@@ -125,11 +125,11 @@ pub(crate) fn detail(ctx: &Ctx, id: i64) -> Result<Page, UiError> {
     let outcomes = store.candidate_outcomes(id).map_err(store_error)?;
     let calls = store.call_log(id).map_err(store_error)?;
     let last = store.last_activity(id).ok();
-    let live = run.status == "running" && !ctx.links.is_static();
+    let live = run.status == RunStatus::Running && !ctx.links.is_static();
     let cfg = &run.config;
     let n = |k: &str| u64_at(&s, k).map(|v| html! { (int(v)) });
     let body = html! {
-        h1 { "Run " (id) " " (status_badge(&run.status)) }
+        h1 { "Run " (id) " " (status_badge(run.status)) }
         (banners(ctx))
         @if live {
             div.live-controls {

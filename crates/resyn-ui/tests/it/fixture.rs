@@ -230,7 +230,8 @@ impl Fixture {
                 call = id;
             }
         }
-        s.update_run(run, "finished", 61_000).unwrap();
+        s.update_run(run, resyn_store::RunStatus::Finished, 61_000)
+            .unwrap();
         let live_run = s.create_run(&json!({"model": "live-model"})).unwrap();
         drop(s);
         Fixture {
