@@ -3,6 +3,8 @@
 //!
 //! - [`add_module`], [`stored_env`], [`store_event`]: a small, correct
 //!   Python environment and the store rows that accept it.
+//! - [`audit`]: a store of environments whose two verifiers agree or
+//!   disagree, for `resyn audit`.
 //! - [`chromium`] finds a Chromium binary (`RESYN_CHROMIUM`, else
 //!   `chromium`, `chromium-browser` or `google-chrome` on `PATH`); tests
 //!   that need a real browser skip, saying so, when there is none
@@ -28,5 +30,6 @@
 pub use browser::{Browser, chromium, chromium_cmd};
 pub use fixtures::{add_module, store_event, stored_env};
 
+pub mod audit;
 mod browser;
 mod fixtures;
