@@ -27,11 +27,11 @@ use crate::registry::EnvSources;
 #[command(group(clap::ArgGroup::new("input").required(true).multiple(true)
     .args(["responses", "eval"])))]
 pub struct Args {
-    /// JSONL of responses (repeatable): `{"id", "response"}` rows (ids
+    /// JSONL files of responses (one or more, repeatable): `{"id", "response"}` rows (ids
     /// resolved through --instances) or `{"ground_truth", "response"}` rows
     /// (a dataset row's `reward_model.ground_truth` / `label` string); verl
     /// rollout dumps (`output`, `gts`) and a `label` column are read too.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", num_args = 1..)]
     responses: Vec<PathBuf>,
     /// Instances (`resyn generate` output) resolving the ids of responses.
     #[arg(long, value_name = "FILE")]

@@ -268,11 +268,16 @@ fn ground_truth_rows_and_verl_rollout_dumps_are_read_as_they_are() {
         s.write("verl.jsonl", &verl),
         s.write("label.jsonl", &label),
     ];
-    let mut cmd = s.audit();
-    for f in &files {
-        cmd.arg("--responses").arg(f);
-    }
-    let out = cmd.arg("--json").assert().code(1);
+    // Several files after one flag (a shell glob), and the flag repeated.
+    let out = s
+        .audit()
+        .arg("--responses")
+        .args(&files[..2])
+        .arg("--responses")
+        .arg(&files[2])
+        .arg("--json")
+        .assert()
+        .code(1);
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["responses"], 18);
     let h = env(&report, HACKED);
