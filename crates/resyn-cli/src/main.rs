@@ -6,6 +6,7 @@
 //! fails, 2 usage or input error. A closed stdout pipe exits 0.
 
 mod cmd;
+mod instances;
 mod jsonl;
 mod llm_answers;
 mod output;
@@ -39,6 +40,8 @@ enum Command {
     Synth(Box<cmd::synth::Args>),
     /// Show a stored environment: code, reports, sample instances.
     Show(cmd::show::Args),
+    /// Re-score real responses with both verifiers (and solve()); report disagreements.
+    Audit(cmd::audit::Args),
     /// Run the offline validation stages on a directory of Python environments.
     Validate(cmd::validate::Args),
     /// Inspect the sandbox that runs Python environments.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(a, &cli.global),
         Command::Synth(a) => cmd::synth::run(a, &cli.global),
         Command::Show(a) => cmd::show::run(a, &cli.global),
+        Command::Audit(a) => cmd::audit::run(a, &cli.global),
         Command::Validate(a) => cmd::validate::run(a, &cli.global),
         Command::Sandbox(a) => cmd::sandbox::run(a, &cli.global),
         Command::Eval(a) => cmd::eval::run(a, &cli.global),

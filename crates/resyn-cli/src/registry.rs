@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use resyn_core::Registry;
-use resyn_registry::{DEFAULT_STORE, Sources, StoreSource};
+use resyn_registry::{DEFAULT_STORE, Loaded, Sources, StoreSource};
 use resyn_sandbox::{SandboxConfig, SandboxPolicy};
 
 /// Options selecting environment sources, shared by every subcommand.
@@ -78,6 +78,12 @@ impl EnvSources {
     /// Build the registry of every selected environment. Python modules that
     /// fail to load are reported on stderr and skipped.
     pub fn registry(&self) -> anyhow::Result<Registry> {
+        Ok(self.loaded()?.registry)
+    }
+
+    /// [`EnvSources::registry`] with what else the sources hold (store rows,
+    /// the sandbox).
+    pub fn loaded(&self) -> anyhow::Result<Loaded> {
         let loaded = self
             .sources()
             .load()
@@ -85,6 +91,6 @@ impl EnvSources {
         for e in &loaded.skipped {
             eprintln!("warning: skipping a Python environment: {e}");
         }
-        Ok(loaded.registry)
+        Ok(loaded)
     }
 }

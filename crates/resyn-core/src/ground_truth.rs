@@ -185,6 +185,22 @@ impl GroundTruth {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The instance id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Verifier { id, .. } | Self::Code { id, .. } | Self::LlmAnswer { id, .. } => id,
+        }
+    }
+
+    /// The `reward_mode` name (`verifier`, `code`, `llm_answer`).
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Verifier { .. } => "verifier",
+            Self::Code { .. } => "code",
+            Self::LlmAnswer { .. } => "llm_answer",
+        }
+    }
+
     /// The environment id.
     pub fn env(&self) -> &str {
         match self {
@@ -326,13 +342,16 @@ mod tests {
         );
         let g = GroundTruth::from_json(&v).unwrap();
         assert_eq!(g.to_json(), v);
+        assert_eq!((g.id(), g.env(), g.mode()), ("abc", "e", "verifier"));
         assert_eq!(g.to_instance().unwrap().data, inst().data);
         let c = code_json(&inst(), "X Y");
         assert_eq!(
             c,
             r#"{"reward_mode":"code","id":"abc","env":"e","env_version":2,"answer":"X Y"}"#
         );
-        assert_eq!(GroundTruth::from_json(&c).unwrap().to_json(), c);
+        let g = GroundTruth::from_json(&c).unwrap();
+        assert_eq!(g.to_json(), c);
+        assert_eq!((g.id(), g.mode()), ("abc", "code"));
         let l = llm_answer_json("abc", "e", 2, "m", Some("X"));
         assert_eq!(
             l,
@@ -340,6 +359,7 @@ mod tests {
         );
         let g = GroundTruth::from_json(&l).unwrap();
         assert_eq!(g.to_json(), l);
+        assert_eq!((g.id(), g.mode()), ("abc", "llm_answer"));
         assert!(g.to_instance().is_none());
         let none = llm_answer_json("abc", "e", 2, "m", None);
         assert!(none.ends_with(r#""answer":null}"#), "{none}");

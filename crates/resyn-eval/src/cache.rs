@@ -14,7 +14,8 @@
 //!   [`SYNC_INTERVAL`]) and on [`Cache::sync`], bounding what a machine crash
 //!   can lose.
 //! - A torn last line (no trailing newline: the writer died mid-line) is
-//!   cut off on open; any other unparsable line is skipped and counted.
+//!   cut off on open ([`Cache::read`], for re-scoring, leaves the file
+//!   untouched); any other unparsable line is skipped and counted.
 //!   Later records win over earlier ones with the same key.
 
 use std::collections::HashMap;
@@ -132,22 +133,35 @@ impl Cache {
             file.seek(SeekFrom::End(0)).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        let mut map = HashMap::new();
-        for line in bytes[..complete].split(|&b| b == b'\n') {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<CacheRecord>(line) {
-                Ok(r) => {
-                    map.insert(r.key.clone(), r);
-                }
-                Err(_) => load.skipped_lines += 1,
-            }
-        }
-        load.records = map.len();
+        let map = parse(&bytes[..complete], &mut load);
         Ok(Self {
             path: Some(path),
             file: Some(file),
+            map,
+            unsynced: 0,
+            oldest_unsynced: None,
+            load,
+        })
+    }
+
+    /// Read the cache file at `path` without creating, repairing or ever
+    /// writing it (for re-scoring what a run fetched): a torn last line is
+    /// ignored and counted, records inserted later stay in memory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read (a missing file included).
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut load = CacheLoad {
+            torn_bytes: (bytes.len() - complete) as u64,
+            ..CacheLoad::default()
+        };
+        let map = parse(&bytes[..complete], &mut load);
+        Ok(Self {
+            path: Some(path),
+            file: None,
             map,
             unsynced: 0,
             oldest_unsynced: None,
@@ -211,6 +225,25 @@ impl Cache {
         self.oldest_unsynced = None;
         Ok(())
     }
+}
+
+/// The records of complete lines (later ones win), counting unparsable
+/// lines in `load`.
+fn parse(complete: &[u8], load: &mut CacheLoad) -> HashMap<String, CacheRecord> {
+    let mut map = HashMap::new();
+    for line in complete.split(|&b| b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<CacheRecord>(line) {
+            Ok(r) => {
+                map.insert(r.key.clone(), r);
+            }
+            Err(_) => load.skipped_lines += 1,
+        }
+    }
+    load.records = map.len();
+    map
 }
 
 impl Drop for Cache {
@@ -279,6 +312,20 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c.get("c").unwrap().text, "3");
         assert_eq!(c.get("a").unwrap().text, "1b", "later records win");
+        // Reading never writes: not a torn tail, not an insert.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"key\":\"torn").unwrap();
+        drop(f);
+        let before = std::fs::read(&path).unwrap();
+        let mut r = Cache::read(&path).unwrap();
+        assert_eq!(r.get("a").unwrap().text, "1b");
+        assert_eq!((r.len(), r.load_stats().torn_bytes), (3, 12));
+        r.insert(rec("d", "4")).unwrap();
+        assert_eq!(r.get("d").unwrap().text, "4");
+        drop(r);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(Cache::read(dir.path().join("missing.jsonl")).is_err());
+        assert!(!dir.path().join("missing.jsonl").exists());
         let mut m = Cache::in_memory();
         m.insert(rec("x", "y")).unwrap();
         assert_eq!(m.get("x").unwrap().text, "y");

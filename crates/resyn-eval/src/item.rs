@@ -99,6 +99,14 @@ impl EvalItem {
         }
     }
 
+    /// The instance seed (environments only).
+    pub fn seed(&self) -> Option<u64> {
+        match &self.target {
+            Target::Env { instance, .. } => Some(instance.seed),
+            Target::Bench(_) => None,
+        }
+    }
+
     /// The reference answer shown in reports (benchmarks only).
     pub fn expected(&self) -> Option<&str> {
         match &self.target {

@@ -16,7 +16,9 @@
 //!    suite, group and difficulty, token usage and timings.
 //! 4. **Reading results**: [`Report::summary_table`], [`compare()`] (paired
 //!    bootstrap significance) and [`html::render`] (a self-contained HTML
-//!    report with SVG plots).
+//!    report with SVG plots); [`env_completions`] hands a report's
+//!    environment completions back (regenerated instances, cached texts) to
+//!    be scored again by other verifiers.
 //!
 //! Scoring a benchmark answer (no network):
 //! ```
@@ -58,6 +60,7 @@
 
 pub use cache::{Cache, CacheLoad, CacheRecord, cache_key};
 pub use compare::{CompareRow, Comparison, compare};
+pub use completions::{EnvCompletion, EnvCompletions, env_completions};
 pub use error::{Error, Result};
 pub use evaluate::{ReportOptions, evaluate};
 pub use item::{ENVS_SUITE, EnvSelection, EvalItem, Scored, Target, env_items};
@@ -71,6 +74,7 @@ pub use runner::{NoProgress, Outcome, Progress, RunConfig, Sampling};
 pub mod bench;
 pub mod cache;
 mod compare;
+mod completions;
 mod error;
 mod evaluate;
 pub mod html;

@@ -240,6 +240,11 @@ pub struct ItemResult {
     /// Difficulty (environments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difficulty: Option<u8>,
+    /// Instance seed (environments): with the group and difficulty it
+    /// regenerates the instance, so its completions can be scored again
+    /// (`resyn audit`). Absent from reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Reference answer (benchmarks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -320,6 +325,7 @@ pub fn score_items(
                 suite: item.suite.clone(),
                 group: item.group.clone(),
                 difficulty: item.difficulty,
+                seed: item.seed(),
                 expected: item.expected().map(str::to_string),
                 mean,
                 samples,
@@ -698,6 +704,7 @@ mod tests {
             suite: if d.is_some() { "envs" } else { "bbh" }.into(),
             group: group.into(),
             difficulty: d,
+            seed: d.map(|_| 0),
             expected: None,
             mean: 0.0,
             samples: results

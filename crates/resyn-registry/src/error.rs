@@ -34,6 +34,15 @@ pub enum Error {
     /// cannot enforce a required isolation layer).
     #[error("starting the Python sandbox")]
     Sandbox(#[source] Arc<resyn_sandbox::Error>),
+    /// A Python module (a stored environment's, or extra source given to
+    /// [`crate::Loaded::load_module`]) could not be loaded.
+    #[error("loading Python module `{id}`: {message}")]
+    Module {
+        /// The environment id or file name.
+        id: String,
+        /// Why (the sandbox's load error).
+        message: String,
+    },
     /// Two sources provide an environment with the same id.
     #[error("{origin}: environment `{id}` is already provided by another source")]
     Clash {

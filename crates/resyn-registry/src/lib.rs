@@ -15,7 +15,12 @@
 //!   and works while `resyn synth` is writing it.
 //!
 //! [`Loaded`] also says which file each directory module came from, for
-//! viewers that show the source.
+//! viewers that show the source; gives the store row of each synthesized
+//! environment ([`Loaded::stored`]) and the sandboxed module behind a Python
+//! or synthesized environment ([`Loaded::python`], for its `solve()`); and
+//! loads further untrusted source, such as the second verifier `resyn synth`
+//! stores, into the same sandbox ([`Loaded::load_module`]), so audits never
+//! assemble sources or run such code themselves.
 //!
 //! Entry points only *choose* sources: [`Sources::from_env`] reads
 //! `RESYN_ENV_DIRS`, `RESYN_STORE` and `RESYN_ALLOW_WEAK_SANDBOX` (what the

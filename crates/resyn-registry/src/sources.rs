@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use resyn_core::{Environment, Registry};
-use resyn_sandbox::{SandboxConfig, SandboxPolicy};
-use resyn_store::Store;
+use resyn_sandbox::{PythonEnv, SandboxConfig, SandboxPolicy};
+use resyn_store::{Store, StoredEnv};
 
 use crate::shared_sandbox::SharedSandbox;
 use crate::synth_env::SynthEnv;
@@ -82,6 +82,62 @@ pub struct Loaded {
     /// The module file of each environment loaded from a directory, by id
     /// (viewers show its source).
     pub files: BTreeMap<String, PathBuf>,
+    /// The sandboxed module of each directory environment, by id.
+    modules: BTreeMap<String, PythonEnv>,
+    /// Each synthesized environment and its store row, by id.
+    synth: BTreeMap<String, (Arc<SynthEnv>, StoredEnv)>,
+    sandbox: SharedSandbox,
+}
+
+impl Loaded {
+    /// The store row of a synthesized environment (its code and the
+    /// validation report `resyn synth` kept with it); `None` for other
+    /// sources.
+    pub fn stored(&self, id: &str) -> Option<&StoredEnv> {
+        self.synth.get(id).map(|(_, row)| row)
+    }
+
+    /// The sandboxed module behind a Python or synthesized environment, for
+    /// what the [`Environment`] trait does not offer (its `solve()`, typed
+    /// errors). It is the module the registry's environment runs (a stored
+    /// one is loaded on first use); `Ok(None)` for native environments and
+    /// unknown ids.
+    ///
+    /// # Errors
+    /// [`Error::Module`] when a stored module cannot be loaded (or the
+    /// sandbox cannot start).
+    pub fn python(&self, id: &str) -> Result<Option<PythonEnv>> {
+        if let Some(m) = self.modules.get(id) {
+            return Ok(Some(m.clone()));
+        }
+        match self.synth.get(id) {
+            Some((env, _)) => env
+                .python()
+                .cloned()
+                .map(Some)
+                .map_err(|message| Error::Module {
+                    id: id.to_string(),
+                    message,
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// Load more untrusted Python source (e.g. the second verifier stored
+    /// with a synthesized environment) into this registry's sandbox, which
+    /// starts here if nothing has started it yet. `filename` names the
+    /// module in tracebacks.
+    ///
+    /// # Errors
+    /// [`Error::Sandbox`] when the sandbox cannot start; [`Error::Module`]
+    /// when the module does not load.
+    pub fn load_module(&self, filename: &str, source: String) -> Result<PythonEnv> {
+        let sandbox = self.sandbox.get().map_err(Error::Sandbox)?;
+        PythonEnv::from_source(filename, source, sandbox).map_err(|e| Error::Module {
+            id: filename.to_string(),
+            message: e.to_string(),
+        })
+    }
 }
 
 impl Sources {
@@ -108,6 +164,8 @@ impl Sources {
         let mut registry = resyn_envs::registry();
         let mut skipped = Vec::new();
         let mut files = BTreeMap::new();
+        let mut modules = BTreeMap::new();
+        let mut synth = BTreeMap::new();
         let sandbox = SharedSandbox::new(self.sandbox.clone());
         if let Some(d) = self.env_dirs.iter().find(|d| !d.is_dir()) {
             return Err(Error::MissingDir { path: d.clone() });
@@ -121,6 +179,7 @@ impl Sources {
                             let file = dir.join(env.filename());
                             let origin = file.display().to_string();
                             files.insert(env.meta().id.clone(), file);
+                            modules.insert(env.meta().id.clone(), env.clone());
                             register(&mut registry, Arc::new(env), origin)?;
                         }
                         Err(e) => skipped.push(e),
@@ -131,17 +190,18 @@ impl Sources {
         if let Some(path) = self.store.resolve()? {
             for stored in read_store(&path)? {
                 let origin = format!("store {}", path.display());
-                register(
-                    &mut registry,
-                    Arc::new(SynthEnv::new(&stored, sandbox.clone())),
-                    origin,
-                )?;
+                let env = Arc::new(SynthEnv::new(&stored, sandbox.clone()));
+                register(&mut registry, env.clone(), origin)?;
+                synth.insert(stored.env.name.clone(), (env, stored));
             }
         }
         Ok(Loaded {
             registry,
             skipped,
             files,
+            modules,
+            synth,
+            sandbox,
         })
     }
 }

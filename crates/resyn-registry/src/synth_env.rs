@@ -51,7 +51,7 @@ impl SynthEnv {
 
     /// The loaded module (loading it on first use). A failure is kept and
     /// reported on every call: the module is not retried.
-    fn python(&self) -> Result<&PythonEnv, String> {
+    pub(crate) fn python(&self) -> Result<&PythonEnv, String> {
         self.env
             .get_or_init(|| {
                 let sandbox = self

@@ -12,6 +12,8 @@
 //!   resolved at compile time so tests pass from any checkout location.
 //! - [`add_module`], [`stored_env`], [`store_event`]: a small, correct
 //!   Python environment and the store rows that accept it.
+//! - [`audit`]: a store of environments whose two verifiers agree or
+//!   disagree, for `resyn audit`.
 //! - [`chromium`] finds a Chromium binary (`RESYN_CHROMIUM`, else
 //!   `chromium`, `chromium-browser` or `google-chrome` on `PATH`); tests
 //!   that need a real browser skip, saying so, when there is none
@@ -47,6 +49,7 @@ pub use fixtures::{add_module, store_event, stored_env};
 pub use paths::{fixture, repo_path};
 pub use temp_dir::TempDir;
 
+pub mod audit;
 mod browser;
 mod fixtures;
 mod paths;

@@ -378,7 +378,7 @@ fn run_eval(a: &RunArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
 }
 
 /// `report.json` → `report.cache.jsonl`.
-fn default_cache(out: &Path) -> PathBuf {
+pub(crate) fn default_cache(out: &Path) -> PathBuf {
     let stem = out
         .file_stem()
         .map_or_else(|| "eval".into(), |s| s.to_string_lossy().into_owned());

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod dataset;
 pub mod envs;
 pub mod eval;

@@ -1,6 +1,6 @@
 //! `resyn verify`: score responses against instances.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,23 +44,7 @@ struct Scored<'a> {
 /// Run the command.
 pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let registry = sources.registry()?;
-    let mut instances: HashMap<String, Instance> = HashMap::new();
-    for (line, inst) in crate::jsonl::read::<Instance>(&args.instances)? {
-        let at = || format!("{}:{line}", args.instances.display());
-        registry
-            .get(&inst.env)
-            .with_context(|| format!("{}: instance {}", at(), inst.id))?;
-        if let Some(prev) = instances.get(&inst.id)
-            && *prev != inst
-        {
-            bail!(
-                "{}: instance id {} appears twice with different content",
-                at(),
-                inst.id
-            );
-        }
-        instances.insert(inst.id.clone(), inst);
-    }
+    let instances = crate::instances::read(&args.instances, &registry)?;
     let responses = crate::jsonl::read::<Response>(&args.responses)?;
     for (line, r) in &responses {
         if !instances.contains_key(&r.id) {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `resyn` binary.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod outputs;
 mod synth;
 mod ui;

@@ -265,6 +265,23 @@ fn synth_accepts_and_rejects_each_fixture_at_the_right_stage() {
         .success();
     let scores = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert_eq!(scores.matches("\"reward\":1.0").count(), 6, "{scores}");
+    // `resyn audit` finds the second verifier the run stored and runs it.
+    let out = resyn()
+        .args(["audit", "--json", "--store", &store_arg, "--instances"])
+        .arg(&inst)
+        .arg("--responses")
+        .arg(&responses)
+        .assert()
+        .success();
+    let audit: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let gcd = &audit["environments"][0];
+    assert_eq!(gcd["env"], "gcd_fixture", "{audit}");
+    assert_eq!(gcd["second_verifier"], "stored", "{audit}");
+    assert_eq!(
+        (gcd["compared"].as_u64(), gcd["disagreements"].as_u64()),
+        (Some(6), Some(0)),
+        "{audit}"
+    );
     // The main job: `dataset build` picks up the default store (`resyn.db`
     // in the working directory) with no flag. This run had no solver, so
     // the environments are uncalibrated: left out unless the config opts in.

@@ -168,3 +168,79 @@ async fn environments_are_verified_in_batches() {
         items.len().div_ceil(resyn_eval::VERIFY_CHUNK)
     );
 }
+
+#[tokio::test]
+async fn a_reports_completions_come_back_from_its_cache_for_rescoring() {
+    let registry = resyn_envs::registry();
+    let sel = EnvSelection {
+        ids: vec!["sudoku".into(), "maze".into()],
+        categories: vec![],
+        difficulties: (1, 2),
+        per_level: 2,
+        seed: 9,
+    };
+    let items = env_items(&registry, &sel).unwrap();
+    let mut map = HashMap::new();
+    for item in &items {
+        let resyn_eval::Target::Env { instance, .. } = &item.target else {
+            unreachable!()
+        };
+        map.insert(
+            item.prompt.clone(),
+            Behavior::answer(instance.reference.clone()),
+        );
+    }
+    let server = TestServer::start(by_prompt(map));
+    let dir = TempDir::new("completions");
+    let cache_path = dir.join("c.jsonl");
+    let mut cache = Cache::open(&cache_path).unwrap();
+    let report = run(&items, &config(2), &client(&server, 4), &mut cache).await;
+    drop(cache);
+    let path = dir.join("r.json");
+    let cache = Cache::read(&cache_path).unwrap();
+    let found = resyn_eval::env_completions(&report, &path, &registry, &cache).unwrap();
+    assert_eq!((found.missing, found.benchmark_items), (0, 0));
+    assert_eq!(found.completions.len(), items.len() * 2);
+    for (c, item) in found
+        .completions
+        .iter()
+        .zip(items.iter().flat_map(|i| [i, i]))
+    {
+        assert_eq!(c.instance.id, item.id);
+        assert_eq!(c.text, c.instance.reference, "the cached completion");
+    }
+    assert_eq!(
+        found
+            .completions
+            .iter()
+            .map(|c| c.sample)
+            .collect::<Vec<_>>()[..2],
+        [0, 1]
+    );
+    // Without the cache, every scored sample is missing.
+    let none = resyn_eval::env_completions(&report, &path, &registry, &Cache::in_memory()).unwrap();
+    assert_eq!((none.completions.len(), none.missing), (0, items.len() * 2));
+
+    // Items that cannot be regenerated are errors naming the report and item.
+    let item0 = report.items[0].id.clone();
+    let mut old = report.clone();
+    old.items[0].seed = None;
+    let err = resyn_eval::env_completions(&old, &path, &registry, &cache).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("r.json") && msg.contains(&item0) && msg.contains("no seed"),
+        "{msg}"
+    );
+    let mut moved = report.clone();
+    moved.items[0].seed = Some(12_345);
+    let msg = resyn_eval::env_completions(&moved, &path, &registry, &cache)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains(&item0) && msg.contains("changed"), "{msg}");
+    let mut gone = report.clone();
+    gone.items[0].group = "no_such_env".into();
+    let msg = resyn_eval::env_completions(&gone, &path, &registry, &cache)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("unknown environment `no_such_env`"), "{msg}");
+}

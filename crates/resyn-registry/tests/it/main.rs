@@ -217,3 +217,69 @@ fn listing_a_store_does_not_start_the_sandbox() {
         "an environment that cannot run never rewards"
     );
 }
+
+#[test]
+fn audits_reach_store_rows_modules_and_extra_sources_through_the_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    let store = Store::open(&db).unwrap();
+    let row = resyn_store::NewEnvironment {
+        validation: serde_json::json!({"cross_verify": {"agreement": 1.0}}),
+        ..stored_env("stored_add", &add_module("stored_add"))
+    };
+    store.accept(&row, &store_event()).unwrap();
+    drop(store);
+    let dir = tmp.path().join("envs");
+    std::fs::create_dir(&dir).unwrap();
+    let solving = format!(
+        "{}\n\ndef solve(instance):\n    d = instance[\"data\"]\n    return str(d[\"a\"] + d[\"b\"])\n",
+        add_module("dir_add")
+    );
+    std::fs::write(dir.join("dir_add.py"), solving).unwrap();
+    let loaded = sources(&[&dir], StoreSource::Path(db)).load().unwrap();
+
+    let stored = loaded.stored("stored_add").unwrap();
+    assert_eq!(stored.env.validation["cross_verify"]["agreement"], 1.0);
+    assert!(loaded.stored("dir_add").is_none() && loaded.stored("sudoku").is_none());
+
+    // The module behind each Python environment; none behind a native one.
+    assert!(loaded.python("sudoku").unwrap().is_none());
+    assert!(loaded.python("no_such_env").unwrap().is_none());
+    let dir_add = loaded.python("dir_add").unwrap().unwrap();
+    assert!(dir_add.has_solve());
+    let inst = loaded
+        .registry
+        .get("dir_add")
+        .unwrap()
+        .generate(4, 2)
+        .unwrap();
+    let solved = dir_add.try_solve_batch(&[&inst]).results.remove(0).unwrap();
+    assert_eq!(
+        inst.reference,
+        resyn_core::wrap_answer(&solved),
+        "solve() agrees with the reference"
+    );
+    let stored_add = loaded.python("stored_add").unwrap().unwrap();
+    assert!(!stored_add.has_solve());
+    assert_eq!(stored_add.meta().id, "stored_add");
+
+    // Extra source runs in the same sandbox; a broken one is an error naming it.
+    let extra = loaded
+        .load_module("extra.py", add_module("stored_add"))
+        .unwrap();
+    use resyn_core::Environment;
+    let sinst = loaded
+        .registry
+        .get("stored_add")
+        .unwrap()
+        .generate(1, 1)
+        .unwrap();
+    assert!(extra.verify(&sinst, &sinst.reference).correct);
+    let err = loaded
+        .load_module("broken_extra.py", "def verify(:\n".into())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Module { id, .. } if id == "broken_extra.py"),
+        "{err}"
+    );
+}
