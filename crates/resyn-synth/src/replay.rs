@@ -98,12 +98,13 @@ pub const EXPECTED: &[(&str, &str, &str, &str)] = &[
 
 /// The module the replay server writes for fixture `key` (a key of
 /// [`EXPECTED`]), for tests that validate it directly.
-pub fn fixture_code(key: &str) -> Option<&'static str> {
+pub fn fixture_code(key: &str) -> Option<String> {
     EXPECTED.iter().any(|e| e.0 == key).then(|| code(key))
 }
 
-fn code(key: &str) -> &'static str {
-    match key {
+fn code(key: &str) -> String {
+    let module = match key {
+        "multi_answer_caves" => return caving(false),
         "good_modexp" | "truncated" => fixture!("modexp.py"),
         "modexp_copy" => fixture!("modexp_copy.py"),
         "syntax_fix" => fixture!("digit_sum.py"),
@@ -122,9 +123,28 @@ fn code(key: &str) -> &'static str {
         "multi_answer" => fixture!("prime_factor.py"),
         "saturated" => fixture!("add_pair.py"),
         "review_revise" => fixture!("digit_product.py"),
-        "multi_answer_caves" => fixture!("prime_factor_caves.py"),
         _ => fixture!("modexp.py"),
+    };
+    module.to_string()
+}
+
+/// `multi_answer` under another name and wording; `caved`: its verifier
+/// "fixed" to accept only the smallest factor, as a wrong second verifier
+/// would have it.
+fn caving(caved: bool) -> String {
+    let module = fixture!("prime_factor.py")
+        .replace("# fixture: multi_answer", "# fixture: multi_answer_caves")
+        .replace("prime_factor_fixture", "any_prime_factor_fixture")
+        .replace("Name a prime factor of", "Give one prime factor of");
+    if !caved {
+        return module;
     }
+    let validity = "return 1.0 if 1 < k < n and n % k == 0 and _is_prime(k) else 0.0";
+    assert!(module.contains(validity), "prime_factor.py changed");
+    module.replace(
+        validity,
+        "return 1.0 if k == min(d for d in range(2, n + 1) if n % d == 0) else 0.0",
+    )
 }
 
 /// The fixture a cross-verifier request is for, recognized from the
@@ -501,9 +521,7 @@ impl Responder for Replay {
                 "syntax_fix" => implement_reply("syntax_fix"),
                 // Told its calibration failed, it "fixes" its verifier to
                 // agree with the wrong second verifier instead.
-                k if k.starts_with("multi_answer_caves") => {
-                    format!("```python\n{}```\n", fixture!("prime_factor_caved.py"))
-                }
+                "multi_answer_caves" => format!("```python\n{}```\n", caving(true)),
                 other => implement_reply(other),
             };
             return Behavior::answer(fixed);
