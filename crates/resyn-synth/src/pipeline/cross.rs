@@ -164,6 +164,17 @@ impl Dispute {
     }
 }
 
+/// The evidence of the first [`EVIDENCE`] disputes resolved `how`.
+fn evidence(disputes: &[Dispute], how: Resolution) -> Vec<String> {
+    disputes
+        .iter()
+        .filter(|d| d.resolution == how)
+        .take(EVIDENCE)
+        .enumerate()
+        .map(|(n, d)| d.evidence(n + 1))
+        .collect()
+}
+
 /// One answer to compare: the instance, the exact answer, the module's verdict.
 pub(super) struct Item<'a> {
     pub inst: &'a Instance,
@@ -332,13 +343,7 @@ impl Pipeline {
         }
         verifiers.disputes.extend(disputes.iter().cloned());
         if overruled > 0 {
-            let evidence: Vec<String> = disputes
-                .iter()
-                .filter(|d| d.resolution == Resolution::Overruled)
-                .take(EVIDENCE)
-                .enumerate()
-                .map(|(n, d)| d.evidence(n + 1))
-                .collect();
+            let evidence = evidence(&disputes, Resolution::Overruled);
             return Ok(Step::Fail(Fail::repair(
                 Stage::CrossVerify,
                 "module_overruled",
@@ -346,13 +351,7 @@ impl Pipeline {
             )));
         }
         if unresolved > self.cfg.cross_max_unresolved {
-            let evidence: Vec<String> = disputes
-                .iter()
-                .filter(|d| d.resolution == Resolution::Unresolved)
-                .take(EVIDENCE)
-                .enumerate()
-                .map(|(n, d)| d.evidence(n + 1))
-                .collect();
+            let evidence = evidence(&disputes, Resolution::Unresolved);
             return Ok(Step::Fail(Fail::reject(
                 Stage::CrossVerify,
                 "unresolved_disagreement",
