@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
-use resyn_core::{ExtractConfig, extract_answer};
+use resyn_core::{BoxError, ExtractConfig, extract_answer};
 use resyn_data::{AnswerRequest, AnswerSource, LlmAnswerConfig};
 use resyn_eval::{Cache, Outcome, RunConfig, Sampling, runner::fetch};
 use resyn_llm::{Client, RetryPolicy};
@@ -101,7 +101,7 @@ fn answer_of(reply: &str) -> Option<String> {
 }
 
 impl AnswerSource for LlmAnswers {
-    fn answers(&self, requests: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, String> {
+    fn answers(&self, requests: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, BoxError> {
         let Some(first) = requests.first() else {
             return Ok(Vec::new());
         };
@@ -124,7 +124,7 @@ impl AnswerSource for LlmAnswers {
                 };
                 fetch(&prompts, &config, &self.client, &mut cache, &bar, cancel).await
             })
-            .map_err(|e| format!("answer cache {cache_path}: {e}"))?;
+            .with_context(|| format!("answer cache {cache_path}"))?;
         {
             let mut c = self
                 .counts
@@ -137,7 +137,8 @@ impl AnswerSource for LlmAnswers {
             return Err(format!(
                 "interrupted; the answers received so far are cached in {cache_path}, \
                  run the build again to continue"
-            ));
+            )
+            .into());
         }
         requests
             .iter()
@@ -148,11 +149,9 @@ impl AnswerSource for LlmAnswers {
                     "asking {} about instance {} failed: {e} (answers so far are cached in \
                      {cache_path})",
                     self.config.base_url, r.instance_id
-                )),
-                _ => Err(format!(
-                    "no answer was requested for instance {}",
-                    r.instance_id
-                )),
+                )
+                .into()),
+                _ => Err(format!("no answer was requested for instance {}", r.instance_id).into()),
             })
             .collect()
     }

@@ -83,7 +83,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // `{e:#}` with each cause once: some errors also say their
+            // source's message in their own.
+            eprintln!("error: {}", resyn_core::error_chain(e.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -55,23 +55,31 @@ impl std::fmt::Display for Category {
 }
 
 impl std::str::FromStr for Category {
-    type Err = String;
+    type Err = UnknownCategory;
 
     /// Accepts the snake_case names, case-insensitively, with spaces or
     /// hyphens for underscores.
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    fn from_str(s: &str) -> std::result::Result<Self, UnknownCategory> {
         let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         Self::ALL
             .into_iter()
             .find(|c| c.as_str() == norm)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|c| c.as_str()).collect();
-                format!(
-                    "unknown category `{s}` (expected one of: {})",
-                    names.join(", ")
-                )
+            .ok_or_else(|| UnknownCategory {
+                name: s.to_string(),
             })
     }
+}
+
+/// A name that is not a [`Category`] (the error of parsing one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown category `{name}` (expected one of: {})", category_names())]
+pub struct UnknownCategory {
+    /// The name as given.
+    pub name: String,
+}
+
+fn category_names() -> String {
+    Category::ALL.map(Category::as_str).join(", ")
 }
 
 /// Where an environment's code comes from.
@@ -184,7 +192,7 @@ mod tests {
             Ok(Category::ConstraintSatisfaction)
         );
         assert_eq!("spatial".parse::<Category>(), Ok(Category::Spatial));
-        let err = "cooking".parse::<Category>().unwrap_err();
+        let err = "cooking".parse::<Category>().unwrap_err().to_string();
         assert!(err.contains("cooking") && err.contains("logic"), "{err}");
     }
 

@@ -1,4 +1,9 @@
 //! The error type shared by environment implementations.
+//!
+//! A variant that wraps another error keeps it as its `source()`, so callers
+//! can inspect it (e.g. downcast to `resyn_sandbox::Error`), and also quotes
+//! it in its own message, so `to_string()` alone says what went wrong. Print
+//! a chain with [`crate::error_chain`], which names such a cause once.
 
 /// Errors an environment can report while generating instances or loading.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +27,12 @@ pub enum Error {
     /// Two environments were registered under one id.
     #[error("environment id `{0}` is registered twice")]
     DuplicateEnvironment(String),
-    /// The environment failed to produce an instance (e.g. sandboxed code raised).
+    /// The environment failed to produce an instance (e.g. sandboxed code
+    /// raised). The backend's own error (e.g. a `resyn_sandbox::Error`) is
+    /// kept as the [`source`](std::error::Error::source) and quoted in the
+    /// message.
     #[error(
-        "environment `{env}` failed to generate (seed {seed}, difficulty {difficulty}): {message}"
+        "environment `{env}` failed to generate (seed {seed}, difficulty {difficulty}): {source}"
     )]
     Generation {
         /// Environment id.
@@ -33,16 +41,22 @@ pub enum Error {
         seed: u64,
         /// Difficulty.
         difficulty: u8,
-        /// What went wrong.
-        message: String,
+        /// What went wrong, as the backend reported it.
+        #[source]
+        source: BoxError,
     },
     /// Instance data could not be (de)serialized.
     #[error("instance data: {0}")]
     Data(#[from] serde_json::Error),
-    /// Any other failure of an environment backend, with its own message.
+    /// Any other failure of an environment backend: its own error, kept as
+    /// the source and shown as it is (a plain message converts with
+    /// `.into()`).
     #[error("{0}")]
-    Backend(String),
+    Backend(#[source] BoxError),
 }
+
+/// A backend's own error, kept whole as the source of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -37,8 +37,10 @@ mod text;
 mod verdict;
 
 pub use atomic::{AtomicFile, write_atomic};
-pub use environment::{Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFICULTY, Source};
-pub use error::{Error, Result};
+pub use environment::{
+    Category, EnvMeta, Environment, MAX_DIFFICULTY, MIN_DIFFICULTY, Source, UnknownCategory,
+};
+pub use error::{BoxError, Error, Result};
 pub use extract::{ExtractConfig, ExtractError, Extracted, ExtractedFrom, extract_answer};
 pub use ground_truth::GroundTruth;
 pub use id::{content_hash, id_from_hash, instance_hash, instance_id};

@@ -24,12 +24,19 @@ pub fn utc_minute(unix_secs: i64) -> String {
 
 /// An error and its sources on one line, `error: cause: cause`, as the CLI
 /// prints errors (for libraries that report without `anyhow`).
+///
+/// A cause whose text already ends the line (`context: cause`) is not
+/// repeated: some errors, here and in other crates, put their source's
+/// message in their own as well as returning it from `source()`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        let text = c.to_string();
+        if s != text && !s.ends_with(&format!(": {text}")) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
         cur = c.source();
     }
     s
@@ -54,6 +61,16 @@ mod tests {
         assert_eq!(error_chain(&e), "writing: disk full");
     }
 
+    #[test]
+    fn chains_name_each_cause_once() {
+        // `{context}: {source}` with `#[source]`: the cause is already said.
+        let e = Said(Wrapped(std::io::Error::other("disk full")));
+        assert_eq!(error_chain(&e), "saving: writing: disk full");
+        // A cause that only looks like the end of the message still counts.
+        let e = Said(Wrapped(std::io::Error::other("ing")));
+        assert_eq!(error_chain(&e), "saving: writing: ing");
+    }
+
     #[derive(Debug)]
     struct Wrapped(std::io::Error);
     impl std::fmt::Display for Wrapped {
@@ -62,6 +79,20 @@ mod tests {
         }
     }
     impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// Says its source's message in its own, like `#[error("saving: {0}")]`.
+    #[derive(Debug)]
+    struct Said(Wrapped);
+    impl std::fmt::Display for Said {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "saving: {}", self.0)
+        }
+    }
+    impl std::error::Error for Said {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
             Some(&self.0)
         }

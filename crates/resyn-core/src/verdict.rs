@@ -97,7 +97,8 @@ impl Verdict {
         Self::zero(ReasonCode::ParseError, detail)
     }
 
-    /// Binary verdict from a check result.
+    /// Binary verdict from a check result: `Err` holds why the answer is
+    /// wrong (the verdict's detail, data for the reader), not an error.
     pub fn from_check(result: Result<(), String>) -> Self {
         match result {
             Ok(()) => Self::correct(),

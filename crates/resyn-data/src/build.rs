@@ -61,11 +61,12 @@ pub trait AnswerSource: Sync {
     /// (extracted like a model response), or `None` when its reply had none.
     ///
     /// # Errors
-    /// A message when answers cannot be obtained (the build fails with it).
+    /// Why answers cannot be obtained (the build fails with it as the
+    /// source of [`Error::Answers`]); a plain message converts with `.into()`.
     fn answers(
         &self,
         requests: &[AnswerRequest<'_>],
-    ) -> std::result::Result<Vec<Option<String>>, String>;
+    ) -> std::result::Result<Vec<Option<String>>, resyn_core::BoxError>;
 }
 
 /// Receives progress from a build (all methods default to doing nothing).
@@ -443,11 +444,14 @@ impl<'a> DatasetBuilder<'a> {
             .collect();
         let answers = source.answers(&requests).map_err(Error::Answers)?;
         if answers.len() != rows.len() {
-            return Err(Error::Answers(format!(
-                "the answer source returned {} answers for {} rows",
-                answers.len(),
-                rows.len()
-            )));
+            return Err(Error::Answers(
+                format!(
+                    "the answer source returned {} answers for {} rows",
+                    answers.len(),
+                    rows.len()
+                )
+                .into(),
+            ));
         }
         let m = env.meta();
         // Label accuracy: the LLM's answer in tags, through the verifier.

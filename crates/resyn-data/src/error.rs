@@ -31,9 +31,10 @@ pub enum Error {
         message: String,
     },
     /// `reward = "llm_answer"`: the answer source failed (after the LLM
-    /// client's retries). Answers received so far stay cached.
+    /// client's retries), with its error as the source. Answers received so
+    /// far stay cached.
     #[error("llm_answer: {0}")]
-    Answers(String),
+    Answers(#[source] resyn_core::BoxError),
     /// The selection matched no environment.
     #[error("no environment matches the selection: {0}")]
     NoEnvironments(String),

@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
+use resyn_core::error_chain;
 use resyn_registry::{Sources, StoreSource};
 use resyn_reward::Scorer;
 
@@ -73,16 +74,4 @@ pub(crate) fn scorer() -> Result<&'static Scorer> {
         })
         .as_ref()
         .map_err(|e| Error::Config(e.clone()))
-}
-
-/// `error: cause: cause`, as the CLI prints errors.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
 }

@@ -36,12 +36,14 @@ pub enum Error {
     Sandbox(#[source] Arc<resyn_sandbox::Error>),
     /// A Python module (a stored environment's, or extra source given to
     /// [`crate::Loaded::load_module`]) could not be loaded.
-    #[error("loading Python module `{id}`: {message}")]
+    #[error("loading Python module `{id}`: {source}")]
     Module {
         /// The environment id or file name.
         id: String,
-        /// Why (the sandbox's load error).
-        message: String,
+        /// Why: the sandbox's load error (shared by every call that
+        /// reports it).
+        #[source]
+        source: Arc<resyn_sandbox::Error>,
     },
     /// Two sources provide an environment with the same id.
     #[error("{origin}: environment `{id}` is already provided by another source")]

@@ -9,7 +9,7 @@ use resyn_sandbox::{PythonEnv, SandboxConfig, SandboxPolicy};
 use resyn_store::{Store, StoredEnv};
 
 use crate::shared_sandbox::SharedSandbox;
-use crate::synth_env::SynthEnv;
+use crate::synth_env::{SynthEnv, Unavailable};
 use crate::{Error, Result};
 
 /// The store `resyn synth` writes by default, in the current directory;
@@ -104,21 +104,20 @@ impl Loaded {
     /// unknown ids.
     ///
     /// # Errors
-    /// [`Error::Module`] when a stored module cannot be loaded (or the
-    /// sandbox cannot start).
+    /// [`Error::Module`] when a stored module cannot be loaded,
+    /// [`Error::Sandbox`] when the sandbox cannot start.
     pub fn python(&self, id: &str) -> Result<Option<PythonEnv>> {
         if let Some(m) = self.modules.get(id) {
             return Ok(Some(m.clone()));
         }
         match self.synth.get(id) {
-            Some((env, _)) => env
-                .python()
-                .cloned()
-                .map(Some)
-                .map_err(|message| Error::Module {
+            Some((env, _)) => env.python().cloned().map(Some).map_err(|e| match e {
+                Unavailable::Sandbox(e) => Error::Sandbox(Arc::clone(e)),
+                Unavailable::Load(e) => Error::Module {
                     id: id.to_string(),
-                    message,
-                }),
+                    source: Arc::clone(e),
+                },
+            }),
             None => Ok(None),
         }
     }
@@ -135,7 +134,7 @@ impl Loaded {
         let sandbox = self.sandbox.get().map_err(Error::Sandbox)?;
         PythonEnv::from_source(filename, source, sandbox).map_err(|e| Error::Module {
             id: filename.to_string(),
-            message: e.to_string(),
+            source: Arc::new(e),
         })
     }
 }

@@ -4,7 +4,7 @@
 //! [`resyn_core::Source::Synth`]) and loads its module into the shared
 //! sandbox only on first use, so listing a store costs no sandbox start-up.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use resyn_core::{Category, EnvMeta, Environment, Instance, ReasonCode, Source, Verdict};
 use resyn_sandbox::PythonEnv;
@@ -17,7 +17,19 @@ pub(crate) struct SynthEnv {
     meta: EnvMeta,
     code: String,
     sandbox: SharedSandbox,
-    env: OnceLock<Result<PythonEnv, String>>,
+    env: OnceLock<Result<PythonEnv, Unavailable>>,
+}
+
+/// Why the module cannot run, kept for every call that reports it (as the
+/// source of a [`resyn_core::Error::Backend`]).
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum Unavailable {
+    /// The shared sandbox did not start.
+    #[error("starting the Python sandbox: {0}")]
+    Sandbox(#[source] Arc<resyn_sandbox::Error>),
+    /// The module did not load.
+    #[error("{0}")]
+    Load(#[source] Arc<resyn_sandbox::Error>),
 }
 
 impl std::fmt::Debug for SynthEnv {
@@ -51,18 +63,14 @@ impl SynthEnv {
 
     /// The loaded module (loading it on first use). A failure is kept and
     /// reported on every call: the module is not retried.
-    pub(crate) fn python(&self) -> Result<&PythonEnv, String> {
+    pub(crate) fn python(&self) -> Result<&PythonEnv, &Unavailable> {
         self.env
             .get_or_init(|| {
-                let sandbox = self
-                    .sandbox
-                    .get()
-                    .map_err(|e| format!("starting the Python sandbox: {e}"))?;
+                let sandbox = self.sandbox.get().map_err(Unavailable::Sandbox)?;
                 PythonEnv::from_source(&format!("{}.py", self.meta.id), self.code.clone(), sandbox)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| Unavailable::Load(Arc::new(e)))
             })
             .as_ref()
-            .map_err(Clone::clone)
     }
 }
 
@@ -74,14 +82,14 @@ impl Environment for SynthEnv {
     fn generate(&self, seed: u64, difficulty: u8) -> resyn_core::Result<Instance> {
         self.check_difficulty(difficulty)?;
         self.python()
-            .map_err(resyn_core::Error::Backend)?
+            .map_err(|e| resyn_core::Error::Backend(Box::new(e.clone())))?
             .generate(seed, difficulty)
     }
 
     fn verify(&self, instance: &Instance, response: &str) -> Verdict {
         match self.python() {
             Ok(e) => e.verify(instance, response),
-            Err(e) => Verdict::zero(ReasonCode::EnvError, e),
+            Err(e) => Verdict::zero(ReasonCode::EnvError, e.to_string()),
         }
     }
 
@@ -90,7 +98,7 @@ impl Environment for SynthEnv {
             Ok(e) => e.generate_batch(requests),
             Err(e) => requests
                 .iter()
-                .map(|_| Err(resyn_core::Error::Backend(e.clone())))
+                .map(|_| Err(resyn_core::Error::Backend(Box::new(e.clone()))))
                 .collect(),
         }
     }
@@ -100,7 +108,7 @@ impl Environment for SynthEnv {
             Ok(e) => e.verify_batch(items),
             Err(e) => items
                 .iter()
-                .map(|_| Verdict::zero(ReasonCode::EnvError, e.clone()))
+                .map(|_| Verdict::zero(ReasonCode::EnvError, e.to_string()))
                 .collect(),
         }
     }

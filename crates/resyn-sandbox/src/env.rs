@@ -600,7 +600,7 @@ fn parse_meta(file: &str, v: &Value) -> Result<(EnvMeta, bool)> {
         .as_str()
         .unwrap_or("")
         .parse()
-        .map_err(|e: String| api(format!("CATEGORY: {e}")))?;
+        .map_err(|e| api(format!("CATEGORY: {e}")))?;
     let version = v["version"]
         .as_u64()
         .and_then(|x| u32::try_from(x).ok())
@@ -681,7 +681,7 @@ impl Environment for PythonEnv {
                         env: self.meta.id.clone(),
                         seed,
                         difficulty,
-                        message: e.to_string(),
+                        source: Box::new(e),
                     })
             })
             .collect()

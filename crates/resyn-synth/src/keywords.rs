@@ -18,6 +18,8 @@
 
 use resyn_core::Category;
 
+use crate::{Error, Result};
+
 /// A keyword and the category it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keyword {
@@ -156,8 +158,8 @@ pub fn builtin() -> Vec<Keyword> {
 /// Keywords without a category get `default`.
 ///
 /// # Errors
-/// A message naming the line for an unknown category.
-pub fn parse_keyword_file(text: &str, default: Category) -> Result<Vec<Keyword>, String> {
+/// [`Error::KeywordFile`] naming the line of an unknown category.
+pub fn parse_keyword_file(text: &str, default: Category) -> Result<Vec<Keyword>> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -166,8 +168,10 @@ pub fn parse_keyword_file(text: &str, default: Category) -> Result<Vec<Keyword>,
         }
         let (category, keyword) = match line.split_once(':') {
             Some((c, k)) => (
-                c.parse::<Category>()
-                    .map_err(|e| format!("line {}: {e}", n + 1))?,
+                c.parse::<Category>().map_err(|source| Error::KeywordFile {
+                    line: n + 1,
+                    source,
+                })?,
                 k.trim(),
             ),
             None => (default, line),
@@ -287,11 +291,9 @@ mod tests {
                 category: Category::Spatial
             }
         );
-        assert!(
-            parse_keyword_file("cooking: x", Category::Logic)
-                .unwrap_err()
-                .contains("line 1")
-        );
+        let e = parse_keyword_file("cooking: x", Category::Logic).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        assert!(matches!(&e, Error::KeywordFile { line: 1, source } if source.name == "cooking"));
         let d = parse_derived(
             "Sure:\n```json\n[{\"keyword\": \"Date Math\", \"category\": \"math\"}, {\"x\": 1}]\n```",
         );

@@ -89,6 +89,26 @@ pub enum Error {
     /// The configuration is unusable.
     #[error("{0}")]
     Config(String),
+    /// A task of the run panicked (a bug, not a candidate's fault): `task`
+    /// says which kind, `source` is tokio's report of it.
+    #[error("a {task} panicked: {source}")]
+    Panicked {
+        /// `pipeline task` or `validation thread`.
+        task: &'static str,
+        /// The join error carrying the panic.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// A keyword file names an unknown category
+    /// ([`keywords::parse_keyword_file`]).
+    #[error("line {line}: {source}")]
+    KeywordFile {
+        /// 1-based line number.
+        line: usize,
+        /// The category that did not parse.
+        #[source]
+        source: resyn_core::UnknownCategory,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -13,6 +13,97 @@ use serde_json::{Value, json};
 /// How long one protocol call (a navigation included) may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Why a [`Browser`] call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrowserError {
+    /// Starting Chromium, writing to its pipe, or writing a file failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A protocol method answered with an error, or without a field it
+    /// must have.
+    #[error("{method}: {message}")]
+    Protocol {
+        /// The method called.
+        method: String,
+        /// The error it returned, or what was missing.
+        message: String,
+    },
+    /// A protocol method did not answer in time (60 s).
+    #[error("{method}: timed out")]
+    Timeout {
+        /// The method called.
+        method: String,
+    },
+    /// Chromium exited during a call.
+    #[error("{method}: chromium exited")]
+    Exited {
+        /// The method called.
+        method: String,
+    },
+    /// An awaited protocol event did not come.
+    #[error("no {event} within {within:?}")]
+    NoEvent {
+        /// The event's method name.
+        event: String,
+        /// How long it was awaited.
+        within: Duration,
+    },
+    /// The page could not be loaded (e.g. connection refused).
+    #[error("navigating to {url}: {text}")]
+    Navigation {
+        /// The URL.
+        url: String,
+        /// Chromium's error text.
+        text: String,
+    },
+    /// The script threw.
+    #[error("{expr}: {details}")]
+    Script {
+        /// The script expression.
+        expr: String,
+        /// The protocol's exception details.
+        details: Value,
+    },
+    /// [`Browser::wait_for`]'s expression stayed falsy.
+    #[error("{expr} still {value} after {timeout:?}")]
+    NotTruthy {
+        /// The script expression.
+        expr: String,
+        /// Its last value.
+        value: Value,
+        /// How long it was polled.
+        timeout: Duration,
+    },
+    /// The screenshot was not base64.
+    #[error("screenshot data: {0}")]
+    Screenshot(#[source] base64::DecodeError),
+}
+
+impl BrowserError {
+    fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    fn missing(method: &str, what: &str) -> Self {
+        Self::Protocol {
+            method: method.into(),
+            message: format!("no {what}"),
+        }
+    }
+}
+
+type Result<T, E = BrowserError> = std::result::Result<T, E>;
+
 /// The Chromium to test with: `RESYN_CHROMIUM`, else the first of
 /// `chromium`, `chromium-browser`, `google-chrome` on `PATH`.
 pub fn chromium() -> Option<PathBuf> {
@@ -73,7 +164,7 @@ impl Browser {
     ///
     /// # Errors
     /// When it cannot start or the protocol fails.
-    pub fn launch(bin: &Path, profile: &Path) -> Result<Browser, String> {
+    pub fn launch(bin: &Path, profile: &Path) -> Result<Browser> {
         // The shell hands our stdin/stdout pipes to Chromium as fds 3 and 4
         // (where --remote-debugging-pipe expects them) without unsafe code.
         let mut child = Command::new("sh")
@@ -86,9 +177,13 @@ impl Browser {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("starting {}: {e}", bin.display()))?;
-        let input = child.stdin.take().ok_or("no stdin pipe")?;
-        let output = child.stdout.take().ok_or("no stdout pipe")?;
+            .map_err(|e| BrowserError::io(format!("starting {}", bin.display()), e))?;
+        let no_pipe = |which: &str| {
+            let e = std::io::Error::other(format!("no {which} pipe"));
+            BrowserError::io(format!("starting {}", bin.display()), e)
+        };
+        let input = child.stdin.take().ok_or_else(|| no_pipe("stdin"))?;
+        let output = child.stdout.take().ok_or_else(|| no_pipe("stdout"))?;
         let (tx, messages) = channel();
         std::thread::spawn(move || {
             let mut r = BufReader::new(output);
@@ -116,7 +211,7 @@ impl Browser {
         let target = b.send(None, "Target.createTarget", json!({"url": "about:blank"}))?;
         let target = target["targetId"]
             .as_str()
-            .ok_or("no targetId")?
+            .ok_or_else(|| BrowserError::missing("Target.createTarget", "targetId"))?
             .to_string();
         let attached = b.send(
             None,
@@ -125,7 +220,7 @@ impl Browser {
         )?;
         b.session = attached["sessionId"]
             .as_str()
-            .ok_or("no sessionId")?
+            .ok_or_else(|| BrowserError::missing("Target.attachToTarget", "sessionId"))?
             .to_string();
         for domain in ["Page.enable", "Runtime.enable", "Log.enable"] {
             b.call(domain, json!({}))?;
@@ -134,12 +229,7 @@ impl Browser {
         Ok(b)
     }
 
-    fn send(
-        &mut self,
-        session: Option<&str>,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, String> {
+    fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -151,21 +241,30 @@ impl Browser {
         self.input
             .write_all(&bytes)
             .and_then(|()| self.input.flush())
-            .map_err(|e| format!("{method}: writing to chromium: {e}"))?;
+            .map_err(|e| BrowserError::io(format!("{method}: writing to chromium"), e))?;
         let deadline = Instant::now() + CALL_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.messages.recv_timeout(left) {
                 Ok(m) if m["id"] == json!(id) => {
                     return match m.get("error") {
-                        Some(e) => Err(format!("{method}: {e}")),
+                        Some(e) => Err(BrowserError::Protocol {
+                            method: method.into(),
+                            message: e.to_string(),
+                        }),
                         None => Ok(m["result"].clone()),
                     };
                 }
                 Ok(m) => self.events.push(m),
-                Err(RecvTimeoutError::Timeout) => return Err(format!("{method}: timed out")),
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(BrowserError::Timeout {
+                        method: method.into(),
+                    });
+                }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return Err(format!("{method}: chromium exited"));
+                    return Err(BrowserError::Exited {
+                        method: method.into(),
+                    });
                 }
             }
         }
@@ -175,7 +274,7 @@ impl Browser {
     ///
     /// # Errors
     /// The protocol's error, a timeout, or a dead browser.
-    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value> {
         let s = self.session.clone();
         self.send(Some(&s), method, params)
     }
@@ -184,7 +283,7 @@ impl Browser {
     ///
     /// # Errors
     /// As [`Browser::call`].
-    pub fn resize(&mut self, width: u32, height: u32) -> Result<(), String> {
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<()> {
         self.call(
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
@@ -196,16 +295,19 @@ impl Browser {
     ///
     /// # Errors
     /// A navigation error (e.g. connection refused) or a timeout.
-    pub fn navigate(&mut self, url: &str) -> Result<(), String> {
+    pub fn navigate(&mut self, url: &str) -> Result<()> {
         let already = self.events.len();
         let r = self.call("Page.navigate", json!({"url": url}))?;
         if let Some(e) = r.get("errorText").and_then(Value::as_str) {
-            return Err(format!("navigating to {url}: {e}"));
+            return Err(BrowserError::Navigation {
+                url: url.into(),
+                text: e.into(),
+            });
         }
         self.wait_event("Page.loadEventFired", already)
     }
 
-    fn wait_event(&mut self, method: &str, after: usize) -> Result<(), String> {
+    fn wait_event(&mut self, method: &str, after: usize) -> Result<()> {
         let deadline = Instant::now() + CALL_TIMEOUT;
         loop {
             if self.events[after..].iter().any(|e| e["method"] == method) {
@@ -214,7 +316,12 @@ impl Browser {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.messages.recv_timeout(left) {
                 Ok(m) => self.events.push(m),
-                Err(_) => return Err(format!("no {method} within {CALL_TIMEOUT:?}")),
+                Err(_) => {
+                    return Err(BrowserError::NoEvent {
+                        event: method.into(),
+                        within: CALL_TIMEOUT,
+                    });
+                }
             }
         }
     }
@@ -224,13 +331,16 @@ impl Browser {
     ///
     /// # Errors
     /// A protocol error, or the exception the script threw.
-    pub fn eval(&mut self, expr: &str) -> Result<Value, String> {
+    pub fn eval(&mut self, expr: &str) -> Result<Value> {
         let r = self.call(
             "Runtime.evaluate",
             json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
         )?;
         if let Some(e) = r.get("exceptionDetails") {
-            return Err(format!("{expr}: {e}"));
+            return Err(BrowserError::Script {
+                expr: expr.into(),
+                details: e.clone(),
+            });
         }
         Ok(r["result"]["value"].clone())
     }
@@ -240,7 +350,7 @@ impl Browser {
     ///
     /// # Errors
     /// When it is not truthy within `timeout`.
-    pub fn wait_for(&mut self, expr: &str, timeout: Duration) -> Result<Value, String> {
+    pub fn wait_for(&mut self, expr: &str, timeout: Duration) -> Result<Value> {
         let deadline = Instant::now() + timeout;
         loop {
             // A page being replaced answers with an error: try again.
@@ -263,7 +373,11 @@ impl Browser {
                 return Ok(v);
             }
             if Instant::now() > deadline {
-                return Err(format!("{expr} still {v} after {timeout:?}"));
+                return Err(BrowserError::NotTruthy {
+                    expr: expr.into(),
+                    value: v,
+                    timeout,
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -273,7 +387,7 @@ impl Browser {
     ///
     /// # Errors
     /// As [`Browser::call`].
-    pub fn press(&mut self, key: &str) -> Result<(), String> {
+    pub fn press(&mut self, key: &str) -> Result<()> {
         let code = match key {
             "Tab" => 9,
             "Enter" => 13,
@@ -297,7 +411,7 @@ impl Browser {
     ///
     /// # Errors
     /// As [`Browser::call`].
-    pub fn type_text(&mut self, text: &str) -> Result<(), String> {
+    pub fn type_text(&mut self, text: &str) -> Result<()> {
         self.call("Input.insertText", json!({"text": text}))
             .map(|_| ())
     }
@@ -307,7 +421,7 @@ impl Browser {
     ///
     /// # Errors
     /// A protocol error or failing to write `path`.
-    pub fn screenshot(&mut self, path: &Path) -> Result<usize, String> {
+    pub fn screenshot(&mut self, path: &Path) -> Result<usize> {
         let m = self.call("Page.getLayoutMetrics", json!({}))?;
         let size = &m["cssContentSize"];
         let w = size["width"].as_f64().unwrap_or(1280.0);
@@ -319,8 +433,9 @@ impl Browser {
         )?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap_or(""))
-            .map_err(|e| format!("screenshot data: {e}"))?;
-        std::fs::write(path, &png).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            .map_err(BrowserError::Screenshot)?;
+        std::fs::write(path, &png)
+            .map_err(|e| BrowserError::io(format!("writing {}", path.display()), e))?;
         Ok(png.len())
     }
 

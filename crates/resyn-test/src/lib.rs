@@ -44,7 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use browser::{Browser, chromium, chromium_cmd};
+pub use browser::{Browser, BrowserError, chromium, chromium_cmd};
 pub use fixtures::{add_module, store_event, stored_env};
 pub use paths::{fixture, repo_path};
 pub use temp_dir::TempDir;

@@ -273,7 +273,7 @@ async fn gather_keywords(args: &Args, cfg: &SynthConfig) -> anyhow::Result<Vec<K
             .with_context(|| format!("reading keyword file {}", f.display()))?;
         all.extend(
             keywords::parse_keyword_file(&text, resyn_core::Category::Logic)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?,
+                .with_context(|| f.display().to_string())?,
         );
     }
     if let Some(f) = &args.derive_keywords {

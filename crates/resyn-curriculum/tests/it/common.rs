@@ -120,7 +120,7 @@ impl Environment for Flaky {
                 env: self.meta.id.clone(),
                 seed,
                 difficulty,
-                message: "ValueError: flaky".into(),
+                source: "ValueError: flaky".into(),
             });
         }
         Ok(Instance {

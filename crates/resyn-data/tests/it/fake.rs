@@ -74,7 +74,9 @@ impl Environment for Fake {
         assert!(!self.panics, "fake panic");
         let k = Self::offset(seed);
         if self.error_from.is_some_and(|e| k >= e) {
-            return Err(resyn_core::Error::Backend(format!("fake failure at {k}")));
+            return Err(resyn_core::Error::Backend(
+                format!("fake failure at {k}").into(),
+            ));
         }
         let key = self.distinct.map_or(seed, |d| seed % d);
         let answer = format!("word{key}x{difficulty}");

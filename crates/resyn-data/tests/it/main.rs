@@ -11,7 +11,9 @@ use arrow_array::{Array, ListArray, RecordBatch, StringArray, StructArray};
 use arrow_schema::DataType;
 use fake::{Fake, registry};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use resyn_core::{Category, Environment, GroundTruth, Registry, Source, probes::reference_answer};
+use resyn_core::{
+    BoxError, Category, Environment, GroundTruth, Registry, Source, probes::reference_answer,
+};
 use resyn_data::{
     AnswerRequest, AnswerSource, DatasetBuilder, DatasetConfig, Error, Format, Manifest,
     normalized_prompt_hash,
@@ -712,7 +714,7 @@ const LLM: &str = "[llm_answer]\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \
 struct FailingAnswers;
 
 impl AnswerSource for FailingAnswers {
-    fn answers(&self, _: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, String> {
+    fn answers(&self, _: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, BoxError> {
         Err("endpoint down".into())
     }
 }
@@ -734,7 +736,7 @@ impl ScriptedAnswers {
 }
 
 impl AnswerSource for ScriptedAnswers {
-    fn answers(&self, reqs: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, String> {
+    fn answers(&self, reqs: &[AnswerRequest<'_>]) -> Result<Vec<Option<String>>, BoxError> {
         let mut asked = self.asked.lock().unwrap();
         Ok(reqs
             .iter()

@@ -199,8 +199,16 @@ fn listing_a_store_does_not_start_the_sandbox() {
     let reg = s.load().unwrap().registry;
     let env = reg.get("lazy_add").unwrap();
     assert_eq!(env.meta().description, "Add two integers.");
-    let err = env.generate(1, 1).unwrap_err().to_string();
-    assert!(err.contains("sandbox"), "{err}");
+    let err = env.generate(1, 1).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("sandbox") && text.contains("no-such-python"),
+        "{text}"
+    );
+    // The sandbox's own error is kept in the chain, not only its text.
+    let kept = std::iter::successors(std::error::Error::source(&err), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::sync::Arc<resyn_sandbox::Error>>());
+    assert!(kept.is_some_and(|e| e.is_infra()), "{err:?}");
     let inst = resyn_core::Instance {
         id: "x".into(),
         env: "lazy_add".into(),

@@ -182,3 +182,45 @@ def verify(instance, answer):
         "{e}"
     );
 }
+
+/// Through the `Environment` trait, a failed generation keeps the sandbox's
+/// own error as its source (a caller can tell an exception from a timeout)
+/// and still says in its message what was raised.
+#[test]
+fn generation_errors_keep_the_sandbox_error_as_their_source() {
+    let src = r#"
+NAME = "raises"
+CATEGORY = "math"
+DESCRIPTION = "Generation raises at difficulty 2."
+
+def generate(rng, difficulty):
+    if difficulty == 2:
+        raise ValueError("no level two")
+    return {"prompt": "Say ok.", "data": 1, "reference": "ok"}
+
+def verify(instance, answer):
+    return answer.strip() == "ok"
+"#;
+    let env = PythonEnv::from_source("raises.py", src.into(), sandbox()).unwrap();
+    let e = env.generate(7, 2).unwrap_err();
+    assert!(
+        matches!(&e, resyn_core::Error::Generation { env, seed: 7, difficulty: 2, .. } if env == "raises"),
+        "{e:?}"
+    );
+    let source = std::error::Error::source(&e).expect("the sandbox error is kept");
+    match source.downcast_ref::<Error>() {
+        Some(Error::Exception { exception, .. }) => {
+            assert_eq!(exception.type_name, "ValueError");
+            assert_eq!(exception.message, "no level two");
+        }
+        other => panic!("expected a sandbox exception, got {other:?}"),
+    }
+    let text = e.to_string();
+    assert!(
+        text.starts_with("environment `raises` failed to generate (seed 7, difficulty 2): ")
+            && text.contains("ValueError: no level two"),
+        "{text}"
+    );
+    // The chain names the cause once.
+    assert_eq!(resyn_core::error_chain(&e), text);
+}

@@ -392,7 +392,10 @@ impl Pipeline {
                 }
                 Err(join) => {
                     tasks.abort_all();
-                    return Err(Error::Config(format!("a pipeline task panicked: {join}")));
+                    return Err(Error::Panicked {
+                        task: "pipeline task",
+                        source: join,
+                    });
                 }
             }
         }
@@ -453,7 +456,10 @@ impl Pipeline {
     ) -> Result<T> {
         tokio::task::spawn_blocking(f)
             .await
-            .map_err(|e| Error::Config(format!("a validation thread panicked: {e}")))?
+            .map_err(|source| Error::Panicked {
+                task: "validation thread",
+                source,
+            })?
             .map_err(Error::Sandbox)
     }
 }
@@ -474,4 +480,24 @@ fn module_prompt(p: &str) -> &str {
     p.strip_suffix(resyn_core::ANSWER_INSTRUCTION)
         .unwrap_or(p)
         .trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_validation_thread_is_its_own_error() {
+        let e = Pipeline::blocking::<()>(|| panic!("boom"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Panicked { task: "validation thread", source } if source.is_panic()),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with("a validation thread panicked: "),
+            "{e}"
+        );
+    }
 }
