@@ -10,7 +10,7 @@ use resyn_core::{Instance, Registry};
 /// The instances of `path` by id. Every instance must name an environment
 /// of `registry`; an id may repeat only with identical content. Errors name
 /// `file:line`.
-pub fn read(path: &Path, registry: &Registry) -> anyhow::Result<HashMap<String, Instance>> {
+pub(crate) fn read(path: &Path, registry: &Registry) -> anyhow::Result<HashMap<String, Instance>> {
     let mut instances: HashMap<String, Instance> = HashMap::new();
     for (line, inst) in crate::jsonl::read::<Instance>(path)? {
         let at = || format!("{}:{line}", path.display());

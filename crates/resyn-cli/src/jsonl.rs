@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 /// Read every non-blank line of `path` as a `T`; the error names
 /// `file:line` and what was wrong.
-pub fn read<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<(usize, T)>> {
+pub(crate) fn read<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<(usize, T)>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {

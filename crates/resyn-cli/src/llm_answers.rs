@@ -15,7 +15,7 @@ use resyn_eval::{Cache, Outcome, RunConfig, Sampling, runner::fetch};
 use resyn_llm::{Client, RetryPolicy};
 
 /// Asks an OpenAI-compatible endpoint, through a cache.
-pub struct LlmAnswers {
+pub(crate) struct LlmAnswers {
     runtime: tokio::runtime::Runtime,
     client: Client,
     config: LlmAnswerConfig,
@@ -25,7 +25,7 @@ pub struct LlmAnswers {
 
 /// What answering cost, for the summary.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Answers read from the cache.
     pub cached: u64,
     /// New calls made.
@@ -34,7 +34,7 @@ pub struct Counts {
 
 impl LlmAnswers {
     /// Client and cache for `config`.
-    pub fn new(config: &LlmAnswerConfig) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &LlmAnswerConfig) -> anyhow::Result<Self> {
         let mut builder = Client::builder(&config.base_url)
             .max_concurrency(config.concurrency)
             .timeout(Duration::from_secs(config.timeout_secs))
@@ -71,7 +71,7 @@ impl LlmAnswers {
     }
 
     /// Answers read from the cache and new calls so far.
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         *self
             .counts
             .lock()

@@ -7,7 +7,7 @@ use anyhow::Context;
 use resyn_core::AtomicFile;
 
 /// An output sink; [`Output::finish`] publishes a file atomically.
-pub enum Output {
+pub(crate) enum Output {
     /// Buffered stdout.
     Stdout(BufWriter<io::Stdout>),
     /// A file being written atomically.
@@ -16,7 +16,7 @@ pub enum Output {
 
 impl Output {
     /// A file when `path` is given, else stdout.
-    pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: Option<&Path>) -> anyhow::Result<Self> {
         Ok(match path {
             Some(p) => Self::File(
                 AtomicFile::create(p).with_context(|| format!("opening output {}", p.display()))?,
@@ -26,7 +26,7 @@ impl Output {
     }
 
     /// Flush stdout or commit the file.
-    pub fn finish(self) -> anyhow::Result<()> {
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
         match self {
             Self::Stdout(mut w) => w.flush().context("writing to stdout"),
             Self::File(f) => {
@@ -55,7 +55,7 @@ impl Write for Output {
 }
 
 /// Whether an error chain ends in a closed pipe (e.g. `resyn ... | head`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         let kind = c
             .downcast_ref::<io::Error>()

@@ -16,7 +16,7 @@ use resyn_sandbox::{SandboxConfig, SandboxPolicy};
 
 /// Options selecting environment sources, shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
-pub struct EnvSources {
+pub(crate) struct EnvSources {
     /// Directory of Python environments (repeatable). Directories listed in
     /// `RESYN_ENV_DIRS` (colon-separated) are added after these.
     #[arg(long = "env-dir", value_name = "DIR", global = true)]
@@ -35,19 +35,19 @@ pub struct EnvSources {
 
 impl EnvSources {
     /// The sandbox policy the flags select.
-    pub fn policy(&self) -> SandboxPolicy {
+    pub(crate) fn policy(&self) -> SandboxPolicy {
         self.sandbox_config().policy
     }
 
     /// Sandbox configuration for this invocation.
-    pub fn sandbox_config(&self) -> SandboxConfig {
+    pub(crate) fn sandbox_config(&self) -> SandboxConfig {
         resyn_registry::sandbox_config(
             self.allow_weak_sandbox || resyn_registry::allow_weak_from_env(),
         )
     }
 
     /// Every Python environment directory: the flags, then `RESYN_ENV_DIRS`.
-    pub fn dirs(&self) -> Vec<PathBuf> {
+    pub(crate) fn dirs(&self) -> Vec<PathBuf> {
         let mut dirs = self.env_dirs.clone();
         dirs.extend(resyn_registry::env_dirs_from_env());
         dirs
@@ -55,7 +55,7 @@ impl EnvSources {
 
     /// The store commands write to (`resyn synth`) or read one environment
     /// from (`resyn show`): the named one, else `resyn.db`.
-    pub fn store_path(&self) -> PathBuf {
+    pub(crate) fn store_path(&self) -> PathBuf {
         match self.store_source() {
             StoreSource::Path(p) => p,
             _ => PathBuf::from(DEFAULT_STORE),
@@ -67,7 +67,7 @@ impl EnvSources {
     }
 
     /// The sources these flags select.
-    pub fn sources(&self) -> Sources {
+    pub(crate) fn sources(&self) -> Sources {
         Sources {
             env_dirs: self.dirs(),
             store: self.store_source(),
@@ -77,13 +77,13 @@ impl EnvSources {
 
     /// Build the registry of every selected environment. Python modules that
     /// fail to load are reported on stderr and skipped.
-    pub fn registry(&self) -> anyhow::Result<Registry> {
+    pub(crate) fn registry(&self) -> anyhow::Result<Registry> {
         Ok(self.loaded()?.registry)
     }
 
     /// [`EnvSources::registry`] with what else the sources hold (store rows,
     /// the sandbox).
-    pub fn loaded(&self) -> anyhow::Result<Loaded> {
+    pub(crate) fn loaded(&self) -> anyhow::Result<Loaded> {
         let loaded = self
             .sources()
             .load()

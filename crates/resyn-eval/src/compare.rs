@@ -22,7 +22,7 @@ use crate::report::{ItemResult, Report, stats_of};
 use crate::stats::{Difference, paired_bootstrap, two_proportion_z};
 
 /// Bootstrap resamples.
-pub const RESAMPLES: usize = 10_000;
+pub(crate) const RESAMPLES: usize = 10_000;
 const SEED: u64 = 0x7265_7379_6e21;
 
 /// One compared group.

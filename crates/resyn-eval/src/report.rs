@@ -295,7 +295,7 @@ pub struct SampleResult {
 /// in chunks of [`VERIFY_CHUNK`] per environment (sandboxed backends pay a
 /// per-call overhead), chunks spread over all cores; benchmark responses are
 /// matched in place.
-pub fn score_items(
+pub(crate) fn score_items(
     items: &[EvalItem],
     fetched: &Fetched,
     include_responses: bool,
@@ -452,7 +452,7 @@ fn sample_result(
 }
 
 /// Aggregate statistics of `items`.
-pub fn stats_of<'a>(items: impl IntoIterator<Item = &'a ItemResult>) -> Stats {
+pub(crate) fn stats_of<'a>(items: impl IntoIterator<Item = &'a ItemResult>) -> Stats {
     let mut st = Stats {
         items: 0,
         samples: 0,
@@ -505,7 +505,7 @@ pub fn stats_of<'a>(items: impl IntoIterator<Item = &'a ItemResult>) -> Stats {
 }
 
 /// Suites and groups in name order (`envs` first), with difficulty curves.
-pub fn summarize(items: &[ItemResult]) -> Vec<SuiteSummary> {
+pub(crate) fn summarize(items: &[ItemResult]) -> Vec<SuiteSummary> {
     let mut suites: BTreeMap<(bool, &str), BTreeMap<&str, Vec<&ItemResult>>> = BTreeMap::new();
     for it in items {
         suites

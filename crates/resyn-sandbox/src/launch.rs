@@ -79,7 +79,7 @@ impl Launcher {
     /// A launcher; for the direct backend this creates the sandbox's root of
     /// private worker directories under `scratch_parent` (removing stale
     /// roots of dead processes there).
-    pub fn new(
+    pub(crate) fn new(
         isolation: Isolation,
         python: PythonInfo,
         limits: Limits,
@@ -99,12 +99,12 @@ impl Launcher {
     }
 
     /// Direct backend: the directory holding the workers' directories.
-    pub fn scratch_root(&self) -> Option<&Path> {
+    pub(crate) fn scratch_root(&self) -> Option<&Path> {
         self.scratch.as_ref().map(ScratchRoot::path)
     }
 
     /// Where a worker may write, in words (for the enforcement report).
-    pub fn describe_scratch(&self) -> String {
+    pub(crate) fn describe_scratch(&self) -> String {
         match &self.scratch {
             Some(root) => format!(
                 "a private directory per worker under {} (mode 0700, removed when the worker ends)",
@@ -118,14 +118,14 @@ impl Launcher {
     }
 
     /// The second-stage (no exec) filter, hex-encoded for the init request.
-    pub fn exec_filter_hex(&self) -> String {
+    pub(crate) fn exec_filter_hex(&self) -> String {
         seccomp::to_bytes(&seccomp::exec_filter())
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.isolation {
             Isolation::Bubblewrap(p) => format!("bubblewrap ({})", p.display()),
             Isolation::Direct => "direct (no bubblewrap)".into(),
@@ -153,7 +153,7 @@ impl Launcher {
     }
 
     /// Prepare a worker command whose fd 3 is `req` and fd 4 is `rep`.
-    pub fn prepare(
+    pub(crate) fn prepare(
         &self,
         req: &OwnedFd,
         rep: &OwnedFd,

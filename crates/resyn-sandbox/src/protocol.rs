@@ -40,7 +40,7 @@ pub(crate) struct Channel {
 }
 
 impl Channel {
-    pub fn new(tx: io::PipeWriter, rx: io::PipeReader) -> io::Result<Self> {
+    pub(crate) fn new(tx: io::PipeWriter, rx: io::PipeReader) -> io::Result<Self> {
         use std::os::fd::AsFd;
         sys::set_nonblocking(tx.as_fd())?;
         sys::set_nonblocking(rx.as_fd())?;
@@ -48,12 +48,12 @@ impl Channel {
     }
 
     /// Whether reply bytes are pending (nothing should be, between calls).
-    pub fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         use std::os::fd::AsFd;
         sys::has_pending(self.rx.as_fd())
     }
 
-    pub fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
+    pub(crate) fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
         use std::os::fd::AsFd;
         let len = u32::try_from(payload.len()).map_err(|_| ChanError::TooBig(payload.len()))?;
         let mut frame = Vec::with_capacity(payload.len() + 4);
@@ -100,7 +100,7 @@ impl Channel {
         Ok(())
     }
 
-    pub fn recv(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, ChanError> {
+    pub(crate) fn recv(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, ChanError> {
         let mut hdr = [0u8; 4];
         self.read_exact(&mut hdr, deadline)?;
         let len = u32::from_le_bytes(hdr) as usize;

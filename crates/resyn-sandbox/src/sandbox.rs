@@ -36,7 +36,7 @@ pub(crate) struct Module {
 }
 
 impl Module {
-    pub fn new(filename: &str, source: String) -> Self {
+    pub(crate) fn new(filename: &str, source: String) -> Self {
         let key = resyn_core::content_hash(&[
             b"resyn-python-module",
             filename.as_bytes(),
@@ -404,7 +404,7 @@ impl Inner {
 
     /// A worker for `module`: an idle one, or a new one (`fresh` forces new).
     /// Returns the module metadata when a new worker was started.
-    pub fn checkout(&self, module: &Module, fresh: bool) -> Result<(Worker, Option<Value>)> {
+    pub(crate) fn checkout(&self, module: &Module, fresh: bool) -> Result<(Worker, Option<Value>)> {
         let max = self.config.max_workers();
         let mut victim = None;
         {
@@ -437,7 +437,7 @@ impl Inner {
     }
 
     /// Return a worker; broken or worn-out workers are killed.
-    pub fn checkin(&self, w: Worker) {
+    pub(crate) fn checkin(&self, w: Worker) {
         let worn = w.cpu > self.config.limits.cpu_seconds as f64 / 2.0;
         if w.broken || worn {
             lock(&self.pool).live -= 1;

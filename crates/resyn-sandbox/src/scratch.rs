@@ -50,7 +50,7 @@ pub(crate) struct ScratchDir {
 
 impl ScratchRoot {
     /// Remove stale roots under `parent`, then create a fresh one.
-    pub fn create(parent: &Path) -> io::Result<ScratchRoot> {
+    pub(crate) fn create(parent: &Path) -> io::Result<ScratchRoot> {
         // Real paths: they are compared with what the worker sees as its cwd.
         let parent = fs::canonicalize(parent)?;
         // The path travels to the worker as a JSON string.
@@ -96,12 +96,12 @@ impl ScratchRoot {
     }
 
     /// The root directory.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// A fresh, empty directory for one worker.
-    pub fn worker_dir(&self) -> io::Result<ScratchDir> {
+    pub(crate) fn worker_dir(&self) -> io::Result<ScratchDir> {
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         let path = self.path.join(format!("w{k}"));
         DirBuilder::new().mode(0o700).create(&path)?;
@@ -117,7 +117,7 @@ impl Drop for ScratchRoot {
 
 impl ScratchDir {
     /// The directory.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }

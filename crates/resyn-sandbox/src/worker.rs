@@ -69,7 +69,7 @@ pub(crate) enum Fault {
 }
 
 impl Fault {
-    pub fn into_error(self, call: String) -> Error {
+    pub(crate) fn into_error(self, call: String) -> Error {
         match self {
             Fault::Timeout(limit) => Error::Timeout { call, limit },
             Fault::Crash(status) => Error::Crash { call, status },
@@ -82,7 +82,7 @@ impl Worker {
     /// Start a worker and run the init exchange (`init` is the JSON request
     /// with id 0; the worker's scratch directory is added as `scratch`).
     /// `spawn` runs the command on the pool's spawner thread.
-    pub fn start(
+    pub(crate) fn start(
         launcher: &Launcher,
         spawn: &dyn Fn(std::process::Command) -> std::io::Result<Child>,
         key: Option<ModuleKey>,
@@ -210,13 +210,13 @@ impl Worker {
     }
 
     /// The host pid of the worker's top process (bwrap or the interpreter).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Send `op` (a JSON object without `id`) for `n` items and collect the
     /// results, re-arming `timeout` at every frame.
-    pub fn call(
+    pub(crate) fn call(
         &mut self,
         mut op: serde_json::Map<String, Value>,
         n: usize,
@@ -336,7 +336,7 @@ impl Worker {
     }
 
     /// Kill the whole sandbox now and reap it.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.broken = true;
         sys::kill_group(self.child.id());
         let _ = self.child.wait();

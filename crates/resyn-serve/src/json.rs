@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::ApiError;
 
 /// Bodies up to this size are decoded inline on the async runtime.
-pub const INLINE_DECODE_BYTES: usize = 64 << 10;
+pub(crate) const INLINE_DECODE_BYTES: usize = 64 << 10;
 
 /// A JSON body (extractor) or JSON response.
 #[derive(Debug, Clone, Copy, Default)]

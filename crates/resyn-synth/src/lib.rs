@@ -52,7 +52,6 @@
 #![deny(missing_docs)]
 
 pub use config::{StructuredOutput, SynthConfig};
-pub use llm::{Llm, Reply};
 pub use pipeline::{
     Event, Example, Observer, Pipeline, Quiet, Stage, code_hash, create_run, load_examples,
 };

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// A reply text and whether it was cut off.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The first choice's text.
     pub text: String,
     /// `finish_reason` was `length`.
@@ -22,7 +22,7 @@ pub struct Reply {
 
 /// A model on an endpoint, recording every call.
 #[derive(Debug, Clone)]
-pub struct Llm {
+pub(crate) struct Llm {
     client: Client,
     model: String,
     store: Arc<Store>,
@@ -37,7 +37,12 @@ impl Llm {
     /// Calls go to `client` for `model` and are recorded under `run`.
     /// Byte-identical requests answered before this `Llm` was made (an
     /// interrupted session of the run) are replayed from the store.
-    pub fn new(client: Client, model: impl Into<String>, store: Arc<Store>, run: i64) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        model: impl Into<String>,
+        store: Arc<Store>,
+        run: i64,
+    ) -> Self {
         let replay_up_to = store.last_call_id().unwrap_or(0);
         Self {
             replay_up_to,
@@ -51,29 +56,29 @@ impl Llm {
     }
 
     /// Sampling temperature sent with every request.
-    pub fn temperature(mut self, t: Option<f64>) -> Self {
+    pub(crate) fn temperature(mut self, t: Option<f64>) -> Self {
         self.temperature = t;
         self
     }
 
     /// `max_tokens` sent with every request.
-    pub fn max_tokens(mut self, n: Option<u32>) -> Self {
+    pub(crate) fn max_tokens(mut self, n: Option<u32>) -> Self {
         self.max_tokens = n;
         self
     }
 
     /// The model name.
-    pub fn model(&self) -> &str {
+    pub(crate) fn model(&self) -> &str {
         &self.model
     }
 
     /// The endpoint URL.
-    pub fn endpoint(&self) -> &str {
+    pub(crate) fn endpoint(&self) -> &str {
         self.client.endpoint()
     }
 
     /// The underlying client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
@@ -81,7 +86,7 @@ impl Llm {
     ///
     /// # Errors
     /// The client's error (after its retries), as text; it is recorded too.
-    pub async fn ask(
+    pub(crate) async fn ask(
         &self,
         purpose: &str,
         candidate: Option<i64>,
@@ -98,7 +103,7 @@ impl Llm {
     ///
     /// # Errors
     /// As [`Llm::ask`].
-    pub async fn ask_formatted(
+    pub(crate) async fn ask_formatted(
         &self,
         purpose: &str,
         candidate: Option<i64>,

@@ -26,7 +26,7 @@ use crate::registry::EnvSources;
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).multiple(true)
     .args(["responses", "eval"])))]
-pub struct Args {
+pub(crate) struct Args {
     /// JSONL files of responses (one or more, repeatable): `{"id", "response"}` rows (ids
     /// resolved through --instances) or `{"ground_truth", "response"}` rows
     /// (a dataset row's `reward_model.ground_truth` / `label` string); verl
@@ -68,7 +68,7 @@ struct Row {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let loaded = sources.loaded()?;
     let instances = match &args.instances {
         Some(p) => Some((p.as_path(), crate::instances::read(p, &loaded.registry)?)),

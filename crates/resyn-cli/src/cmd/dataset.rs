@@ -23,7 +23,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn dataset`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -52,7 +52,7 @@ struct BuildArgs {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::Build(b) => build(b, sources),
     }

@@ -7,14 +7,14 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn envs`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Print a JSON array of environment metadata instead of a table.
     #[arg(long)]
     json: bool,
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let metas = sources.registry()?.metas();
     let mut out = std::io::stdout().lock();
     if args.json {

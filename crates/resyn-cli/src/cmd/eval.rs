@@ -28,7 +28,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn eval`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -169,7 +169,7 @@ struct HtmlArgs {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     match &args.command {
         Command::Run(a) => run_eval(a, sources),
         Command::Compare(a) => compare(a),

@@ -11,7 +11,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn generate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Environment ids (see `resyn envs`).
     #[arg(required = true)]
     envs: Vec<String>,
@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 /// Parse `D` or `A-B`.
-pub fn parse_difficulty(s: &str) -> Result<(u8, u8), String> {
+pub(crate) fn parse_difficulty(s: &str) -> Result<(u8, u8), String> {
     let num = |t: &str| {
         t.trim()
             .parse::<u8>()
@@ -47,7 +47,7 @@ pub fn parse_difficulty(s: &str) -> Result<(u8, u8), String> {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let registry = sources.registry()?;
     let (lo, hi) = args.difficulty;
     let mut out = Output::open(args.out.as_deref())?;

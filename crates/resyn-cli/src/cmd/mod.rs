@@ -1,14 +1,14 @@
 //! One module per subcommand.
 
-pub mod audit;
-pub mod dataset;
-pub mod envs;
-pub mod eval;
-pub mod generate;
-pub mod sandbox;
-pub mod serve;
-pub mod show;
-pub mod synth;
-pub mod ui;
-pub mod validate;
-pub mod verify;
+pub(crate) mod audit;
+pub(crate) mod dataset;
+pub(crate) mod envs;
+pub(crate) mod eval;
+pub(crate) mod generate;
+pub(crate) mod sandbox;
+pub(crate) mod serve;
+pub(crate) mod show;
+pub(crate) mod synth;
+pub(crate) mod ui;
+pub(crate) mod validate;
+pub(crate) mod verify;

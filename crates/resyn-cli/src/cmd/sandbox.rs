@@ -9,7 +9,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn sandbox`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: SandboxCommand,
 }
@@ -26,7 +26,7 @@ enum SandboxCommand {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let SandboxCommand::Doctor { json } = &args.command;
     let sandbox = Sandbox::probe(SandboxConfig {
         policy: sources.policy(),

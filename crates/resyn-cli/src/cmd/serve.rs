@@ -15,7 +15,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Address to listen on (port 0 picks a free port; the bound address is
     /// printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8000")]
@@ -58,7 +58,7 @@ pub struct Args {
 }
 
 /// Run the command: serve until Ctrl-C or SIGTERM.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let registry = sources.registry()?;
     let mut instances: Vec<Instance> = Vec::new();
     if let Some(path) = &args.instances {

@@ -15,7 +15,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn show`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Environment NAME.
     env: String,
     /// Sample instances per difficulty (1, 5, 10); 0 skips the sandbox.
@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let path = sources.store_path();
     if !path.exists() {
         anyhow::bail!(

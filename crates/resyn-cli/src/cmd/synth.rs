@@ -25,7 +25,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn synth`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Generator endpoint, e.g. http://127.0.0.1:8000/v1.
     #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
     base_url: Option<String>,
@@ -156,7 +156,7 @@ impl From<Structured> for StructuredOutput {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let path = sources.store_path();
     let store =
         Arc::new(Store::open(&path).with_context(|| format!("opening store {}", path.display()))?);

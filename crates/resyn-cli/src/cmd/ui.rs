@@ -13,7 +13,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn ui`.
 #[derive(Debug, clap::Args)]
-pub struct UiArgs {
+pub(crate) struct UiArgs {
     /// Address to listen on (port 0 picks a free port; the URL is printed on
     /// stderr). Keep it on 127.0.0.1 unless the network may see the store.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -22,7 +22,7 @@ pub struct UiArgs {
 
 /// Arguments of `resyn gallery`.
 #[derive(Debug, clap::Args)]
-pub struct GalleryArgs {
+pub(crate) struct GalleryArgs {
     /// Directory to write (created if needed): index.html, envs/, runs/,
     /// candidates/, assets/ and GALLERY.md.
     #[arg(long, value_name = "DIR")]
@@ -38,7 +38,7 @@ fn state(sources: &EnvSources) -> anyhow::Result<UiState> {
 }
 
 /// Run `resyn ui`: serve until Ctrl-C or SIGTERM.
-pub fn run_ui(args: &UiArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_ui(args: &UiArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let state = state(sources)?;
     let n = state.environments();
     resyn_ui::run(args.addr, state, |addr| {
@@ -50,7 +50,7 @@ pub fn run_ui(args: &UiArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
 }
 
 /// Run `resyn gallery`.
-pub fn run_gallery(args: &GalleryArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_gallery(args: &GalleryArgs, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let state = state(sources)?;
     let s = resyn_ui::export(&state, &args.out)
         .with_context(|| format!("exporting the gallery to {}", args.out.display()))?;

@@ -19,7 +19,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn validate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Print JSON Lines (one record per environment) instead of text.
     #[arg(long)]
     json: bool,
@@ -37,7 +37,7 @@ pub struct Args {
 /// `accepted`, `check` / `reason` / `detail` of the first failure (null when
 /// accepted), and the full `report` (`passed_checks`, `stats`, `elapsed_ms`, ...).
 #[derive(Debug, Serialize)]
-pub struct Record<'a> {
+pub(crate) struct Record<'a> {
     file: String,
     name: Option<&'a str>,
     accepted: bool,
@@ -48,7 +48,7 @@ pub struct Record<'a> {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let dirs = sources.dirs();
     if dirs.is_empty() {
         anyhow::bail!("give the environments to validate with --env-dir DIR");

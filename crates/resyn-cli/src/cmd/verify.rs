@@ -14,7 +14,7 @@ use crate::registry::EnvSources;
 
 /// Arguments of `resyn verify`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// JSONL file of instances (as written by `resyn generate`).
     #[arg(long)]
     instances: PathBuf,
@@ -42,7 +42,7 @@ struct Scored<'a> {
 }
 
 /// Run the command.
-pub fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode> {
     let registry = sources.registry()?;
     let instances = crate::instances::read(&args.instances, &registry)?;
     let responses = crate::jsonl::read::<Response>(&args.responses)?;

@@ -287,7 +287,7 @@ fn answer_leak(ctx: &mut Ctx<'_, '_>, instances: &[Instance]) -> Step<()> {
 }
 
 /// Where two generations of one instance differ.
-pub fn difference(a: &Instance, b: &Instance) -> Option<String> {
+pub(crate) fn difference(a: &Instance, b: &Instance) -> Option<String> {
     let fields = [
         ("prompt", a.prompt.clone(), b.prompt.clone()),
         ("data", a.data.to_string(), b.data.to_string()),

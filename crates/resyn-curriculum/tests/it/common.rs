@@ -9,12 +9,12 @@ use resyn_core::{
 use resyn_curriculum::{CurriculumConfig, Generator, Outcome, RunOptions, write_decisions};
 
 /// Responses per prompt in the tests.
-pub const G: u32 = 4;
+pub(crate) const G: u32 = 4;
 /// Prompts per training step in the tests.
-pub const BATCH: usize = 12;
+pub(crate) const BATCH: usize = 12;
 
 /// Four native environments.
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let all = resyn_envs::registry();
     let mut r = Registry::new();
     for id in ["maze", "sudoku", "tower_of_hanoi", "knapsack"] {
@@ -23,7 +23,7 @@ pub fn registry() -> Registry {
     r
 }
 
-pub fn config() -> CurriculumConfig {
+pub(crate) fn config() -> CurriculumConfig {
     CurriculumConfig {
         min_samples: 16,
         group_size: G,
@@ -31,7 +31,7 @@ pub fn config() -> CurriculumConfig {
     }
 }
 
-pub fn generator(seed: u64) -> Generator {
+pub(crate) fn generator(seed: u64) -> Generator {
     Generator::new(
         registry(),
         config(),
@@ -46,7 +46,7 @@ pub fn generator(seed: u64) -> Generator {
 /// A simulated policy: response `r` to an instance is right with
 /// probability `(11 - difficulty) / 10`, decided by a hash of the id and
 /// `r`, so outcomes are a pure function of the instance.
-pub fn reward(inst: &Instance, r: u32) -> f64 {
+pub(crate) fn reward(inst: &Instance, r: u32) -> f64 {
     let h = content_hash(&[inst.id.as_bytes(), &r.to_le_bytes()])[0];
     if u32::from(h) * 10 < 256 * (11 - u32::from(inst.difficulty)) {
         1.0
@@ -56,7 +56,7 @@ pub fn reward(inst: &Instance, r: u32) -> f64 {
 }
 
 /// The G outcomes of each instance.
-pub fn outcomes(batch: &[Instance]) -> Vec<Outcome> {
+pub(crate) fn outcomes(batch: &[Instance]) -> Vec<Outcome> {
     batch
         .iter()
         .flat_map(|inst| {
@@ -72,7 +72,7 @@ pub fn outcomes(batch: &[Instance]) -> Vec<Outcome> {
 
 /// One training step: draw, "train", report. Returns the step's record:
 /// the batch and the decisions it caused, as JSON (one line).
-pub fn step(g: &mut Generator) -> String {
+pub(crate) fn step(g: &mut Generator) -> String {
     let batch = g.draw(BATCH).unwrap();
     g.report(&outcomes(&batch)).unwrap();
     let mut log = Vec::new();
@@ -86,13 +86,13 @@ pub fn step(g: &mut Generator) -> String {
 
 /// An environment whose generator fails for every seed divisible by
 /// `fail_every` (all seeds with 1).
-pub struct Flaky {
+pub(crate) struct Flaky {
     pub meta: EnvMeta,
     pub fail_every: u64,
 }
 
 impl Flaky {
-    pub fn new(id: &str, fail_every: u64) -> Arc<Self> {
+    pub(crate) fn new(id: &str, fail_every: u64) -> Arc<Self> {
         Arc::new(Self {
             meta: EnvMeta {
                 id: id.into(),

@@ -9,7 +9,7 @@ use resyn_core::{
 };
 
 /// An echo task: the answer is a word derived from the seed.
-pub struct Fake {
+pub(crate) struct Fake {
     meta: EnvMeta,
     /// Prompts repeat every `distinct` seeds (low diversity → duplicates).
     pub distinct: Option<u64>,
@@ -22,7 +22,7 @@ pub struct Fake {
 }
 
 impl Fake {
-    pub fn new(id: &str, category: Category) -> Self {
+    pub(crate) fn new(id: &str, category: Category) -> Self {
         Self {
             meta: EnvMeta {
                 id: id.to_string(),
@@ -41,20 +41,20 @@ impl Fake {
         }
     }
 
-    pub fn range(mut self, lo: u8, hi: u8) -> Self {
+    pub(crate) fn range(mut self, lo: u8, hi: u8) -> Self {
         self.meta.min_difficulty = lo;
         self.meta.max_difficulty = hi;
         self
     }
 
     /// A synthesized environment, calibrated by a solver or not.
-    pub fn synthesized(mut self, calibrated: bool) -> Self {
+    pub(crate) fn synthesized(mut self, calibrated: bool) -> Self {
         self.meta.source = Source::Synth;
         self.meta.calibrated = Some(calibrated);
         self
     }
 
-    pub fn source(mut self, s: Source) -> Self {
+    pub(crate) fn source(mut self, s: Source) -> Self {
         self.meta.source = s;
         self
     }
@@ -112,7 +112,7 @@ impl Environment for Fake {
     }
 }
 
-pub fn registry(envs: Vec<Fake>) -> Registry {
+pub(crate) fn registry(envs: Vec<Fake>) -> Registry {
     let mut r = Registry::new();
     for e in envs {
         r.register(Arc::new(e)).unwrap();

@@ -10,11 +10,11 @@ use resyn_llm::test_server::{Behavior, RecordedRequest, TestServer};
 use resyn_llm::{Client, RetryPolicy};
 
 /// Benchmark files in each format (shared with the CLI's tests).
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     resyn_test::fixture("eval")
 }
 
-pub fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
+pub(crate) fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
     b.load(&fixtures().join(sub))
         .unwrap()
         .into_iter()
@@ -22,9 +22,9 @@ pub fn bench_items(b: Benchmark, sub: &str) -> Vec<EvalItem> {
         .collect()
 }
 
-pub use resyn_test::TempDir;
+pub(crate) use resyn_test::TempDir;
 
-pub fn client(server: &TestServer, concurrency: usize) -> Client {
+pub(crate) fn client(server: &TestServer, concurrency: usize) -> Client {
     Client::builder(server.base_url())
         .max_concurrency(concurrency)
         .timeout(Duration::from_secs(10))
@@ -38,7 +38,7 @@ pub fn client(server: &TestServer, concurrency: usize) -> Client {
         .unwrap()
 }
 
-pub fn config(samples: u32) -> RunConfig {
+pub(crate) fn config(samples: u32) -> RunConfig {
     RunConfig {
         model: "test-model".into(),
         system: None,
@@ -52,7 +52,7 @@ pub fn config(samples: u32) -> RunConfig {
     }
 }
 
-pub async fn run(
+pub(crate) async fn run(
     items: &[EvalItem],
     cfg: &RunConfig,
     client: &Client,
@@ -72,6 +72,6 @@ pub async fn run(
 }
 
 /// A responder answering each prompt by lookup (404 for unknown prompts).
-pub fn by_prompt(map: HashMap<String, Behavior>) -> impl Fn(&RecordedRequest) -> Behavior {
+pub(crate) fn by_prompt(map: HashMap<String, Behavior>) -> impl Fn(&RecordedRequest) -> Behavior {
     move |r: &RecordedRequest| map.get(&r.prompt).cloned().unwrap_or(Behavior::status(404))
 }

@@ -7,9 +7,9 @@ use std::time::Duration;
 use resyn_sandbox::{Error, Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
 
 /// Wall-clock limit per call in tests.
-pub const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
 
-pub fn config() -> SandboxConfig {
+pub(crate) fn config() -> SandboxConfig {
     SandboxConfig {
         limits: Limits {
             call_timeout: CALL_TIMEOUT,
@@ -24,29 +24,29 @@ pub fn config() -> SandboxConfig {
 }
 
 /// The shared sandbox (strict policy: every non-optional layer enforced).
-pub fn sandbox() -> &'static Sandbox {
+pub(crate) fn sandbox() -> &'static Sandbox {
     static SB: OnceLock<Sandbox> = OnceLock::new();
     SB.get_or_init(|| Sandbox::new(config()).unwrap_or_else(|e| panic!("sandbox: {e}")))
 }
 
-pub fn fixture(rel: &str) -> PathBuf {
+pub(crate) fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(rel)
 }
 
-pub fn load(rel: &str) -> PythonEnv {
+pub(crate) fn load(rel: &str) -> PythonEnv {
     sandbox()
         .load(fixture(rel))
         .unwrap_or_else(|e| panic!("load {rel}: {e}"))
 }
 
-pub fn hostile(name: &str) -> PythonEnv {
+pub(crate) fn hostile(name: &str) -> PythonEnv {
     load(&format!("hostile/{name}.py"))
 }
 
 /// The error of `generate(seed=1, difficulty=1)`, which must fail.
-pub fn generate_error(env: &PythonEnv) -> Error {
+pub(crate) fn generate_error(env: &PythonEnv) -> Error {
     let mut b = env.try_generate_batch(&[(1, 1)], false);
     match b.results.pop() {
         Some(Err(e)) => e,
@@ -55,7 +55,7 @@ pub fn generate_error(env: &PythonEnv) -> Error {
 }
 
 /// The well-behaved fixture still works (the pool keeps serving).
-pub fn assert_pool_serves() {
+pub(crate) fn assert_pool_serves() {
     use resyn_core::Environment;
     let env = load("good/add.py");
     let inst = env.generate(11, 2).expect("good env generates");

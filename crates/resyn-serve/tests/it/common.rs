@@ -12,10 +12,10 @@ use resyn_serve::{AppState, Limits};
 use serde_json::{Value, json};
 
 /// An environment whose verifier sleeps, to exercise timeouts.
-pub struct SlowEnv(EnvMeta);
+pub(crate) struct SlowEnv(EnvMeta);
 
 impl SlowEnv {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(EnvMeta {
             id: "slow".into(),
             version: 1,
@@ -51,29 +51,29 @@ impl Environment for SlowEnv {
     }
 }
 
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut r = resyn_envs::registry();
     r.register(Arc::new(SlowEnv::new())).unwrap();
     r
 }
 
 /// `n` tower_of_hanoi instances (seeds 0..n, difficulty 2).
-pub fn instances(n: u64) -> Vec<Instance> {
+pub(crate) fn instances(n: u64) -> Vec<Instance> {
     let reg = resyn_envs::registry();
     let env = reg.get("tower_of_hanoi").unwrap();
     (0..n).map(|s| env.generate(s, 2).unwrap()).collect()
 }
 
-pub fn state_with(limits: Limits, reward: RewardConfig) -> AppState {
+pub(crate) fn state_with(limits: Limits, reward: RewardConfig) -> AppState {
     AppState::new(Scorer::new(registry()), instances(16), reward, limits).unwrap()
 }
 
-pub fn state() -> AppState {
+pub(crate) fn state() -> AppState {
     state_with(Limits::default(), RewardConfig::default())
 }
 
 /// The verifier-mode ground truth string of `inst`, as `resyn dataset build` writes it.
-pub fn ground_truth(inst: &Instance) -> String {
+pub(crate) fn ground_truth(inst: &Instance) -> String {
     json!({
         "reward_mode": "verifier", "id": inst.id, "env": inst.env,
         "env_version": inst.env_version, "seed": inst.seed,
@@ -82,12 +82,12 @@ pub fn ground_truth(inst: &Instance) -> String {
     .to_string()
 }
 
-pub fn think(resp: &str) -> String {
+pub(crate) fn think(resp: &str) -> String {
     format!("<think>plan</think>\n{resp}")
 }
 
 /// One HTTP/1.1 request on a fresh connection; returns (status, body).
-pub fn http(
+pub(crate) fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -121,7 +121,7 @@ pub fn http(
     (status, body.to_string())
 }
 
-pub fn post_json(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post_json(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
     let (status, text) = http(
         addr,
         "POST",
@@ -136,7 +136,7 @@ pub fn post_json(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
 }
 
 /// Assert an error answer's status and code.
-pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+pub(crate) fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"]["code"], want_code, "{body}");
     assert!(

@@ -9,7 +9,7 @@ use tower::ServiceExt;
 
 use crate::common::{ground_truth, instances, state, state_with, think};
 
-pub async fn call(
+pub(crate) async fn call(
     app: axum::Router,
     method: &str,
     path: &str,

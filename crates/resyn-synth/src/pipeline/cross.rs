@@ -48,7 +48,7 @@ pub(super) struct Verifiers {
 impl Verifiers {
     /// The stored report (`validation.cross_verify`): the second verifier's
     /// code (for `resyn audit`), agreement, and every disagreement.
-    pub fn report(&self) -> Value {
+    pub(crate) fn report(&self) -> Value {
         #[allow(clippy::cast_precision_loss)]
         let agreement = 1.0 - self.disputes.len() as f64 / self.compared.max(1) as f64;
         json!({

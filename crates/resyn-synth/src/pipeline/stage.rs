@@ -122,7 +122,11 @@ pub(crate) struct Fail {
 }
 
 impl Fail {
-    pub fn repair(stage: Stage, reason: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub(crate) fn repair(
+        stage: Stage,
+        reason: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             stage,
             reason: reason.into(),
@@ -131,7 +135,11 @@ impl Fail {
         }
     }
 
-    pub fn reject(stage: Stage, reason: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub(crate) fn reject(
+        stage: Stage,
+        reason: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             then: Then::Reject,
             ..Self::repair(stage, reason, detail)

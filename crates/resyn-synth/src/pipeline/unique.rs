@@ -36,7 +36,7 @@ enum Verifier {
 }
 
 impl Known {
-    pub fn native(env: Arc<dyn Environment>) -> Self {
+    pub(crate) fn native(env: Arc<dyn Environment>) -> Self {
         let m = env.meta();
         // A handful of instances per level give the template and shape.
         let instances: Vec<Instance> = (m.min_difficulty..=m.max_difficulty)
@@ -53,7 +53,7 @@ impl Known {
         }
     }
 
-    pub fn stored(name: String, fp: Fingerprint, code: String) -> Self {
+    pub(crate) fn stored(name: String, fp: Fingerprint, code: String) -> Self {
         Self {
             name,
             fp,
@@ -63,7 +63,7 @@ impl Known {
     }
 
     /// Compared by text only (seed examples are not run here).
-    pub fn text_only(name: String, fp: Fingerprint) -> Self {
+    pub(crate) fn text_only(name: String, fp: Fingerprint) -> Self {
         Self {
             name,
             fp,

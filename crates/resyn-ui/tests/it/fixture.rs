@@ -20,13 +20,13 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// The calibrated environment.
-pub const ENV: &str = "add_fixture";
+pub(crate) const ENV: &str = "add_fixture";
 /// The environment made of hostile HTML.
-pub const HOSTILE: &str = "hostile_fixture";
+pub(crate) const HOSTILE: &str = "hostile_fixture";
 
 /// A working module adding two integers; `comment` goes on its first line
 /// and `prompt_suffix` after its answer format.
-pub fn module(name: &str, comment: &str, prompt_suffix: &str) -> String {
+pub(crate) fn module(name: &str, comment: &str, prompt_suffix: &str) -> String {
     let format = "Answer format: a single integer.";
     format!(
         "# {comment}{}",
@@ -34,10 +34,11 @@ pub fn module(name: &str, comment: &str, prompt_suffix: &str) -> String {
     )
 }
 
-pub const HOSTILE_TEXT: &str = "<script>alert('pwned')</script><img src=x onerror=\"alert(1)\">";
+pub(crate) const HOSTILE_TEXT: &str =
+    "<script>alert('pwned')</script><img src=x onerror=\"alert(1)\">";
 
 /// The fixture store and what is in it.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
     pub store: PathBuf,
     pub run: i64,
@@ -69,7 +70,7 @@ fn stored(name: &str, code: String, description: &str, run: i64, cand: i64) -> N
 }
 
 impl Fixture {
-    pub fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("resyn.db");
         let s = Store::open(&path).unwrap();
@@ -244,13 +245,13 @@ impl Fixture {
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
 
 /// The gallery over `store` (no environment directory).
-pub fn state(store: StoreSource) -> UiState {
+pub(crate) fn state(store: StoreSource) -> UiState {
     UiState::new(Sources {
         store,
         ..Sources::default()
@@ -258,18 +259,23 @@ pub fn state(store: StoreSource) -> UiState {
     .unwrap()
 }
 
-pub fn on(store: &Path) -> Router {
+pub(crate) fn on(store: &Path) -> Router {
     app(state(StoreSource::Path(store.to_path_buf())))
 }
 
 /// GET a page: status, headers, body.
-pub async fn get(app: &Router, path: &str) -> (StatusCode, HeaderMap, String) {
+pub(crate) async fn get(app: &Router, path: &str) -> (StatusCode, HeaderMap, String) {
     let req = Request::builder().uri(path).body(Body::empty()).unwrap();
     send(app, req).await
 }
 
 /// POST a form, asking for JSON or HTML.
-pub async fn post_form(app: &Router, path: &str, body: &str, json: bool) -> (StatusCode, String) {
+pub(crate) async fn post_form(
+    app: &Router,
+    path: &str,
+    body: &str,
+    json: bool,
+) -> (StatusCode, String) {
     let req = Request::builder()
         .method("POST")
         .uri(path)
@@ -288,7 +294,7 @@ pub async fn post_form(app: &Router, path: &str, body: &str, json: bool) -> (Sta
     (s, b)
 }
 
-pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+pub(crate) async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
@@ -300,7 +306,7 @@ pub async fn send(app: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, S
 
 /// No markup of the hostile strings got through: the page's only script is
 /// the gallery's own, there is no image, and no attribute was broken out of.
-pub fn assert_inert(html: &str) {
+pub(crate) fn assert_inert(html: &str) {
     let scripts = html.matches("<script").count();
     assert_eq!(scripts, 1, "scripts in {html}");
     assert!(html.contains("assets/app.js\" defer></script>"));
