@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use resyn_core::{Environment, Instance};
-use resyn_sandbox::{PythonEnv, Sandbox, SandboxConfig, rss_bytes};
+use resyn_sandbox::{PythonEnv, Sandbox, SandboxConfig};
 
 const VERIFIER: &str = r#"
 NAME = "bench_add"
@@ -79,17 +79,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Warm up every worker of the env.
     env.verify_batch(&items[..4000]);
-    for pid in sandbox.idle_worker_pids() {
-        let tree = tree_rss(pid);
-        println!(
-            "worker memory: {:.1} MiB RSS total ({})",
-            tree.iter().map(|(_, r)| *r).sum::<u64>() as f64 / (1 << 20) as f64,
-            tree.iter()
-                .map(|(n, r)| format!("{n} {:.1} MiB", *r as f64 / (1 << 20) as f64))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let m = sandbox.memory();
+    println!(
+        "sandbox memory with {} worker(s) warm: {} processes, RSS {:.1} MiB, PSS {:.1} MiB, USS {:.1} MiB",
+        sandbox.stats().live,
+        m.processes,
+        mib(m.rss),
+        mib(m.pss),
+        mib(m.uss)
+    );
 
     // Pool, batched.
     let mut done = 0usize;
@@ -159,23 +157,6 @@ fn resolve_python() -> Result<String, Box<dyn std::error::Error>> {
     Ok(String::from_utf8(out.stdout)?.trim().to_string())
 }
 
-/// (command name, RSS) for `pid` and its descendants.
-fn tree_rss(pid: u32) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        let name = std::fs::read_to_string(format!("/proc/{p}/comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        out.push((name, rss_bytes(p).unwrap_or(0)));
-        let children =
-            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        stack.extend(
-            children
-                .split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok()),
-        );
-    }
-    out
+fn mib(b: u64) -> f64 {
+    b as f64 / (1 << 20) as f64
 }

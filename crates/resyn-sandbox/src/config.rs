@@ -81,6 +81,21 @@ pub enum Backend {
     Direct,
 }
 
+/// Whether workers share a zygote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Zygotes {
+    /// One zygote forks every worker when the probe observes that workers
+    /// cannot reach one another (each has its own private directory and
+    /// Landlock domain with signal scoping, and is not dumpable); otherwise
+    /// one per worker.
+    #[default]
+    Auto,
+    /// One zygote per worker: every worker is a sandbox of its own, and a
+    /// module's first call costs an interpreter start.
+    PerWorker,
+}
+
 /// Which layers must be enforced before untrusted code runs.
 ///
 /// Deny by default: [`SandboxPolicy::default`] requires network isolation,
@@ -140,8 +155,9 @@ pub struct SandboxConfig {
     /// The Python interpreter; `None` resolves `$RESYN_PYTHON`, else `python3`
     /// on `PATH` (following shims to the real executable).
     pub python: Option<PathBuf>,
-    /// Most live worker processes (all environments together); `0` means
-    /// twice the available parallelism, at least 4.
+    /// Most live worker processes (all environments together), so the most
+    /// modules resident at once; `0` means [`DEFAULT_MAX_WORKERS`]. Idle
+    /// workers beyond it are evicted, least recently used first.
     pub max_workers: usize,
     /// Most workers one environment's batch is spread over; `0` means the
     /// available parallelism.
@@ -151,14 +167,20 @@ pub struct SandboxConfig {
     /// means [`std::env::temp_dir`]. Directories left behind by a crashed
     /// process are removed by the next sandbox started with the same parent.
     pub scratch_parent: Option<PathBuf>,
+    /// Whether workers share a zygote.
+    pub zygotes: Zygotes,
 }
 
+/// The default [`SandboxConfig::max_workers`].
+pub const DEFAULT_MAX_WORKERS: usize = 512;
+
 impl SandboxConfig {
-    pub(crate) fn max_workers(&self) -> usize {
+    /// The effective [`SandboxConfig::max_workers`].
+    pub fn max_workers(&self) -> usize {
         if self.max_workers > 0 {
             self.max_workers
         } else {
-            (2 * parallelism()).max(4)
+            DEFAULT_MAX_WORKERS
         }
     }
 

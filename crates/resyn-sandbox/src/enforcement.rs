@@ -1,9 +1,11 @@
 //! The enforcement report: which isolation layers actually hold.
 //!
-//! Statuses are not inferred from configuration: a probe worker, started with
-//! exactly the settings real workers get, observes its own sandbox from the
-//! inside (its uid map, its `/proc`, its network devices, whether `fork` and
-//! `socket` fail, ...), and [`Enforcement`] is computed from those facts.
+//! Statuses are not inferred from configuration: a probe worker, forked by a
+//! zygote with exactly the settings real workers get, observes its own
+//! sandbox from the inside (its uid map, its `/proc`, its network devices,
+//! whether `fork` and `socket` fail, whether it can signal its zygote or
+//! touch another worker's files, ...), and [`Enforcement`] is computed from
+//! those facts.
 
 use std::collections::BTreeSet;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{Limits, SandboxPolicy};
+use crate::sandbox::ProcessModel;
 
 /// One isolation layer, in the order the layers are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -48,11 +51,19 @@ pub enum Layer {
     /// A seccomp filter denying process creation, sockets, ptrace, mount,
     /// namespaces, bpf, perf, keyrings, io_uring and the like.
     Seccomp,
+    /// Modules cannot reach one another: each runs in its own process
+    /// forked from a zygote that never runs environment code, and cannot
+    /// signal the zygote or other workers, read their memory, or see or
+    /// write their files. With a shared zygote this rests on each worker's
+    /// private `/tmp` (or Landlock-confined directory), Landlock signal
+    /// scoping and `PR_SET_DUMPABLE=0`, all observed by the probe; when any
+    /// is missing, every worker gets a zygote (a sandbox) of its own.
+    ModuleIsolation,
 }
 
 impl Layer {
     /// Every layer, in application order.
-    pub const ALL: [Layer; 11] = [
+    pub const ALL: [Layer; 12] = [
         Self::EnvScrub,
         Self::Fds,
         Self::Rlimits,
@@ -64,6 +75,7 @@ impl Layer {
         Self::NoNewPrivs,
         Self::Landlock,
         Self::Seccomp,
+        Self::ModuleIsolation,
     ];
 
     /// The snake_case name.
@@ -80,6 +92,7 @@ impl Layer {
             Self::NoNewPrivs => "no_new_privs",
             Self::Landlock => "landlock",
             Self::Seccomp => "seccomp",
+            Self::ModuleIsolation => "module_isolation",
         }
     }
 
@@ -164,7 +177,7 @@ impl Enforcement {
         let mut s = format!("backend: {}\npython:  {}\n", self.backend, self.python);
         for r in &self.layers {
             s.push_str(&format!(
-                "{:<13} {:<12} {:<9} {}\n",
+                "{:<16} {:<12} {:<9} {}\n",
                 r.layer.as_str(),
                 r.status.to_string(),
                 if r.required { "required" } else { "" },
@@ -189,6 +202,7 @@ pub(crate) const ALLOWED_ENV: &[&str] = &[
 /// Compute the report from the probe worker's facts.
 pub(crate) fn evaluate(
     facts: &Value,
+    model: &ProcessModel,
     limits: &Limits,
     policy: &SandboxPolicy,
     backend: String,
@@ -197,7 +211,7 @@ pub(crate) fn evaluate(
     let layers = Layer::ALL
         .into_iter()
         .map(|layer| {
-            let (status, detail) = judge(layer, facts, limits);
+            let (status, detail) = judge(layer, facts, limits, model);
             LayerReport {
                 layer,
                 status,
@@ -223,7 +237,7 @@ fn strs(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
+fn judge(layer: Layer, f: &Value, limits: &Limits, model: &ProcessModel) -> (LayerStatus, String) {
     use LayerStatus::*;
     let status_field = |k: &str| f["status"][k].as_str().unwrap_or("").to_string();
     match layer {
@@ -258,6 +272,7 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
             }
         }
         Layer::Rlimits => judge_rlimits(f, limits),
+        Layer::ModuleIsolation => judge_module_isolation(f, model),
         Layer::UserNs => {
             let map = f["uid_map"].as_str().unwrap_or("");
             let init = map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"];
@@ -376,6 +391,92 @@ fn judge(layer: Layer, f: &Value, limits: &Limits) -> (LayerStatus, String) {
                 (Unavailable, format!("no filter (Seccomp: {mode:?})"))
             }
         }
+    }
+}
+
+/// Why workers may not share a zygote on this host, from the probe's facts
+/// (`None`: they may).
+pub(crate) fn shared_zygote_blocker(f: &Value) -> Option<String> {
+    let layers = &f["layers"];
+    let failed: Vec<String> = layers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, st)| {
+            let st = st.as_str().unwrap_or("");
+            ![
+                "enforced",
+                "installed",
+                "private",
+                "dropped",
+                "not dumpable",
+            ]
+            .iter()
+            .any(|ok| st.starts_with(ok))
+        })
+        .map(|(k, st)| format!("{k}: {}", st.as_str().unwrap_or("?")))
+        .collect();
+    if !failed.is_empty() {
+        return Some(format!(
+            "worker layers not in force ({})",
+            failed.join("; ")
+        ));
+    }
+    let landlock = layers["landlock"].as_str().unwrap_or("");
+    if !landlock.contains("signals and abstract sockets scoped") {
+        return Some("Landlock cannot scope signals here (ABI 6 needed)".into());
+    }
+    if f["signal_zygote"] != "errno 1" {
+        return Some(format!(
+            "a worker can signal its zygote ({})",
+            f["signal_zygote"]
+        ));
+    }
+    if !f["zygote_mem"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("errno"))
+    {
+        return Some("a worker can read its zygote's memory".into());
+    }
+    if f["dumpable"] != 0 {
+        return Some(format!("workers stay dumpable ({})", f["dumpable"]));
+    }
+    for (path, got) in f["siblings"].as_object().into_iter().flatten() {
+        let denied = |k: &str| got[k].as_str().is_some_and(|s| s.starts_with("errno"));
+        if got["visible"] == true && !(denied("read") && denied("write")) {
+            return Some(format!("a worker can reach another's file {path} ({got})"));
+        }
+    }
+    if f["neighbour_intact"] == false {
+        return Some("a worker changed another worker's directory".into());
+    }
+    None
+}
+
+fn judge_module_isolation(f: &Value, model: &ProcessModel) -> (LayerStatus, String) {
+    match model {
+        ProcessModel::SharedZygote => {
+            let files = if f["siblings"]
+                .as_object()
+                .is_some_and(|s| s.values().all(|g| g["visible"] == false))
+            {
+                "a private tmpfs at /tmp each"
+            } else {
+                "reads and writes confined to its own directory by Landlock"
+            };
+            (
+                LayerStatus::Enforced,
+                format!(
+                    "shared zygote: every worker forked from one pristine interpreter; a worker \
+                     cannot signal the zygote or other workers (Landlock scope), read their memory \
+                     (not dumpable) or reach their files ({files})"
+                ),
+            )
+        }
+        ProcessModel::ZygotePerWorker { reason } => (
+            LayerStatus::Enforced,
+            format!("one zygote (a whole sandbox) per worker: {reason}"),
+        ),
     }
 }
 

@@ -1,6 +1,12 @@
 //! [`PythonEnv`]: a sandboxed Python module behind the `Environment` trait.
 //!
 //! Invariants:
+//! - an environment is *opened* from its source alone: its metadata is read
+//!   without an interpreter ([`crate::static_meta`]) or, when that is not
+//!   possible, by loading the module once; a worker starts on first use.
+//!   Whenever a worker loads the module, the metadata the module itself
+//!   reports must equal what the environment claims, or the call fails with
+//!   [`Error::Load`]: ids never silently differ;
 //! - the instance RNG seed is `Rng::for_instance(NAME, VERSION, seed,
 //!   difficulty).next_u64()`, fed to `random.Random` (and the global `random`
 //!   is reseeded with it too); `PYTHONHASHSEED=0`;
@@ -14,7 +20,7 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use resyn_core::{
     ANSWER_INSTRUCTION, Category, EnvMeta, Environment, ExtractConfig, Instance, ReasonCode, Rng,
@@ -23,7 +29,9 @@ use resyn_core::{
 use serde_json::{Map, Value, json};
 
 use crate::error::{LoadErrorKind, PyException};
+use crate::lazy::LazySandbox;
 use crate::sandbox::{Inner, Module, Sandbox};
+use crate::static_meta::{self, StaticMeta};
 use crate::worker::Worker;
 use crate::{Error, Result};
 
@@ -37,10 +45,11 @@ const DETAIL_CAP: usize = 4096;
 /// A sandboxed Python environment.
 #[derive(Clone)]
 pub struct PythonEnv {
-    inner: Arc<Inner>,
+    runtime: LazySandbox,
     module: Arc<Module>,
     meta: EnvMeta,
-    has_solve: bool,
+    /// Known from the source, or once a worker has loaded the module.
+    has_solve: Arc<OnceLock<bool>>,
     extract: ExtractConfig,
 }
 
@@ -73,8 +82,22 @@ pub struct Generated {
     pub solution: Option<String>,
 }
 
+fn read_source(path: &Path) -> Result<(String, String)> {
+    let filename = path
+        .file_name()
+        .map_or_else(|| "env.py".into(), |f| f.to_string_lossy().into_owned());
+    let source = std::fs::read_to_string(path).map_err(|e| Error::Load {
+        file: path.display().to_string(),
+        kind: LoadErrorKind::Read,
+        message: e.to_string(),
+        traceback: String::new(),
+    })?;
+    Ok((filename, source))
+}
+
 impl PythonEnv {
-    /// Load the module at `path` in a fresh worker and read its metadata.
+    /// Load the module at `path` now, in a fresh worker, and read its
+    /// metadata from it (the synthesis pipeline's load check).
     ///
     /// # Errors
     /// [`Error::Load`] (syntax, import, module-level exception, missing or
@@ -82,42 +105,173 @@ impl PythonEnv {
     /// [`Error::Timeout`] when module-level code runs too long, or start-up
     /// errors of the worker.
     pub fn load(path: impl AsRef<Path>, sandbox: &Sandbox) -> Result<PythonEnv> {
-        let path = path.as_ref();
-        let filename = path
-            .file_name()
-            .map_or_else(|| "env.py".into(), |f| f.to_string_lossy().into_owned());
-        let source = std::fs::read_to_string(path).map_err(|e| Error::Load {
-            file: path.display().to_string(),
-            kind: LoadErrorKind::Read,
-            message: e.to_string(),
-            traceback: String::new(),
-        })?;
+        let (filename, source) = read_source(path.as_ref())?;
         Self::from_source(&filename, source, sandbox)
     }
 
-    /// Load a module from its source text; `filename` names it in tracebacks.
+    /// Load a module from its source text now; `filename` names it in
+    /// tracebacks.
     ///
     /// # Errors
     /// As [`PythonEnv::load`].
     pub fn from_source(filename: &str, source: String, sandbox: &Sandbox) -> Result<PythonEnv> {
-        let inner = sandbox.inner.clone();
-        let module = Arc::new(Module::new(filename, source));
+        Self::loaded(filename, source, &LazySandbox::from(sandbox.clone()))
+    }
+
+    /// Open the module at `path` without running it: its metadata is read
+    /// from the source, and a worker starts on first use (so does the
+    /// sandbox). A module whose metadata cannot be read that way is loaded
+    /// now instead.
+    ///
+    /// A module with readable metadata but a fault further down (a syntax
+    /// error, a failing import) opens fine and fails on every use with the
+    /// load error; [`PythonEnv::load`] reports it at once.
+    ///
+    /// # Errors
+    /// [`Error::Load`] for an unreadable file, or as [`PythonEnv::load`] when
+    /// the module had to be loaded.
+    pub fn open(path: impl AsRef<Path>, sandbox: &LazySandbox) -> Result<PythonEnv> {
+        let (filename, source) = read_source(path.as_ref())?;
+        Self::open_source(&filename, source, sandbox)
+    }
+
+    /// [`PythonEnv::open`] from source text.
+    ///
+    /// # Errors
+    /// As [`PythonEnv::open`].
+    pub fn open_source(filename: &str, source: String, sandbox: &LazySandbox) -> Result<PythonEnv> {
+        if let StaticMeta::Read(m) = static_meta::read(&source) {
+            let value = json!({
+                "name": m.name, "category": m.category, "description": m.description,
+                "version": m.version, "has_solve": m.has_solve,
+            });
+            // Metadata the harness would reject is left to the harness, whose
+            // message lists every problem.
+            if let Ok((meta, has_solve)) = parse_meta(filename, &value) {
+                let module = Module::new(filename, source);
+                return Ok(Self::new(module, sandbox, meta, Some(has_solve)));
+            }
+        }
+        Self::loaded(filename, source, sandbox)
+    }
+
+    /// An environment whose metadata is known from elsewhere (the synthesis
+    /// store), opened without running it; `meta.source` is kept. The module's
+    /// own metadata must equal `meta` when it loads.
+    pub fn with_meta(
+        filename: &str,
+        source: String,
+        meta: EnvMeta,
+        sandbox: &LazySandbox,
+    ) -> PythonEnv {
+        let has_solve = match static_meta::read(&source) {
+            StaticMeta::Read(m) => Some(m.has_solve),
+            StaticMeta::Unreadable(_) => None,
+        };
+        Self::new(Module::new(filename, source), sandbox, meta, has_solve)
+    }
+
+    fn new(
+        module: Module,
+        sandbox: &LazySandbox,
+        meta: EnvMeta,
+        has_solve: Option<bool>,
+    ) -> PythonEnv {
+        let known = OnceLock::new();
+        if let Some(h) = has_solve {
+            let _ = known.set(h);
+        }
+        PythonEnv {
+            runtime: sandbox.clone(),
+            module: Arc::new(module),
+            meta,
+            has_solve: Arc::new(known),
+            extract: ExtractConfig::default(),
+        }
+    }
+
+    /// Load the module in a fresh worker now and take its metadata.
+    fn loaded(filename: &str, source: String, sandbox: &LazySandbox) -> Result<PythonEnv> {
+        let inner = Arc::clone(&sandbox.get().map_err(Error::Sandbox)?.inner);
+        let module = Module::new(filename, source);
         let (w, meta) = inner.checkout(&module, true)?;
         inner.checkin(w);
         let meta = meta.unwrap_or(Value::Null);
         let (meta, has_solve) = parse_meta(filename, &meta)?;
-        Ok(PythonEnv {
-            inner,
-            module,
-            meta,
-            has_solve,
-            extract: ExtractConfig::default(),
+        Ok(Self::new(module, sandbox, meta, Some(has_solve)))
+    }
+
+    /// The running sandbox (started on first use).
+    fn inner(&self) -> Result<&Arc<Inner>> {
+        self.runtime
+            .get()
+            .map(|sb| &sb.inner)
+            .map_err(Error::Sandbox)
+    }
+
+    /// A worker's report after loading the module must match this
+    /// environment's metadata.
+    fn check_loaded(&self, reported: &Value) -> Result<()> {
+        let (meta, has_solve) = parse_meta(&self.module.filename, reported)?;
+        let mine = &self.meta;
+        let mut diffs = Vec::new();
+        if meta.id != mine.id {
+            diffs.push(format!("NAME {:?} (read as {:?})", meta.id, mine.id));
+        }
+        if meta.version != mine.version {
+            diffs.push(format!(
+                "VERSION {} (read as {})",
+                meta.version, mine.version
+            ));
+        }
+        if meta.category != mine.category {
+            diffs.push(format!(
+                "CATEGORY {} (read as {})",
+                meta.category, mine.category
+            ));
+        }
+        if meta.description != mine.description {
+            diffs.push("DESCRIPTION differs".to_string());
+        }
+        let known = *self.has_solve.get_or_init(|| has_solve);
+        if known != has_solve {
+            diffs.push(format!("solve() defined: {has_solve} (read as {known})"));
+        }
+        if diffs.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Load {
+            file: self.module.filename.clone(),
+            kind: LoadErrorKind::Api,
+            message: format!(
+                "the loaded module reports {}; assign NAME, CATEGORY, DESCRIPTION and VERSION \
+                 once each, as plain literals at the top level, and define solve with a \
+                 top-level def",
+                diffs.join(", ")
+            ),
+            traceback: String::new(),
         })
     }
 
-    /// Whether the module defines `solve(instance)`.
+    /// Whether the module defines `solve(instance)` (loads the module when
+    /// its source did not tell; `false` if it cannot load).
     pub fn has_solve(&self) -> bool {
-        self.has_solve
+        if let Some(&h) = self.has_solve.get() {
+            return h;
+        }
+        if let Ok(inner) = self.inner()
+            && let Ok((w, meta)) = inner.checkout(&self.module, false)
+        {
+            let ok = meta.map_or(Ok(()), |m| self.check_loaded(&m));
+            if ok.is_err() {
+                let mut w = w;
+                w.broken = true;
+                inner.checkin(w);
+            } else {
+                inner.checkin(w);
+            }
+        }
+        self.has_solve.get().copied().unwrap_or(false)
     }
 
     /// The module's file name.
@@ -295,7 +449,7 @@ impl PythonEnv {
                 instances[k].seed, instances[k].difficulty
             )
         };
-        if !self.has_solve {
+        if !self.has_solve() {
             return Batch {
                 results: (0..instances.len())
                     .map(|k| {
@@ -376,7 +530,7 @@ impl PythonEnv {
     ) -> Batch<Value> {
         let chunks = n
             .div_ceil(MIN_CHUNK)
-            .clamp(1, self.inner.config.workers_per_env());
+            .clamp(1, self.runtime.config().workers_per_env());
         if chunks <= 1 {
             return self.run_chunk(0..n, build, call, false);
         }
@@ -435,12 +589,26 @@ impl PythonEnv {
         call: &(dyn Fn(usize) -> String + Sync),
         mut fresh: bool,
     ) -> Batch<Value> {
-        let limits = &self.inner.config.limits;
         let mut out = Batch {
             results: Vec::with_capacity(range.len()),
             stdout: String::new(),
             stderr: String::new(),
         };
+        let inner = match self.inner() {
+            Ok(i) => i,
+            Err(e) => {
+                let reason = format!("{e}");
+                out.results.push(Err(e));
+                out.results.extend(range.clone().skip(1).map(|k| {
+                    Err(Error::Skipped {
+                        call: call(k),
+                        reason: reason.clone(),
+                    })
+                }));
+                return out;
+            }
+        };
+        let limits = &inner.config.limits;
         let mut next = range.start;
         let mut faults = 0;
         // The harness buffers results for up to ~10 ms, so after a fault the
@@ -449,11 +617,19 @@ impl PythonEnv {
         // item, which makes the next fault precise.
         let mut precise = false;
         while next < range.end {
-            let mut w: Worker = match self
-                .inner
+            let started = inner
                 .checkout(&self.module, std::mem::take(&mut fresh))
-            {
-                Ok((w, _)) => w,
+                .and_then(|(w, meta)| match meta.map(|m| self.check_loaded(&m)) {
+                    Some(Err(e)) => {
+                        let mut w = w;
+                        w.broken = true;
+                        inner.checkin(w);
+                        Err(e)
+                    }
+                    _ => Ok(w),
+                });
+            let mut w: Worker = match started {
+                Ok(w) => w,
                 Err(e) => {
                     let reason = format!("no worker could be started: {e}");
                     out.results.push(Err(e));
@@ -488,7 +664,7 @@ impl PythonEnv {
                 out.results.push(r);
             }
             next = range.start + out.results.len();
-            self.inner.checkin(w);
+            inner.checkin(w);
             let Some(f) = outcome.fault else { continue };
             if next >= range.end {
                 continue;
@@ -532,7 +708,7 @@ impl PythonEnv {
         Err(match err["kind"].as_str() {
             Some("memory") => Error::Memory {
                 call,
-                limit_bytes: self.inner.config.limits.memory_bytes,
+                limit_bytes: self.runtime.config().limits.memory_bytes,
                 exception,
             },
             Some("forbidden") => Error::Forbidden { call, exception },
@@ -717,10 +893,18 @@ pub fn env_files(dir: impl AsRef<Path>) -> std::io::Result<Vec<std::path::PathBu
     Ok(files)
 }
 
-/// Load every environment module in `dir` ([`env_files`]). Ids are the
-/// modules' `NAME`s; a duplicate `NAME` is reported as an error for the
-/// later file.
+/// Open every environment module in `dir` ([`env_files`]) with
+/// [`PythonEnv::open`] on an already started sandbox. Ids are the modules'
+/// `NAME`s; a duplicate `NAME` is reported as an error for the later file.
 pub fn load_dir(dir: impl AsRef<Path>, sandbox: &Sandbox) -> Vec<Result<PythonEnv>> {
+    open_dir(dir, &LazySandbox::from(sandbox.clone()))
+}
+
+/// Open every environment module in `dir` ([`env_files`]) with
+/// [`PythonEnv::open`]: no sandbox starts unless a module's metadata cannot
+/// be read from its source. Ids are the modules' `NAME`s; a duplicate `NAME`
+/// is reported as an error for the later file.
+pub fn open_dir(dir: impl AsRef<Path>, sandbox: &LazySandbox) -> Vec<Result<PythonEnv>> {
     let dir = dir.as_ref();
     let files = match env_files(dir) {
         Ok(f) => f,
@@ -731,34 +915,12 @@ pub fn load_dir(dir: impl AsRef<Path>, sandbox: &Sandbox) -> Vec<Result<PythonEn
             ))];
         }
     };
-    // Loading starts a worker per module: do it on a few threads.
-    let threads = sandbox.inner.config.workers_per_env().max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut loaded: Vec<Option<Result<PythonEnv>>> = (0..files.len()).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<Result<PythonEnv>>>> =
-        loaded.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(files.len()) {
-            s.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(path) = files.get(k) else { break };
-                    let env = PythonEnv::load(path, sandbox);
-                    **slots[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(env);
-                }
-            });
-        }
-    });
-    drop(slots);
     let mut seen: std::collections::BTreeMap<String, std::path::PathBuf> =
         std::collections::BTreeMap::new();
     files
         .into_iter()
-        .zip(loaded)
-        .map(|(p, env)| {
-            let env = env.unwrap_or_else(|| {
-                Err(Error::io("loading", std::io::Error::other("not attempted")))
-            })?;
+        .map(|p| {
+            let env = PythonEnv::open(&p, sandbox)?;
             if let Some(first) = seen.get(&env.meta.id) {
                 return Err(Error::Load {
                     file: p.display().to_string(),

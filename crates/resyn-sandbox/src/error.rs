@@ -77,6 +77,10 @@ pub enum Error {
     /// No usable Python interpreter.
     #[error("python interpreter: {0}")]
     Python(String),
+    /// The sandbox could not start (kept: every use of a
+    /// [`crate::LazySandbox`] that failed to start reports it).
+    #[error("the sandbox could not start: {0}")]
+    Sandbox(#[source] std::sync::Arc<Error>),
     /// An I/O operation of the runtime failed (spawning, pipes).
     #[error("{context}: {source}")]
     Io {

@@ -1,39 +1,72 @@
-# resyn sandbox harness: runs inside the sandbox before any environment code.
+# resyn sandbox harness: the zygote and the module workers it forks.
 #
-# Protocol: frames of a 4-byte little-endian length and UTF-8 JSON, requests
-# on fd 3, replies on fd 4. Nothing else is a channel: fds 0/1/2 are
-# /dev/null and sys.stdout/sys.stderr are capped in-memory buffers whose
-# contents travel inside replies. One worker hosts one environment module.
+# Process model. The sandbox (bubblewrap, or the direct backend) starts one
+# interpreter running this file: the zygote. It imports the harness and the
+# common standard-library modules once and never runs environment code (it
+# never even receives any). For each worker, the host sends it a request over
+# its control socket (fd 3, SOCK_SEQPACKET, private to the host and the
+# zygote) with the worker's own socket attached (SCM_RIGHTS). The zygote
+# forks; the child -- always forked from the pristine zygote, never from
+# another worker -- drops the control socket, applies the per-module layers
+# (`_isolate`: a private /tmp, its own Landlock domain, not dumpable, a
+# seccomp filter denying process creation, exec, mounts and namespaces) and
+# only then serves requests for one module over its socket (fds 3 and 4).
 #
-# This file is trusted; the module it loads is not. A module that tampers with
-# this harness only breaks its own worker, which the parent then kills.
+# Worker protocol: frames of a 4-byte little-endian length and UTF-8 JSON,
+# requests read from fd 3, replies written to fd 4. Nothing else is a channel:
+# fds 0/1/2 are /dev/null and sys.stdout/sys.stderr are capped in-memory
+# buffers whose contents travel inside replies.
+#
+# This file is trusted; the module a worker loads is not. A module that
+# tampers with this harness (or builtins, json, random, ...) changes only its
+# own process, which the host kills when it misbehaves; the zygote and every
+# other worker keep their own pristine copies.
 
 import os
 import sys
 
 
 def _boot():
-    # fds 0-2 -> /dev/null; close everything but the two protocol pipes.
+    # fds 0-2 -> /dev/null, except stderr, which stays the host's start-up
+    # log until the zygote is ready; close everything but the control socket.
     null = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
+    for fd in (0, 1):
         if null != fd:
             os.dup2(null, fd)
     if null > 2:
         os.close(null)
-    os.closerange(5, 1 << 16)
+    os.closerange(4, 1 << 16)
 
 
 _boot()
 
+import ctypes  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import math  # noqa: E402
 import random  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
 import struct  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 import types  # noqa: E402
 
+# Standard-library modules environments commonly import: imported once in
+# the zygote, so a worker's module load does not repeat it (workers get
+# copy-on-write pages). A module may change its copy; no one else sees it.
+_PRELOAD = (
+    "bisect", "collections", "copy", "dataclasses", "datetime", "decimal", "enum",
+    "fractions", "functools", "hashlib", "heapq", "itertools", "operator", "re",
+    "statistics", "string", "textwrap", "typing", "unicodedata",
+)
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+# Resolved once here: a worker calling them allocates nothing new (its pages
+# stay shared with the zygote's).
+for _fn in ("prctl", "syscall", "unshare", "mount", "capset", "malloc_trim"):
+    getattr(_LIBC, _fn)
 _R, _W = 3, 4
 _HDR = struct.Struct("<I")
 _MAX_FRAME = 1 << 30
@@ -442,13 +475,13 @@ def _load(source, filename):
 
 # ---------------------------------------------------------------- hardening
 
-def _deny_exec(hexprog):
-    """Install the second-stage seccomp filter (execve/execveat -> EPERM).
-    no_new_privs is already set by the sandbox. Returns a status string."""
-    try:
-        import ctypes
-    except ImportError as e:
-        return "unavailable: %s" % e
+def _errno():
+    return ctypes.get_errno()
+
+
+def _seccomp(hexprog):
+    """Install a seccomp filter on this process (no_new_privs is already set
+    by the sandbox). Filters stack: the strictest verdict of all wins."""
     prog = bytes.fromhex(hexprog)
     buf = ctypes.create_string_buffer(prog, len(prog))
 
@@ -456,65 +489,143 @@ def _deny_exec(hexprog):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
     fprog = _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    libc = ctypes.CDLL(None, use_errno=True)
     # PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2
-    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
-        return "failed: errno %d" % ctypes.get_errno()
+    if _LIBC.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        return "failed: errno %d" % _errno()
     return "installed"
 
 
-def _landlock(scratch):
-    """Landlock: no writes outside the worker's private directory `scratch`
-    (and /dev/null) -- behind the mount namespace with bubblewrap, the only
-    confinement of writes without it --, no TCP bind/connect (ABI >= 4), no
-    signals or abstract unix sockets beyond this domain (ABI >= 6). Returns a
-    status string."""
+def _write_proc(path, text):
+    fd = os.open(path, os.O_WRONLY)
     try:
-        import ctypes
-    except ImportError as e:
-        return "unavailable: %s" % e
-    libc = ctypes.CDLL(None, use_errno=True)
+        os.write(fd, text.encode("ascii"))
+    finally:
+        os.close(fd)
+
+
+def _private_tmp(size):
+    """A tmpfs of its own at /tmp (bubblewrap backend): a new user namespace
+    (mapping only this uid) owning a new mount namespace, in which a fresh
+    size-capped tmpfs covers the zygote's. No other worker's files are
+    visible or reachable, and each worker's /tmp has its own size cap."""
+    uid, gid = os.getuid(), os.getgid()
+    # CLONE_NEWUSER | CLONE_NEWNS
+    if _LIBC.unshare(0x10000000 | 0x00020000) != 0:
+        return "failed: unshare errno %d" % _errno()
+    try:
+        _write_proc("/proc/self/setgroups", "deny")
+        _write_proc("/proc/self/uid_map", "%d %d 1" % (uid, uid))
+        _write_proc("/proc/self/gid_map", "%d %d 1" % (gid, gid))
+    except OSError as e:
+        return "failed: id maps errno %d" % e.errno
+    opts = ("size=%d,mode=0700" % size).encode("ascii")
+    # MS_NOSUID | MS_NODEV
+    if _LIBC.mount(b"tmpfs", b"/tmp", b"tmpfs", 2 | 4, opts) != 0:
+        return "failed: mount errno %d" % _errno()
+    return "private tmpfs at /tmp"
+
+
+def _drop_caps():
+    """No capabilities (a new user namespace grants a full set in it)."""
+
+    class _Hdr(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    data = (ctypes.c_uint32 * 6)()
+    if _LIBC.capset(ctypes.byref(_Hdr(0x20080522, 0)), data) != 0:
+        return "failed: capset errno %d" % _errno()
+    return "dropped"
+
+
+def _landlock(scratch, reads):
+    """Landlock, a domain of this worker's own: no writes outside `scratch`
+    (and /dev/null); with `reads`, no reads outside those paths and
+    `scratch`; no TCP bind/connect (ABI >= 4); no signals or abstract unix
+    sockets beyond this domain (ABI >= 6), so no other worker and not the
+    zygote can be signalled. Returns a status string."""
     create, add_rule, restrict = 444, 445, 446  # same numbers on x86_64 and aarch64
-    abi = libc.syscall(create, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    abi = _LIBC.syscall(create, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
-        return "unavailable: errno %d" % ctypes.get_errno()
-    fs = sum(1 << b for b in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12))  # write, remove, make_*
+        return "unavailable: errno %d" % _errno()
+    write = sum(1 << b for b in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12))  # write, remove, make_*
     if abi >= 2:
-        fs |= 1 << 13  # refer
+        write |= 1 << 13  # refer
     if abi >= 3:
-        fs |= 1 << 14  # truncate
+        write |= 1 << 14  # truncate
+    read_file, read_dir = 1 << 2, 1 << 3
+    read = (read_file | read_dir) if reads is not None else 0
+    fs = write | read
     net = 0b11 if abi >= 4 else 0  # bind_tcp, connect_tcp
     scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets, signals
     attr = struct.pack("<QQQ", fs, net, scoped)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     buf = ctypes.create_string_buffer(attr, 24)
-    fd = libc.syscall(create, buf, ctypes.c_size_t(size), ctypes.c_uint32(0))
+    fd = _LIBC.syscall(create, buf, ctypes.c_size_t(size), ctypes.c_uint32(0))
     if fd < 0:
-        return "failed: create_ruleset errno %d" % ctypes.get_errno()
+        return "failed: create_ruleset errno %d" % _errno()
+    rules = [(scratch, fs, True), ("/dev/null", (1 << 1) | (read_file if read else 0), False)]
+    for p in reads or ():
+        rules.append((p, read, False))
     try:
-        for path, access in ((scratch, fs), ("/dev/null", 1 << 1)):
+        for path, access, required in rules:
             try:
                 pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError as e:
-                if path == scratch:
+                if required:
                     return "failed: cannot open the private directory: errno %d" % e.errno
                 continue
             try:
+                if not os.path.isdir(path):
+                    access &= (1 << 0) | (1 << 1) | read_file | (1 << 14)  # file rights only
                 rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
-                if libc.syscall(add_rule, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
-                    return "failed: add_rule(%s) errno %d" % (path, ctypes.get_errno())
+                if _LIBC.syscall(add_rule, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
+                    return "failed: add_rule(%s) errno %d" % (path, _errno())
             finally:
                 os.close(pfd)
-        if libc.syscall(restrict, fd, ctypes.c_uint32(0)) != 0:
-            return "failed: restrict_self errno %d" % ctypes.get_errno()
+        if _LIBC.syscall(restrict, fd, ctypes.c_uint32(0)) != 0:
+            return "failed: restrict_self errno %d" % _errno()
     finally:
         os.close(fd)
     parts = ["fs writes only in the private directory"]
+    if read:
+        parts.append("reads only system paths and the private directory")
     if net:
         parts.append("no TCP bind/connect")
     if scoped:
         parts.append("signals and abstract sockets scoped")
     return "enforced: ABI %d, %s" % (abi, ", ".join(parts))
+
+
+def _isolate(spec, scratch):
+    """The per-module layers, applied in the forked worker before it reads
+    its first request. Returns {layer: status}. With `spec["strict"]` (a
+    zygote shared by many modules), a layer that fails ends the worker
+    instead: it never serves with less isolation than the probe observed."""
+    out = {}
+
+    def step(name, ok, status):
+        out[name] = status
+        if not ok and spec.get("strict"):
+            _send(json.dumps({"id": 0, "end": True, "hello": False, "items": [],
+                              "error": "%s: %s" % (name, status)}).encode("ascii"))
+            os._exit(70)
+
+    if spec.get("tmp_bytes"):
+        st = _private_tmp(spec["tmp_bytes"])
+        step("private_tmp", not st.startswith("failed"), st)
+        st = _drop_caps()
+        step("capabilities", st == "dropped", st)
+    os.chdir(scratch)
+    os.environ["HOME"] = os.environ["TMPDIR"] = scratch
+    if spec.get("landlock"):
+        st = _landlock(scratch, spec.get("reads"))
+        step("landlock", st.startswith("enforced"), st)
+    # PR_SET_DUMPABLE = 4: others get no ptrace, /proc/<pid>/mem or environ.
+    ok = _LIBC.prctl(4, 0, 0, 0, 0) == 0
+    step("dumpable", ok, "not dumpable" if ok else "failed: errno %d" % _errno())
+    st = _seccomp(spec["module_filter"])
+    step("module_filter", st == "installed", st)
+    return out
 
 
 # ---------------------------------------------------------------- probe
@@ -595,7 +706,6 @@ def _probe(hidden, scratch, shared, nonce):
         facts["fork"] = "allowed"
     except OSError as e:
         facts["fork"] = "errno %d" % e.errno
-    import socket
     for fam, label in ((socket.AF_INET, "inet"), (socket.AF_UNIX, "unix")):
         try:
             socket.socket(fam, socket.SOCK_STREAM).close()
@@ -605,14 +715,55 @@ def _probe(hidden, scratch, shared, nonce):
     return facts
 
 
-# ---------------------------------------------------------------- main
+def _attempt(action, *args):
+    try:
+        action(*args)
+        return "allowed"
+    except OSError as e:
+        return "errno %d" % e.errno
 
-def _main():
+
+def _probe_neighbours(siblings, nonce):
+    """What this worker can do to the zygote and to another worker's files
+    (paths the host prepared: another worker's directory, a file in it, the
+    zygote's own /tmp)."""
+    zygote = os.getppid()
+
+    def read(p):
+        if os.path.isdir(p):
+            os.listdir(p)
+        else:
+            with open(p, "rb") as f:
+                f.read(1)
+
+    def write(p):
+        target = os.path.join(p, nonce) if os.path.isdir(p) else p
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+
+    def mem():
+        with open("/proc/%d/mem" % zygote, "rb") as f:
+            f.read(1)
+
+    return {
+        "signal_zygote": _attempt(lambda: os.kill(zygote, 0)),
+        "zygote_mem": _attempt(mem),
+        # PR_GET_DUMPABLE = 3
+        "dumpable": _LIBC.prctl(3, 0, 0, 0, 0),
+        "siblings": {p: {"visible": os.path.lexists(p), "read": _attempt(read, p),
+                         "write": _attempt(write, p)} for p in siblings},
+    }
+
+
+# ---------------------------------------------------------------- worker
+
+def _serve(layers, zygote):
+    """A worker's life: hello, the init request (load the module, or probe),
+    then requests until the host closes the socket."""
     _State.out = _Capture(4096)
     _State.err = _Capture(4096)
     sys.stdout = sys.__stdout__ = _State.out
     sys.stderr = sys.__stderr__ = _State.err
-    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
     _send(b'{"id":0,"end":true,"hello":true,"items":[]}')
     try:
         init = _recv()
@@ -622,21 +773,21 @@ def _main():
     _State.out.cap = _State.err.cap = int(init.get("out_cap", 4096))
     _State.flush_s = int(init.get("flush_ms", 10)) / 1000.0
     _State.max_item = int(init.get("max_item", 1 << 22))
-    extra = {"ok": True, "python": sys.version.split()[0]}
-    scratch = init.get("scratch", "/tmp")
-    if init.get("landlock"):
-        extra["landlock"] = _landlock(scratch)
-    if init.get("exec_filter"):
-        extra["exec_filter"] = _deny_exec(init["exec_filter"])
+    extra = {"ok": True, "python": sys.version.split()[0], "layers": layers}
     if init.get("probe") is not None:
-        facts_exec = extra.get("exec_filter", "not requested")
-        extra["probe"] = _probe(init["probe"], scratch, init.get("shared", []),
-                                init.get("nonce", ".resyn-probe"))
-        extra["probe"]["exec_filter"] = facts_exec
-        extra["probe"]["landlock"] = extra.get("landlock", "not requested")
+        facts = _probe(init["probe"], os.getcwd(), init.get("shared", []),
+                       init.get("nonce", ".resyn-probe"))
+        facts.update(_probe_neighbours(init.get("siblings", []), init.get("nonce", ".resyn-probe")))
+        facts["exec_filter"] = zygote.get("exec_filter", "not reported")
+        facts["layers"] = layers
+        facts["landlock"] = layers.get("landlock", "not requested")
+        extra["probe"] = facts
     if init.get("source") is not None:
         try:
             extra["meta"] = _load(init["source"], init["filename"])
+            # Hand the compiler's scratch memory back: hundreds of workers
+            # stay resident.
+            _LIBC.malloc_trim(0)
         except BaseException as e:
             err = _error(e, "load", skip=2)
             if isinstance(e, _Bad):
@@ -657,4 +808,135 @@ def _main():
         ops[req["op"]](req)
 
 
-_main()
+def _worker(ctl, chan, spec, scratch, zygote):
+    """In the forked child: become a worker. Never returns."""
+    code = 0
+    started = [False]
+    try:
+        # Die with the zygote (and check it did not die before this call).
+        _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != zygote["pid"]:
+            os._exit(1)
+        # The control socket is the zygote's alone: detach it without
+        # closing (fd 3 becomes the worker's socket right away).
+        ctl.detach()
+        os.dup2(chan, 3)
+        os.dup2(chan, 4)
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 2)
+        os.close(null)
+        os.closerange(5, 1 << 16)
+        layers = _isolate(spec, scratch)
+        started[0] = True
+        _serve(layers, zygote)
+    except BaseException as e:
+        code = 1
+        if not started[0]:
+            # Before the hello: tell the host why this worker cannot start.
+            try:
+                _send(json.dumps({"id": 0, "end": True, "hello": False, "items": [],
+                                  "error": _clean("".join(traceback.format_exception(e)), _TB_CAP)
+                                  }).encode("ascii"))
+            except BaseException:
+                pass
+    finally:
+        os._exit(code)
+
+
+# ---------------------------------------------------------------- zygote
+
+def _wait_status(st):
+    if os.WIFSIGNALED(st):
+        return {"signal": os.WTERMSIG(st)}
+    return {"exit": os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1}
+
+
+def _zygote():
+    """Serve the host's control requests: spawn (fork a worker), poll (has it
+    exited?), kill (SIGKILL and reap). Single-threaded, never blocks but in
+    `recv`; runs no environment code."""
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+    ctl = socket.socket(fileno=3)
+    ctl.send(b'{"hello":true}')
+    msg = ctl.recv(1 << 16)
+    if not msg:
+        return
+    init = json.loads(msg)
+    spec = init["child"]
+    info = {"pid": os.getpid(), "exec_filter": _seccomp(init["exec_filter"])}
+    for name in _PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    if init.get("marker"):
+        with open(init["marker"], "w") as f:
+            f.write("the zygote's own file; no worker may see it")
+    # Start-up is over: stderr goes quiet (the host reads it only at start).
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 2)
+    os.close(null)
+    gc.collect()
+    # Long-lived objects leave the collector's view: workers' collections do
+    # not touch (and so do not copy) the zygote's pages.
+    gc.freeze()
+    ctl.send(json.dumps(dict(info, ok=True, python=sys.version.split()[0],
+                             cpu=_rusage())).encode("ascii"))
+    children, exited = {}, {}
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 2)
+        except OSError:
+            msg, fds = b"", []
+        if not msg:
+            # The host is done: end every worker and reap it, so its CPU time
+            # is accounted to the host like any child's.
+            for pid in children.values():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except OSError:
+                    pass
+            return
+        try:
+            req = json.loads(msg)
+            op, cid = req["op"], req["cid"]
+            if op == "spawn":
+                if len(fds) != 1:
+                    raise ValueError("spawn carries %d descriptors" % len(fds))
+                pid = os.fork()
+                if pid == 0:
+                    child_spec = dict(spec, strict=bool(req.get("strict")))
+                    _worker(ctl, fds[0], child_spec, req.get("scratch") or "/tmp", info)
+                children[cid] = pid
+                reply = {"pid": pid}
+            elif op == "poll":
+                reply = {"status": exited.get(cid)}
+                pid = children.get(cid)
+                if pid is not None:
+                    done, st = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        del children[cid]
+                        exited[cid] = reply["status"] = _wait_status(st)
+            elif op == "kill":
+                pid = children.pop(cid, None)
+                status = exited.pop(cid, None)
+                if pid is not None:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    status = _wait_status(os.waitpid(pid, 0)[1])
+                reply = {"status": status}
+            else:
+                raise ValueError("unknown op %r" % (op,))
+        except Exception as e:
+            reply = {"error": "%s: %s" % (type(e).__name__, e)}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        reply["cpu"] = _rusage()
+        ctl.send(json.dumps(reply).encode("ascii"))
+
+
+_zygote()

@@ -1,4 +1,4 @@
-//! Building a worker's command line for the chosen backend.
+//! Building the zygote's command line for the chosen backend.
 //!
 //! Bubblewrap: every namespace (`--unshare-all`: user, pid, net, ipc, uts,
 //! cgroup), `--die-with-parent`, `--new-session`, `--clearenv` plus a fixed
@@ -11,11 +11,14 @@
 //! module source travels over the protocol pipe).
 //!
 //! Direct (no bwrap): the interpreter itself, with namespaces, rlimits and
-//! seccomp applied in the child by [`crate::sys::configure_child`], in a
-//! private host directory of its own ([`crate::scratch`]).
+//! seccomp applied in the child by [`crate::sys::configure_child`].
 //!
-//! Either way the worker's scratch directory is its working directory, `HOME`
-//! and `TMPDIR`, and the harness confines writes to it with Landlock.
+//! The sandboxed interpreter is a zygote ([`crate::zygote`]): its fd 3 is the
+//! control socket, and the workers it forks each get a private writable
+//! directory — with bubblewrap a tmpfs of their own mounted at `/tmp`, without
+//! it a host directory resyn creates for them ([`crate::scratch`]) — which is
+//! their working directory, `HOME` and `TMPDIR`, and the only place Landlock
+//! lets them write.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -39,7 +42,7 @@ pub(crate) enum Isolation {
     Direct,
 }
 
-/// Everything needed to start workers.
+/// Everything needed to start zygotes and workers.
 pub(crate) struct Launcher {
     pub isolation: Isolation,
     pub python: PythonInfo,
@@ -54,14 +57,10 @@ pub(crate) struct Launcher {
 pub(crate) struct Prepared {
     pub command: Command,
     pub keep: Vec<OwnedFd>,
-    /// The worker's writable directory as the worker sees it.
-    pub scratch_inside: PathBuf,
-    /// Direct backend: that directory on the host, removed on drop (keep it
-    /// until the worker is dead).
-    pub scratch: Option<ScratchDir>,
 }
 
-/// The worker's environment besides [`SCRATCH_ENV`].
+/// The zygote's environment (each worker adds `HOME` and `TMPDIR`, its own
+/// directory).
 const ENV: &[(&str, &str)] = &[
     ("LANG", "C.UTF-8"),
     ("PYTHONDONTWRITEBYTECODE", "1"),
@@ -69,11 +68,8 @@ const ENV: &[(&str, &str)] = &[
     ("PYTHONUTF8", "1"),
 ];
 
-/// Variables pointing at the worker's scratch directory.
-const SCRATCH_ENV: [&str; 2] = ["HOME", "TMPDIR"];
-
-/// The scratch directory inside bubblewrap: its private tmpfs.
-const BWRAP_SCRATCH: &str = "/tmp";
+/// A worker's private directory inside bubblewrap: its own tmpfs.
+pub(crate) const BWRAP_SCRATCH: &str = "/tmp";
 
 impl Launcher {
     /// A launcher; for the direct backend this creates the sandbox's root of
@@ -89,11 +85,12 @@ impl Launcher {
             Isolation::Direct => Some(ScratchRoot::create(scratch_parent)?),
             Isolation::Bubblewrap(_) => None,
         };
+        let private_tmp = matches!(isolation, Isolation::Bubblewrap(_));
         Ok(Self {
             isolation,
             python,
             limits,
-            filter: seccomp::filter(),
+            filter: seccomp::zygote_filter(private_tmp),
             scratch,
         })
     }
@@ -117,15 +114,57 @@ impl Launcher {
         }
     }
 
-    /// The second-stage (no exec) filter, hex-encoded for the init request.
-    pub(crate) fn exec_filter_hex(&self) -> String {
-        seccomp::to_bytes(&seccomp::exec_filter())
-            .iter()
-            .map(|b| format!("{b:02x}"))
+    /// A new worker's private directory: `(as the worker sees it, the host
+    /// directory to remove once the worker is dead)`. With bubblewrap the
+    /// worker mounts its own tmpfs there.
+    pub fn worker_scratch(&self) -> std::io::Result<(PathBuf, Option<ScratchDir>)> {
+        match &self.scratch {
+            Some(root) => {
+                let dir = root.worker_dir()?;
+                Ok((dir.path().to_owned(), Some(dir)))
+            }
+            None => Ok((PathBuf::from(BWRAP_SCRATCH), None)),
+        }
+    }
+
+    /// What every worker applies to itself after the fork (the `child`
+    /// part of the zygote's init request): a private tmpfs (bubblewrap),
+    /// Landlock (with reads confined to the system paths without
+    /// bubblewrap, whose workers would otherwise see the host), the
+    /// module filter.
+    pub fn worker_spec(&self) -> serde_json::Value {
+        let bwrap = matches!(self.isolation, Isolation::Bubblewrap(_));
+        serde_json::json!({
+            "tmp_bytes": if bwrap { Some(self.limits.tmp_bytes) } else { None },
+            "landlock": true,
+            "reads": if bwrap { None } else { Some(self.read_paths()) },
+            "module_filter": seccomp::to_hex(&seccomp::module_filter()),
+        })
+    }
+
+    /// Direct backend: what a worker may read besides its own directory —
+    /// the system's libraries and the interpreter.
+    fn read_paths(&self) -> Vec<String> {
+        let mut v: Vec<PathBuf> = [
+            "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/dev", "/proc",
+        ]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+        v.extend(self.python.prefixes.iter().cloned());
+        v.push(self.python.executable.clone());
+        v.into_iter()
+            .filter(|p| p.exists())
+            .filter_map(|p| p.to_str().map(str::to_string))
             .collect()
     }
 
-    pub(crate) fn describe(&self) -> String {
+    /// The zygote's own filter (no exec), for its init request.
+    pub fn exec_filter_hex(&self) -> String {
+        seccomp::to_hex(&seccomp::exec_filter())
+    }
+
+    pub fn describe(&self) -> String {
         match &self.isolation {
             Isolation::Bubblewrap(p) => format!("bubblewrap ({})", p.display()),
             Isolation::Direct => "direct (no bubblewrap)".into(),
@@ -152,33 +191,20 @@ impl Launcher {
         ["-S".into(), "-B".into(), "-c".into(), HARNESS.into()]
     }
 
-    /// Prepare a worker command whose fd 3 is `req` and fd 4 is `rep`.
-    pub(crate) fn prepare(
-        &self,
-        req: &OwnedFd,
-        rep: &OwnedFd,
-        stderr: OwnedFd,
-    ) -> std::io::Result<Prepared> {
-        let mut fd_map = vec![(req.as_raw_fd(), 3), (rep.as_raw_fd(), 4)];
+    /// Prepare a zygote command whose fd 3 is `control`.
+    pub fn prepare(&self, control: &OwnedFd, stderr: OwnedFd) -> std::io::Result<Prepared> {
+        let mut fd_map = vec![(control.as_raw_fd(), 3)];
         let mut keep = Vec::new();
-        let scratch = self
-            .scratch
-            .as_ref()
-            .map(ScratchRoot::worker_dir)
-            .transpose()?;
-        let scratch_inside = scratch
-            .as_ref()
-            .map_or_else(|| PathBuf::from(BWRAP_SCRATCH), |d| d.path().to_owned());
         let (mut command, direct, filter) = match &self.isolation {
             Isolation::Bubblewrap(bwrap) => {
                 let (r, mut w) = std::io::pipe()?;
                 w.write_all(&seccomp::to_bytes(&self.filter))?;
                 drop(w);
                 let r: OwnedFd = r.into();
-                fd_map.push((r.as_raw_fd(), 5));
+                fd_map.push((r.as_raw_fd(), 4));
                 keep.push(r);
                 let mut c = Command::new(bwrap);
-                c.args(self.bwrap_args(5));
+                c.args(self.bwrap_args(4));
                 c.arg("--")
                     .arg(&self.python.executable)
                     .args(self.python_args());
@@ -187,7 +213,8 @@ impl Launcher {
             Isolation::Direct => {
                 let mut c = Command::new(&self.python.executable);
                 c.args(self.python_args());
-                c.current_dir(&scratch_inside);
+                // The zygote writes nothing; each worker gets its own directory.
+                c.current_dir("/");
                 let (uid, gid) = sys::ids();
                 let direct = DirectNs {
                     uid_map: format!("65534 {uid} 1").into_bytes(),
@@ -207,7 +234,6 @@ impl Launcher {
             .stderr(Stdio::from(stderr));
         if let Isolation::Direct = self.isolation {
             command.envs(ENV.iter().copied());
-            command.envs(SCRATCH_ENV.map(|k| (k, &scratch_inside)));
         }
         sys::configure_child(
             &mut command,
@@ -218,12 +244,7 @@ impl Launcher {
                 seccomp: filter,
             },
         );
-        Ok(Prepared {
-            command,
-            keep,
-            scratch_inside,
-            scratch,
-        })
+        Ok(Prepared { command, keep })
     }
 
     fn bwrap_args(&self, seccomp_fd: i32) -> Vec<OsString> {
@@ -249,9 +270,6 @@ impl Launcher {
         ]);
         for (k, v) in ENV {
             push(&[&"--setenv", k, v]);
-        }
-        for k in SCRATCH_ENV {
-            push(&[&"--setenv", &k, &BWRAP_SCRATCH]);
         }
         push(&[&"--ro-bind", &"/usr", &"/usr"]);
         let usr_local = Path::new("/usr/local").is_dir();

@@ -1,9 +1,11 @@
-//! Framing between the parent and a worker.
+//! Framing between the host and a worker.
 //!
-//! Frames are a 4-byte little-endian length followed by UTF-8 JSON. Requests
-//! go on the worker's fd 3, replies come on its fd 4; both pipes are private
-//! to the pair. Every reply frame echoes the request id, so a stale or forged
-//! frame is detected; a request is sent only when no reply bytes are pending.
+//! Frames are a 4-byte little-endian length followed by UTF-8 JSON, over a
+//! stream socket pair private to the host and one worker (the worker reads
+//! requests on its fd 3 and writes replies on its fd 4, both that socket; one
+//! descriptor per worker on the host side). Every reply frame echoes the
+//! request id, so a stale or forged frame is detected; a request is sent only
+//! when no reply bytes are pending.
 //!
 //! A request for `n` items is answered by one or more frames
 //! `{"id", "end", "items": [...]}` whose items concatenate to exactly `n`
@@ -13,6 +15,8 @@
 //! `out`/`err` text and the worker's CPU seconds (`cpu`).
 
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -33,46 +37,49 @@ pub(crate) enum ChanError {
     Io(io::Error),
 }
 
-/// The parent's ends of the two pipes (non-blocking).
+/// The host's end of a worker's socket (non-blocking).
 pub(crate) struct Channel {
-    pub tx: io::PipeWriter,
-    pub rx: io::PipeReader,
+    sock: UnixStream,
 }
 
 impl Channel {
-    pub(crate) fn new(tx: io::PipeWriter, rx: io::PipeReader) -> io::Result<Self> {
-        use std::os::fd::AsFd;
-        sys::set_nonblocking(tx.as_fd())?;
-        sys::set_nonblocking(rx.as_fd())?;
-        Ok(Self { tx, rx })
+    pub fn new(sock: UnixStream) -> io::Result<Self> {
+        sock.set_nonblocking(true)?;
+        Ok(Self { sock })
     }
 
-    /// Whether reply bytes are pending (nothing should be, between calls).
-    pub(crate) fn pending(&self) -> bool {
-        use std::os::fd::AsFd;
-        sys::has_pending(self.rx.as_fd())
+    /// Whether reply bytes (or a hang-up) are pending: nothing should be,
+    /// between calls.
+    pub fn pending(&self) -> bool {
+        sys::has_pending(self.sock.as_fd())
     }
 
-    pub(crate) fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
-        use std::os::fd::AsFd;
+    pub fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
         let len = u32::try_from(payload.len()).map_err(|_| ChanError::TooBig(payload.len()))?;
         let mut frame = Vec::with_capacity(payload.len() + 4);
         frame.extend_from_slice(&len.to_le_bytes());
         frame.extend_from_slice(payload);
         let mut off = 0;
         while off < frame.len() {
-            match self.tx.write(&frame[off..]) {
+            match self.sock.write(&frame[off..]) {
                 Ok(0) => return Err(ChanError::Closed),
                 Ok(n) => off += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if !sys::wait_ready(self.tx.as_fd(), libc::POLLOUT, deadline)
+                    if !sys::wait_ready(self.sock.as_fd(), libc::POLLOUT, deadline)
                         .map_err(ChanError::Io)?
                     {
                         return Err(ChanError::Timeout);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(ChanError::Closed),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    return Err(ChanError::Closed);
+                }
                 Err(e) => return Err(ChanError::Io(e)),
             }
         }
@@ -80,20 +87,22 @@ impl Channel {
     }
 
     fn read_exact(&mut self, buf: &mut [u8], deadline: Instant) -> Result<(), ChanError> {
-        use std::os::fd::AsFd;
         let mut off = 0;
         while off < buf.len() {
-            match self.rx.read(&mut buf[off..]) {
+            match self.sock.read(&mut buf[off..]) {
                 Ok(0) => return Err(ChanError::Closed),
                 Ok(n) => off += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if !sys::wait_ready(self.rx.as_fd(), libc::POLLIN, deadline)
+                    if !sys::wait_ready(self.sock.as_fd(), libc::POLLIN, deadline)
                         .map_err(ChanError::Io)?
                     {
                         return Err(ChanError::Timeout);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Err(ChanError::Closed);
+                }
                 Err(e) => return Err(ChanError::Io(e)),
             }
         }
@@ -135,7 +144,11 @@ pub(crate) struct Frame {
     /// Init replies: the probe's facts.
     #[serde(default)]
     pub probe: Option<Value>,
-    /// Init replies: the failure.
+    /// Init replies: the failure. Hello frames: the sandbox layer that
+    /// failed in a strict worker.
     #[serde(default)]
     pub error: Option<Value>,
+    /// Hello frames: `false` when the worker could not apply its layers.
+    #[serde(default)]
+    pub hello: Option<bool>,
 }

@@ -1,14 +1,22 @@
-//! The [`Sandbox`] handle: interpreter, backend, enforcement report and the
-//! worker pool.
+//! The [`Sandbox`] handle: interpreter, backend, enforcement report, process
+//! model and the worker pool.
+//!
+//! Process model ([`ProcessModel`]): with a shared zygote, one sandboxed
+//! interpreter per sandbox forks every worker ([`crate::zygote`]); without
+//! one (a host where the probe shows workers of one zygote could reach each
+//! other, or [`Zygotes::PerWorker`]), every worker gets a zygote, and so a
+//! sandbox, of its own.
 //!
 //! Pool invariants:
 //! - at most `max_workers` live workers (idle + checked out) in total;
 //! - a worker hosts one module for life, so idle workers are keyed by module;
 //! - when the cap is reached, the least recently used idle worker of another
-//!   module is evicted; if none is idle, callers wait for a check-in;
-//! - broken workers and workers past half their CPU budget are killed at
-//!   check-in, never reused;
-//! - every worker is spawned from one long-lived spawner thread, because the
+//!   module is evicted; if none is idle, callers wait for a check-in (and
+//!   that wait is not part of any call's time limit);
+//! - broken workers, workers past half their CPU budget and workers whose
+//!   zygote died are killed, never reused; a zygote past half its own CPU
+//!   budget (forking) is replaced, its workers finish their lives;
+//! - every zygote is spawned from one long-lived spawner thread, because the
 //!   parent-death signal fires when the *thread* that forked a child exits.
 
 use std::path::{Path, PathBuf};
@@ -19,12 +27,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::config::{Backend, SandboxConfig};
+use crate::config::{Backend, SandboxConfig, Zygotes};
 use crate::enforcement::{self, Enforcement};
 use crate::env::PythonEnv;
 use crate::launch::{Isolation, Launcher, find_bwrap};
-use crate::worker::{ModuleKey, SpawnJob, Worker};
-use crate::{Error, Result, python};
+use crate::worker::{ModuleKey, SpawnJob, Start, Worker};
+use crate::zygote::Zygote;
+use crate::{Error, Result, python, sys};
 
 /// A module's source and identity.
 #[derive(Debug)]
@@ -56,11 +65,27 @@ struct PoolState {
     live: usize,
 }
 
+/// How workers relate to zygotes, as chosen when the sandbox started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessModel {
+    /// One zygote forks every worker: a module's first call costs a fork,
+    /// not an interpreter start.
+    SharedZygote,
+    /// Every worker has a zygote of its own (a whole sandbox each).
+    ZygotePerWorker {
+        /// Why the zygote is not shared.
+        reason: String,
+    },
+}
+
 pub(crate) struct Inner {
     pub config: SandboxConfig,
-    exec_filter: String,
     pub launcher: Launcher,
     pub enforcement: Enforcement,
+    model: ProcessModel,
+    /// The shared zygote (shared model only), started again when it dies.
+    zygote: Mutex<Option<Arc<Zygote>>>,
     pool: Mutex<PoolState>,
     cv: Condvar,
     spawner: Mutex<mpsc::Sender<SpawnJob>>,
@@ -69,7 +94,7 @@ pub(crate) struct Inner {
 /// The sandboxed Python runtime: create one per process and share it.
 ///
 /// Cloning is cheap (an `Arc`). Dropping the last handle (and every
-/// [`PythonEnv`] made from it) kills all workers.
+/// [`PythonEnv`] made from it) kills all workers and zygotes.
 #[derive(Clone)]
 pub struct Sandbox {
     pub(crate) inner: Arc<Inner>,
@@ -80,6 +105,7 @@ impl std::fmt::Debug for Sandbox {
         f.debug_struct("Sandbox")
             .field("backend", &self.inner.enforcement.backend)
             .field("python", &self.inner.enforcement.python)
+            .field("model", &self.inner.model)
             .finish_non_exhaustive()
     }
 }
@@ -115,14 +141,14 @@ fn spawner() -> mpsc::Sender<SpawnJob> {
 }
 
 impl Sandbox {
-    /// Resolve the interpreter and backend, probe the isolation from inside a
-    /// worker, and apply the policy.
+    /// Resolve the interpreter and backend, start the zygote, probe the
+    /// isolation from inside a worker, and apply the policy.
     ///
     /// # Errors
     /// [`Error::Python`] without a usable interpreter; [`Error::Unavailable`]
     /// when a layer the policy requires is not enforced on this host (the
     /// message says how to fix the host or opt out); start-up errors of the
-    /// probe worker.
+    /// zygote or the probe worker.
     pub fn new(config: SandboxConfig) -> Result<Sandbox> {
         let sb = Self::probe(config)?;
         let missing = sb.inner.enforcement.missing_required();
@@ -172,16 +198,23 @@ impl Sandbox {
             })
         };
         let launcher = launcher_for(isolation)?;
-        let (launcher, facts, note) = match probe_facts(&launcher, &spawn_tx) {
-            Ok(f) => (launcher, f, None),
+        let (launcher, (zygote, facts), note) = match probe(&launcher, &spawn_tx) {
+            Ok(p) => (launcher, p, None),
             Err(e) if auto && matches!(launcher.isolation, Isolation::Bubblewrap(_)) => {
                 // bwrap exists but cannot run here (e.g. user namespaces are
                 // disabled): fall back, and say why in the report.
                 let direct = launcher_for(Isolation::Direct)?;
-                let f = probe_facts(&direct, &spawn_tx)?;
-                (direct, f, Some(format!("bubblewrap failed: {e}")))
+                let p = probe(&direct, &spawn_tx)?;
+                (direct, p, Some(format!("bubblewrap failed: {e}")))
             }
             Err(e) => return Err(e),
+        };
+        let model = match (&config.zygotes, enforcement::shared_zygote_blocker(&facts)) {
+            (Zygotes::PerWorker, _) => ProcessModel::ZygotePerWorker {
+                reason: "configured (SandboxConfig::zygotes)".into(),
+            },
+            (Zygotes::Auto, Some(reason)) => ProcessModel::ZygotePerWorker { reason },
+            (Zygotes::Auto, None) => ProcessModel::SharedZygote,
         };
         let mut backend = launcher.describe();
         if let Some(n) = note {
@@ -189,17 +222,21 @@ impl Sandbox {
         }
         let enforcement = enforcement::evaluate(
             &facts,
+            &model,
             &config.limits,
             &config.policy,
             backend,
             format!("{} ({})", python.executable.display(), python.version),
         );
+        let zygote = (model == ProcessModel::SharedZygote).then(|| Arc::new(zygote));
+        raise_open_files(config.max_workers());
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 config,
-                exec_filter: launcher.exec_filter_hex(),
                 launcher,
                 enforcement,
+                model,
+                zygote: Mutex::new(zygote),
                 pool: Mutex::new(PoolState {
                     idle: Vec::new(),
                     live: 0,
@@ -213,6 +250,11 @@ impl Sandbox {
     /// What this sandbox enforces, observed from inside a worker.
     pub fn enforcement(&self) -> &Enforcement {
         &self.inner.enforcement
+    }
+
+    /// How workers relate to zygotes here.
+    pub fn process_model(&self) -> &ProcessModel {
+        &self.inner.model
     }
 
     /// The configuration in force.
@@ -237,13 +279,26 @@ impl Sandbox {
         }
     }
 
-    /// Host pids of the idle workers' top processes (for benchmarks).
-    pub fn idle_worker_pids(&self) -> Vec<u32> {
-        lock(&self.inner.pool)
+    /// Host pids of the live zygotes' top processes (bubblewrap or the
+    /// interpreter); every worker is a descendant of one of them.
+    pub fn zygote_pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = lock(&self.inner.pool)
             .idle
             .iter()
-            .map(Worker::pid)
-            .collect()
+            .map(Worker::zygote_pid)
+            .collect();
+        if let Some(z) = &*self.inner.zygote.lock().unwrap_or_else(|p| p.into_inner()) {
+            pids.push(z.pid());
+        }
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+
+    /// Memory of every process of this sandbox (the zygotes and their
+    /// workers, with bubblewrap's helpers), summed.
+    pub fn memory(&self) -> sys::Memory {
+        sys::tree_memory(&self.zygote_pids())
     }
 
     /// Kill every idle worker (in-use workers finish their call first).
@@ -257,6 +312,16 @@ impl Sandbox {
         drop(victims);
         self.inner.cv.notify_all();
     }
+}
+
+/// Each live worker holds one descriptor in this process (its socket): make
+/// sure the soft limit leaves room for `workers` of them, raising it towards
+/// the hard limit if needed.
+fn raise_open_files(workers: usize) {
+    let want = u64::try_from(workers)
+        .unwrap_or(u64::MAX)
+        .saturating_add(256);
+    sys::raise_nofile(want);
 }
 
 /// Paths that exist on the host and must not be visible inside.
@@ -317,7 +382,9 @@ fn shared_dirs(launcher: &Launcher) -> Vec<String> {
         .collect()
 }
 
-fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<Value> {
+/// Start a zygote and observe a worker of it from the inside. Returns the
+/// zygote (kept as the shared one when the facts allow) and the facts.
+fn probe(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<(Zygote, Value)> {
     // The probe tries to create `<dir>/<nonce>` in each shared directory; the
     // host then looks whether the file arrived (with bubblewrap the attempt
     // succeeds inside, in the private tmpfs, and nothing reaches the host).
@@ -328,14 +395,58 @@ fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result
         PROBES.fetch_add(1, Ordering::Relaxed)
     );
     let shared = shared_dirs(launcher);
+    let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
+    // What another worker owns: with bubblewrap a file in the zygote's own
+    // /tmp (which a worker's private tmpfs covers); without, another
+    // worker's directory holding a file.
+    let marker = "/tmp/.resyn-zygote";
+    let bwrap = matches!(launcher.isolation, Isolation::Bubblewrap(_));
+    let zygote = Zygote::start(
+        launcher,
+        &spawn,
+        if bwrap {
+            json!({"marker": marker})
+        } else {
+            json!({})
+        },
+    )?;
+    let (_, neighbour) = launcher
+        .worker_scratch()
+        .map_err(|e| Error::io("creating a private worker directory", e))?;
+    let siblings: Vec<String> = match &neighbour {
+        None => vec![marker.to_string()],
+        Some(dir) => {
+            let file = dir.path().join("sibling.txt");
+            std::fs::write(&file, "another worker's file")
+                .map_err(|e| Error::io("preparing the probe", e))?;
+            [dir.path().to_owned(), file]
+                .iter()
+                .filter_map(|p| p.to_str().map(str::to_string))
+                .collect()
+        }
+    };
     let init = json!({
         "op": "init", "id": 0, "source": null, "filename": "probe",
-        "probe": hidden_paths(launcher), "exec_filter": launcher.exec_filter_hex(),
-        "landlock": true, "shared": shared, "nonce": nonce,
+        "probe": hidden_paths(launcher), "shared": shared, "nonce": nonce,
+        "siblings": siblings,
     });
-    let spawn = |cmd: Command| spawn_via(spawn_tx, cmd);
-    let (mut w, reply) = Worker::start(launcher, &spawn, None, init, Duration::from_secs(5))?;
+    let scratch = launcher
+        .worker_scratch()
+        .map_err(|e| Error::io("creating a private worker directory", e))?;
+    let zygote = Arc::new(zygote);
+    let (mut w, reply) = Worker::start(Start {
+        zygote: Arc::clone(&zygote),
+        dedicated: false,
+        strict: false,
+        scratch,
+        key: None,
+        startup: launcher.limits.startup_timeout,
+        max_frame: launcher.limits.max_frame_bytes,
+        init: &init,
+        init_budget: Duration::from_secs(5),
+    })?;
     w.kill();
+    drop(w);
     let mut facts = reply.frame.probe.ok_or_else(|| Error::Protocol {
         call: "probe".into(),
         detail: "the probe worker reported no facts".into(),
@@ -349,10 +460,21 @@ fn probe_facts(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result
             leaked.push(dir.clone());
         }
     }
+    if let Some(dir) = &neighbour {
+        // The neighbour's directory must hold exactly what it held.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        facts["neighbour_intact"] = json!(names == ["sibling.txt"]);
+    }
     facts["shared_dirs"] = json!(shared);
     facts["shared_leaked"] = json!(leaked);
     facts["scratch_desc"] = json!(launcher.describe_scratch());
-    Ok(facts)
+    let zygote = Arc::into_inner(zygote).ok_or_else(|| Error::Protocol {
+        call: "probe".into(),
+        detail: "the probe worker outlived its check".into(),
+    })?;
+    Ok((zygote, facts))
 }
 
 fn spawn_via(tx: &mpsc::Sender<SpawnJob>, cmd: Command) -> std::io::Result<Child> {
@@ -373,6 +495,30 @@ impl Inner {
         spawn_via(&tx, cmd)
     }
 
+    /// The zygote a new worker forks from, and whether it is the worker's
+    /// alone.
+    fn zygote(&self) -> Result<(Arc<Zygote>, bool)> {
+        let spawn = |cmd: Command| self.spawn(cmd);
+        if self.model != ProcessModel::SharedZygote {
+            return Ok((
+                Arc::new(Zygote::start(&self.launcher, &spawn, json!({}))?),
+                true,
+            ));
+        }
+        let mut slot = self.zygote.lock().unwrap_or_else(|p| p.into_inner());
+        let worn = |z: &Zygote| z.cpu() > self.config.limits.cpu_seconds as f64 / 2.0;
+        match &*slot {
+            Some(z) if z.alive() && !worn(z) => Ok((Arc::clone(z), false)),
+            _ => {
+                // Dead or worn out: a new one. Workers of the old one keep it
+                // (an Arc each) until they end.
+                let z = Arc::new(Zygote::start(&self.launcher, &spawn, json!({}))?);
+                *slot = Some(Arc::clone(&z));
+                Ok((z, false))
+            }
+        }
+    }
+
     /// Start a worker hosting `module`; returns it with its init reply's
     /// module metadata.
     fn start(&self, module: &Module) -> Result<(Worker, Value)> {
@@ -381,17 +527,23 @@ impl Inner {
             "op": "init", "id": 0,
             "source": module.source, "filename": module.filename,
             "out_cap": l.output_chars, "flush_ms": 10, "max_item": l.max_instance_bytes,
-            "exec_filter": self.exec_filter,
-            "landlock": true,
         });
-        let spawn = |cmd: Command| self.spawn(cmd);
-        let (mut w, reply) = Worker::start(
-            &self.launcher,
-            &spawn,
-            Some(module.key),
-            init,
-            l.call_timeout,
-        )?;
+        let (zygote, dedicated) = self.zygote()?;
+        let scratch = self
+            .launcher
+            .worker_scratch()
+            .map_err(|e| Error::io("creating a private worker directory", e))?;
+        let (mut w, reply) = Worker::start(Start {
+            zygote,
+            dedicated,
+            strict: !dedicated,
+            scratch,
+            key: Some(module.key),
+            startup: l.startup_timeout,
+            max_frame: l.max_frame_bytes,
+            init: &init,
+            init_budget: l.call_timeout,
+        })?;
         let f = reply.frame;
         if f.ok == Some(true)
             && let Some(meta) = f.meta
@@ -406,26 +558,36 @@ impl Inner {
     /// Returns the module metadata when a new worker was started.
     pub(crate) fn checkout(&self, module: &Module, fresh: bool) -> Result<(Worker, Option<Value>)> {
         let max = self.config.max_workers();
-        let mut victim = None;
-        {
+        let mut discard = Vec::new();
+        let reused = {
             let mut st = lock(&self.pool);
             loop {
                 if !fresh && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
-                    return Ok((st.idle.remove(i), None));
+                    let w = st.idle.remove(i);
+                    if w.usable() {
+                        break Some(w);
+                    }
+                    st.live -= 1;
+                    discard.push(w);
+                    continue;
                 }
                 if st.live < max {
                     st.live += 1;
-                    break;
+                    break None;
                 }
                 if !st.idle.is_empty() {
                     // Replace the least recently used idle worker.
-                    victim = Some(st.idle.remove(0));
-                    break;
+                    discard.push(st.idle.remove(0));
+                    break None;
                 }
                 st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
             }
+        };
+        // Killing takes a round trip to the zygote: outside the pool lock.
+        drop(discard);
+        if let Some(w) = reused {
+            return Ok((w, None));
         }
-        drop(victim);
         match self.start(module) {
             Ok((w, meta)) => Ok((w, Some(meta))),
             Err(e) => {

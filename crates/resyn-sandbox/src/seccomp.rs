@@ -1,20 +1,34 @@
-//! The seccomp-bpf filter, assembled by hand.
+//! The seccomp-bpf filters, assembled by hand.
 //!
-//! A deny-list: environment code is ordinary Python and needs most syscalls,
-//! so the filter denies the families that let code escape or reach out —
-//! process creation (`fork`, `vfork`, `clone` without `CLONE_THREAD` or with
-//! namespace flags, `clone3`), sockets, tracing and cross-process memory,
-//! mounts and namespaces, bpf, perf, keyrings, io_uring (which can bypass
-//! seccomp for socket operations), module loading, clocks and reboot.
+//! Three filters stack (the kernel applies every installed filter and the
+//! strictest verdict wins):
+//!
+//! 1. [`zygote_filter`], installed before the interpreter is exec'd (by
+//!    bubblewrap, or by [`crate::sys::configure_child`]). A deny-list:
+//!    environment code is ordinary Python and needs most syscalls, so it
+//!    denies the families that let code escape or reach out — sockets,
+//!    tracing and cross-process memory, mounts and namespaces, bpf, perf,
+//!    keyrings, io_uring (which can bypass seccomp for socket operations),
+//!    module loading, clocks and reboot. Process creation is allowed here
+//!    (`clone` without namespace flags) because the zygote forks workers;
+//!    with a private `/tmp` per worker (bubblewrap), so are `mount` and
+//!    `unshare(CLONE_NEWUSER | CLONE_NEWNS)` exactly, which a worker uses
+//!    once to mount its own tmpfs.
+//! 2. [`exec_filter`], installed by the zygote on itself before it forks
+//!    anything: `execve`/`execveat` fail.
+//! 3. [`module_filter`], installed by each worker on itself after its other
+//!    layers and before it reads its first request: process creation
+//!    (`fork`, `vfork`, `clone` without `CLONE_THREAD`), `unshare`, `mount`,
+//!    `umount2`, `setns` and exec fail. So environment code runs under all
+//!    three: no process creation, no exec, no mounts or namespaces.
+//!
 //! Denied calls fail with `EPERM` (`ENOSYS` for `clone3`, so glibc falls back
 //! to `clone` for threads), which Python reports as a precise exception.
 //!
 //! Invariants: a foreign architecture is killed outright, and on x86_64 every
 //! x32-ABI syscall number (bit 30 set) is denied, so the deny-list cannot be
 //! bypassed through an alternative syscall table. `execve` must stay allowed
-//! in this filter, which is installed before the interpreter is exec'd; the
-//! harness installs [`exec_filter`] (denying `execve`/`execveat`) on itself
-//! before any environment code runs.
+//! in the first filter, which is installed before the interpreter is exec'd.
 
 /// One classic-BPF instruction (`struct sock_filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +77,8 @@ fn jump(code: u16, k: u32, jt: u8, jf: u8) -> Insn {
     Insn { code, jt, jf, k }
 }
 
-/// Syscalls denied with `EPERM`.
+/// Syscalls the first filter denies with `EPERM`; `mount` and `unshare`
+/// are handled separately ([`zygote_filter`]).
 fn denied() -> Vec<libc::c_long> {
     let mut v = vec![
         // Networking.
@@ -83,11 +98,9 @@ fn denied() -> Vec<libc::c_long> {
         libc::SYS_pidfd_getfd,
         libc::SYS_pidfd_send_signal,
         // Mounts and namespaces.
-        libc::SYS_mount,
         libc::SYS_umount2,
         libc::SYS_pivot_root,
         libc::SYS_chroot,
-        libc::SYS_unshare,
         libc::SYS_setns,
         libc::SYS_open_tree,
         libc::SYS_move_mount,
@@ -141,10 +154,11 @@ fn denied() -> Vec<libc::c_long> {
     v
 }
 
-/// Assemble the filter.
-pub(crate) fn filter() -> Vec<Insn> {
-    let eperm = RET_ERRNO | libc::EPERM as u32;
-    let enosys = RET_ERRNO | libc::ENOSYS as u32;
+/// The flags of the one `unshare` a worker makes for its private `/tmp`.
+const PRIVATE_TMP_UNSHARE: u32 = 0x1000_0000 | 0x0002_0000; // CLONE_NEWUSER | CLONE_NEWNS
+
+/// The arch check every filter starts with; leaves the syscall number loaded.
+fn prologue() -> Vec<Insn> {
     let mut p = vec![
         stmt(BPF_LD_W_ABS, OFF_ARCH),
         jump(BPF_JMP_JEQ_K, AUDIT_ARCH, 1, 0),
@@ -155,43 +169,97 @@ pub(crate) fn filter() -> Vec<Insn> {
     p.extend([
         // x32 ABI: any number with bit 30 set.
         jump(BPF_JMP_JGE_K, 0x4000_0000, 0, 1),
-        stmt(BPF_RET_K, enosys),
+        stmt(BPF_RET_K, RET_ERRNO | libc::ENOSYS as u32),
     ]);
+    p
+}
+
+/// `nr` fails with `ret`.
+fn deny(p: &mut Vec<Insn>, nr: libc::c_long, ret: u32) {
+    p.push(jump(BPF_JMP_JEQ_K, nr as u32, 0, 1));
+    p.push(stmt(BPF_RET_K, ret));
+}
+
+/// The first filter (see the module docs): the zygote's, inherited by every
+/// worker. `private_tmp`: workers mount their own `/tmp` (bubblewrap).
+pub(crate) fn zygote_filter(private_tmp: bool) -> Vec<Insn> {
+    let eperm = RET_ERRNO | libc::EPERM as u32;
+    let enosys = RET_ERRNO | libc::ENOSYS as u32;
+    let mut p = prologue();
+    deny(&mut p, libc::SYS_clone3, enosys);
     p.extend([
-        jump(BPF_JMP_JEQ_K, libc::SYS_clone3 as u32, 0, 1),
-        stmt(BPF_RET_K, enosys),
-        // clone: threads only, and no namespace flags.
-        jump(BPF_JMP_JEQ_K, libc::SYS_clone as u32, 0, 5),
+        // clone: no namespace flags (threads and plain forks pass).
+        jump(BPF_JMP_JEQ_K, libc::SYS_clone as u32, 0, 4),
         stmt(BPF_LD_W_ABS, OFF_ARG0_LO),
-        jump(BPF_JMP_JSET_K, CLONE_NS_MASK, 2, 0),
-        jump(BPF_JMP_JSET_K, CLONE_THREAD, 0, 1),
-        stmt(BPF_RET_K, RET_ALLOW),
+        jump(BPF_JMP_JSET_K, CLONE_NS_MASK, 0, 1),
         stmt(BPF_RET_K, eperm),
+        stmt(BPF_RET_K, RET_ALLOW),
     ]);
+    if private_tmp {
+        p.extend([
+            // unshare: exactly a user + mount namespace.
+            jump(BPF_JMP_JEQ_K, libc::SYS_unshare as u32, 0, 4),
+            stmt(BPF_LD_W_ABS, OFF_ARG0_LO),
+            jump(BPF_JMP_JEQ_K, PRIVATE_TMP_UNSHARE, 0, 1),
+            stmt(BPF_RET_K, RET_ALLOW),
+            stmt(BPF_RET_K, eperm),
+        ]);
+    } else {
+        deny(&mut p, libc::SYS_unshare, eperm);
+        deny(&mut p, libc::SYS_mount, eperm);
+    }
     for nr in denied() {
-        p.push(jump(BPF_JMP_JEQ_K, nr as u32, 0, 1));
-        p.push(stmt(BPF_RET_K, eperm));
+        deny(&mut p, nr, eperm);
     }
     p.push(stmt(BPF_RET_K, RET_ALLOW));
     p
 }
 
-/// The second-stage filter the harness installs on itself before it loads
-/// any environment code: `execve` and `execveat` fail with `EPERM`. (The
-/// first-stage filter must allow them, because it is installed before the
-/// interpreter is exec'd.)
-pub(crate) fn exec_filter() -> Vec<Insn> {
+/// The third filter (see the module docs): what environment code must never
+/// do that the zygote may.
+pub(crate) fn module_filter() -> Vec<Insn> {
     let eperm = RET_ERRNO | libc::EPERM as u32;
-    vec![
-        stmt(BPF_LD_W_ABS, OFF_ARCH),
-        jump(BPF_JMP_JEQ_K, AUDIT_ARCH, 1, 0),
-        stmt(BPF_RET_K, RET_KILL_PROCESS),
-        stmt(BPF_LD_W_ABS, OFF_NR),
-        jump(BPF_JMP_JEQ_K, libc::SYS_execve as u32, 1, 0),
-        jump(BPF_JMP_JEQ_K, libc::SYS_execveat as u32, 0, 1),
+    let mut p = prologue();
+    deny(&mut p, libc::SYS_clone3, RET_ERRNO | libc::ENOSYS as u32);
+    p.extend([
+        // clone: threads only.
+        jump(BPF_JMP_JEQ_K, libc::SYS_clone as u32, 0, 4),
+        stmt(BPF_LD_W_ABS, OFF_ARG0_LO),
+        jump(BPF_JMP_JSET_K, CLONE_THREAD, 1, 0),
         stmt(BPF_RET_K, eperm),
         stmt(BPF_RET_K, RET_ALLOW),
-    ]
+    ]);
+    let mut nrs = vec![
+        libc::SYS_unshare,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_setns,
+        libc::SYS_execve,
+        libc::SYS_execveat,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    nrs.extend([libc::SYS_fork, libc::SYS_vfork]);
+    for nr in nrs {
+        deny(&mut p, nr, eperm);
+    }
+    p.push(stmt(BPF_RET_K, RET_ALLOW));
+    p
+}
+
+/// The second filter (see the module docs): the zygote installs it on
+/// itself before it forks anything; `execve` and `execveat` fail.
+pub(crate) fn exec_filter() -> Vec<Insn> {
+    let eperm = RET_ERRNO | libc::EPERM as u32;
+    let mut p = prologue();
+    deny(&mut p, libc::SYS_execve, eperm);
+    deny(&mut p, libc::SYS_execveat, eperm);
+    p.push(stmt(BPF_RET_K, RET_ALLOW));
+    p
+}
+
+/// A filter as hex text (how the harness receives it).
+pub(crate) fn to_hex(p: &[Insn]) -> String {
+    to_bytes(p).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The filter as `struct sock_filter` values, for `PR_SET_SECCOMP`.
@@ -252,44 +320,105 @@ mod tests {
         }
     }
 
-    #[test]
-    fn filter_semantics() {
-        let p = filter();
-        assert!(p.len() < 4096);
-        let eperm = RET_ERRNO | libc::EPERM as u32;
-        let sys = |n: libc::c_long| n as u32;
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_read), 0), RET_ALLOW);
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_execve), 0), RET_ALLOW);
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_socket), 2), eperm);
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_unshare), 0), eperm);
-        assert_eq!(
-            run(&p, 0x4000_0003, sys(libc::SYS_read), 0),
-            RET_KILL_PROCESS
-        );
-        let thread = 0x003d_0f00;
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_clone), thread), RET_ALLOW);
-        assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_clone), 0x11), eperm);
-        assert_eq!(
-            run(&p, AUDIT_ARCH, sys(libc::SYS_clone), thread | 0x4000_0000),
-            eperm
-        );
-        assert_eq!(
-            run(&p, AUDIT_ARCH, sys(libc::SYS_clone3), 0),
-            RET_ERRNO | libc::ENOSYS as u32
-        );
-        #[cfg(target_arch = "x86_64")]
-        {
-            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_fork), 0), eperm);
-            assert_eq!(
-                run(&p, AUDIT_ARCH, 0x4000_0000 | sys(libc::SYS_socket), 0),
-                RET_ERRNO | libc::ENOSYS as u32
-            );
-        }
-        assert_eq!(to_bytes(&p).len(), p.len() * 8);
+    const EPERM: u32 = RET_ERRNO | libc::EPERM as u32;
+    const ENOSYS: u32 = RET_ERRNO | libc::ENOSYS as u32;
 
-        let x = exec_filter();
-        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execve), 0), eperm);
-        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_execveat), 0), eperm);
-        assert_eq!(run(&x, AUDIT_ARCH, sys(libc::SYS_read), 0), RET_ALLOW);
+    fn sys(n: libc::c_long) -> u32 {
+        n as u32
+    }
+
+    /// The combined verdict of stacked filters: the strictest wins (KILL
+    /// below ERRNO below ALLOW in the kernel's precedence).
+    fn stacked(filters: &[Vec<Insn>], nr: libc::c_long, arg0: u32) -> u32 {
+        filters
+            .iter()
+            .map(|p| run(p, AUDIT_ARCH, sys(nr), arg0))
+            .min_by_key(|&v| match v & 0xffff_0000 {
+                RET_KILL_PROCESS => 0,
+                RET_ERRNO => 1,
+                _ => 2,
+            })
+            .unwrap()
+    }
+
+    const THREAD: u32 = 0x003d_0f00;
+    const FORK: u32 = 0x0120_0011; // CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD
+
+    #[test]
+    fn the_zygote_filter_allows_forks_but_no_escape() {
+        for private_tmp in [false, true] {
+            let p = zygote_filter(private_tmp);
+            assert!(p.len() < 4096);
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_read), 0), RET_ALLOW);
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_execve), 0), RET_ALLOW);
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_socket), 2), EPERM);
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_ptrace), 0), EPERM);
+            assert_eq!(
+                run(&p, 0x4000_0003, sys(libc::SYS_read), 0),
+                RET_KILL_PROCESS
+            );
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_clone), THREAD), RET_ALLOW);
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_clone), FORK), RET_ALLOW);
+            assert_eq!(
+                run(&p, AUDIT_ARCH, sys(libc::SYS_clone), FORK | 0x4000_0000),
+                EPERM
+            );
+            assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_clone3), 0), ENOSYS);
+            // Only the private /tmp's exact unshare, and only with it.
+            let unshare = run(&p, AUDIT_ARCH, sys(libc::SYS_unshare), PRIVATE_TMP_UNSHARE);
+            assert_eq!(unshare == RET_ALLOW, private_tmp);
+            let mount = run(&p, AUDIT_ARCH, sys(libc::SYS_mount), 0);
+            assert_eq!(mount == RET_ALLOW, private_tmp);
+            assert_eq!(
+                run(&p, AUDIT_ARCH, sys(libc::SYS_unshare), 0x4000_0000),
+                EPERM
+            );
+            assert_eq!(
+                run(
+                    &p,
+                    AUDIT_ARCH,
+                    sys(libc::SYS_unshare),
+                    PRIVATE_TMP_UNSHARE | 0x4000_0000
+                ),
+                EPERM
+            );
+            #[cfg(target_arch = "x86_64")]
+            {
+                assert_eq!(run(&p, AUDIT_ARCH, sys(libc::SYS_fork), 0), EPERM);
+                assert_eq!(
+                    run(&p, AUDIT_ARCH, 0x4000_0000 | sys(libc::SYS_socket), 0),
+                    ENOSYS
+                );
+            }
+        }
+        assert_eq!(
+            to_bytes(&zygote_filter(true)).len(),
+            zygote_filter(true).len() * 8
+        );
+    }
+
+    #[test]
+    fn environment_code_runs_under_all_three_filters() {
+        let all = [zygote_filter(true), exec_filter(), module_filter()];
+        assert_eq!(stacked(&all, libc::SYS_read, 0), RET_ALLOW);
+        assert_eq!(stacked(&all, libc::SYS_clone, THREAD), RET_ALLOW);
+        for (nr, arg0) in [
+            (libc::SYS_clone, FORK),
+            (libc::SYS_unshare, PRIVATE_TMP_UNSHARE),
+            (libc::SYS_mount, 0),
+            (libc::SYS_umount2, 0),
+            (libc::SYS_setns, 0),
+            (libc::SYS_execve, 0),
+            (libc::SYS_execveat, 0),
+            (libc::SYS_socket, 1),
+            (libc::SYS_ptrace, 0),
+        ] {
+            assert_eq!(stacked(&all, nr, arg0), EPERM, "syscall {nr}");
+        }
+        assert_eq!(stacked(&all, libc::SYS_clone3, 0), ENOSYS);
+        // The zygote itself (first two filters) forks but never execs.
+        let zygote = [zygote_filter(true), exec_filter()];
+        assert_eq!(stacked(&zygote, libc::SYS_clone, FORK), RET_ALLOW);
+        assert_eq!(stacked(&zygote, libc::SYS_execve, 0), EPERM);
     }
 }

@@ -262,8 +262,101 @@ pub(crate) fn kill_group(pid: u32) {
     }
 }
 
-/// Resident memory of a process in bytes, from `/proc/<pid>/statm` (for the
-/// benchmark's per-worker memory report).
+/// Memory of a set of processes, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// Processes counted.
+    pub processes: usize,
+    /// Resident set size, summed (pages shared between the processes are
+    /// counted once per process).
+    pub rss: u64,
+    /// Proportional set size: each shared page split between its sharers,
+    /// so the sum is what the processes cost together.
+    pub pss: u64,
+    /// Unique set size: pages no other process maps (what killing the
+    /// processes would free, at least).
+    pub uss: u64,
+}
+
+/// RSS, PSS and USS of one process, from `/proc/<pid>/smaps_rollup`.
+pub fn process_memory(pid: u32) -> Option<Memory> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let mut m = Memory {
+        processes: 1,
+        ..Memory::default()
+    };
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(key), Some(kb)) = (it.next(), it.next().and_then(|v| v.parse::<u64>().ok()))
+        else {
+            continue;
+        };
+        match key {
+            "Rss:" => m.rss = kb << 10,
+            "Pss:" => m.pss = kb << 10,
+            "Private_Clean:" | "Private_Dirty:" => m.uss += kb << 10,
+            _ => {}
+        }
+    }
+    Some(m)
+}
+
+/// Memory of `roots` and all their descendants (read from `/proc`).
+pub fn tree_memory(roots: &[u32]) -> Memory {
+    let mut children: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`; comm may contain spaces.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+    }
+    let mut total = Memory::default();
+    let mut stack: Vec<u32> = roots.to_vec();
+    while let Some(pid) = stack.pop() {
+        if let Some(m) = process_memory(pid) {
+            total.processes += 1;
+            total.rss += m.rss;
+            total.pss += m.pss;
+            total.uss += m.uss;
+        }
+        stack.extend(children.get(&pid).into_iter().flatten());
+    }
+    total
+}
+
+/// Raise this process's soft `RLIMIT_NOFILE` to at least `want` (at most the
+/// hard limit); never lowers it.
+pub(crate) fn raise_nofile(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    let target = (want as libc::rlim_t).min(lim.rlim_max);
+    if target > lim.rlim_cur {
+        lim.rlim_cur = target;
+        // SAFETY: as above; raising the soft limit up to the hard one is
+        // always permitted.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+}
+
+/// Resident memory of a process in bytes, from `/proc/<pid>/statm`.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;

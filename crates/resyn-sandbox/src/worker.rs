@@ -1,24 +1,24 @@
-//! One worker: a sandboxed interpreter running the harness, hosting at most
-//! one environment module for its whole life.
+//! One worker: a process forked by a zygote ([`crate::zygote`]), hosting at
+//! most one environment module for its whole life.
 //!
 //! Invariants: a worker is used by one thread at a time (it is checked out of
 //! the pool); after any fault (timeout, crash, protocol error, memory error,
-//! forbidden operation, `sys.exit`) it is killed — the whole sandbox, by
-//! process group and, through bubblewrap's `--die-with-parent` and the pid
-//! namespace, everything inside — and never reused.
+//! forbidden operation, `sys.exit`) it is killed and never reused. A worker
+//! whose zygote hosts only it (the per-worker process model) takes the
+//! zygote, and so its whole sandbox, with it.
 
-use std::io::Read;
-use std::os::fd::{AsFd, OwnedFd};
-use std::process::{Child, ExitStatus};
-use std::sync::mpsc;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::process::Child;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::launch::{Isolation, Launcher, Prepared};
 use crate::protocol::{ChanError, Channel, Frame};
 use crate::scratch::ScratchDir;
-use crate::{Error, Result, sys};
+use crate::zygote::{Exit, Zygote, describe_exit};
+use crate::{Error, Result};
 
 /// Identifies the module a worker hosts (content hash of file name and source).
 pub(crate) type ModuleKey = [u8; 32];
@@ -28,19 +28,43 @@ pub(crate) type SpawnJob = (std::process::Command, mpsc::Sender<std::io::Result<
 
 /// A running worker.
 pub(crate) struct Worker {
-    child: Child,
+    zygote: Arc<Zygote>,
+    /// The worker's id in its zygote.
+    cid: u64,
+    /// Whether the zygote hosts only this worker.
+    dedicated: bool,
     chan: Channel,
     next_id: u64,
-    bwrap: bool,
     /// The module it hosts (`None`: a probe worker).
     pub key: Option<ModuleKey>,
     /// CPU seconds used so far (reported by the harness).
     pub cpu: f64,
     /// Set after any fault: the worker must be killed, not reused.
     pub broken: bool,
+    /// Set once the worker is known to be dead (killed and reaped).
+    reaped: bool,
     /// Direct backend: the worker's private directory. Declared last so it is
     /// removed only after `Drop` has killed and reaped the worker.
     _scratch: Option<ScratchDir>,
+}
+
+/// How to start a worker.
+pub(crate) struct Start<'a> {
+    pub zygote: Arc<Zygote>,
+    pub dedicated: bool,
+    /// A shared zygote's workers exit rather than run with a failed layer.
+    pub strict: bool,
+    /// The private directory (as the worker sees it; the host directory to
+    /// remove once it is dead).
+    pub scratch: (std::path::PathBuf, Option<ScratchDir>),
+    pub key: Option<ModuleKey>,
+    pub startup: Duration,
+    pub max_frame: usize,
+    /// The init request (id 0): the module to load, or the probe.
+    pub init: &'a Value,
+    /// Limit for the init call (module top-level code), counted from the
+    /// moment the worker is ready to read it.
+    pub init_budget: Duration,
 }
 
 /// What the init exchange returned.
@@ -79,75 +103,62 @@ impl Fault {
 }
 
 impl Worker {
-    /// Start a worker and run the init exchange (`init` is the JSON request
-    /// with id 0; the worker's scratch directory is added as `scratch`).
-    /// `spawn` runs the command on the pool's spawner thread.
-    pub(crate) fn start(
-        launcher: &Launcher,
-        spawn: &dyn Fn(std::process::Command) -> std::io::Result<Child>,
-        key: Option<ModuleKey>,
-        mut init: Value,
-        init_budget: Duration,
-    ) -> Result<(Worker, InitReply)> {
-        let init_call = match init["filename"].as_str() {
-            Some(f) if !init["source"].is_null() => {
+    /// Fork a worker from `zygote` and run the init exchange.
+    pub fn start(st: Start<'_>) -> Result<(Worker, InitReply)> {
+        let init_call = match st.init["filename"].as_str() {
+            Some(f) if !st.init["source"].is_null() => {
                 format!("loading `{f}` (module top-level code)")
             }
             _ => "probe".to_string(),
         };
-        let (req_r, req_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
-        let (rep_r, rep_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
-        let (mut err_r, err_w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
-        let req_r: OwnedFd = req_r.into();
-        let rep_w: OwnedFd = rep_w.into();
-        let Prepared {
-            command,
-            keep,
-            scratch_inside,
-            scratch,
-        } = launcher
-            .prepare(&req_r, &rep_w, err_w.into())
-            .map_err(|e| Error::io("preparing the worker command", e))?;
-        init["scratch"] = Value::from(scratch_inside.to_string_lossy());
-        // On failure `scratch` is dropped here, which removes the directory.
-        let child = spawn(command).map_err(|e| {
-            Error::io(
-                format!("starting a sandbox worker ({})", launcher.describe()),
-                e,
-            )
-        })?;
-        // The child has its copies now.
-        drop((req_r, rep_w, keep));
-        let chan = Channel::new(req_w, rep_r).map_err(|e| Error::io("configuring pipes", e))?;
+        let (host, theirs) =
+            UnixStream::pair().map_err(|e| Error::io("creating a worker socket", e))?;
+        let (scratch_inside, scratch) = st.scratch;
+        let cid = st
+            .zygote
+            .spawn(theirs.as_fd(), &scratch_inside, st.strict)?;
+        drop(theirs);
+        let chan = Channel::new(host).map_err(|e| Error::io("configuring a worker socket", e))?;
         let mut w = Worker {
-            child,
+            zygote: st.zygote,
+            cid,
+            dedicated: st.dedicated,
             chan,
             next_id: 1,
-            bwrap: matches!(launcher.isolation, Isolation::Bubblewrap(_)),
-            key,
+            key: st.key,
             cpu: 0.0,
             broken: false,
+            reaped: false,
             _scratch: scratch,
         };
-        let payload = serde_json::to_vec(&init).map_err(|e| Error::Protocol {
+        let payload = serde_json::to_vec(st.init).map_err(|e| Error::Protocol {
             call: "init".into(),
             detail: e.to_string(),
         })?;
-        let max = launcher.limits.max_frame_bytes;
-        let startup = launcher.limits.startup_timeout;
-        let got = w
+        // The init request goes out at once (the socket holds it until the
+        // worker reads it). Start-up (fork, layers) has its own limit; the
+        // module's top-level code gets the call limit, from the moment the
+        // worker says it is ready to read.
+        let startup = Instant::now() + st.startup;
+        let hello = w
             .chan
-            .recv(max, Instant::now() + startup)
-            .map_err(|e| (e, startup, false))
-            .and_then(|_hello| {
-                let deadline = Instant::now() + init_budget;
-                w.chan
-                    .send(&payload, deadline)
-                    .and_then(|()| w.chan.recv(max, deadline))
-                    .map_err(|e| (e, init_budget, true))
-            });
+            .send(&payload, startup)
+            .and_then(|()| w.chan.recv(st.max_frame, startup))
+            .map_err(|e| (e, st.startup, false));
+        let got = hello.and_then(|bytes| {
+            if let Ok(f) = serde_json::from_slice::<Frame>(&bytes)
+                && f.hello == Some(false)
+            {
+                let why = f.error.as_ref().and_then(Value::as_str).unwrap_or("?");
+                return Ok(Err(why.to_string()));
+            }
+            w.chan
+                .recv(st.max_frame, Instant::now() + st.init_budget)
+                .map(Ok)
+                .map_err(|e| (e, st.init_budget, true))
+        });
         match got {
-            Ok(bytes) => match serde_json::from_slice::<Frame>(&bytes) {
+            Ok(Ok(bytes)) => match serde_json::from_slice::<Frame>(&bytes) {
                 Ok(frame) if frame.id == 0 && frame.end => {
                     w.cpu = frame.cpu;
                     Ok((w, InitReply { frame }))
@@ -167,51 +178,42 @@ impl Worker {
                     })
                 }
             },
+            Ok(Err(layer)) => {
+                w.kill();
+                Err(Error::Crash {
+                    call: "worker start-up".into(),
+                    status: format!("a sandbox layer failed in the worker: {layer}"),
+                })
+            }
             Err((e, limit, loading)) => {
-                let status = if matches!(e, ChanError::Timeout) {
-                    w.kill();
-                    None
+                let call = if loading {
+                    init_call
                 } else {
-                    w.reap()
+                    "worker start-up".into()
                 };
-                // What bwrap or the interpreter said before dying.
-                let _ = sys::set_nonblocking(err_r.as_fd());
-                let mut buf = Vec::new();
-                let _ = (&mut err_r).take(8192).read_to_end(&mut buf);
-                let said = String::from_utf8_lossy(&buf).trim().to_string();
                 Err(match e {
-                    ChanError::Timeout => Error::Timeout {
-                        call: if loading {
-                            init_call
-                        } else {
-                            "worker start-up".into()
-                        },
-                        limit,
-                    },
+                    ChanError::Timeout => {
+                        w.kill();
+                        Error::Timeout { call, limit }
+                    }
                     _ => Error::Crash {
-                        call: if loading {
-                            init_call
-                        } else {
-                            "worker start-up".into()
-                        },
-                        status: format!(
-                            "{}{}",
-                            describe_status(status, w.bwrap),
-                            if said.is_empty() {
-                                String::new()
-                            } else {
-                                format!("; it said: {said}")
-                            }
-                        ),
+                        call,
+                        status: w.describe_death(),
                     },
                 })
             }
         }
     }
 
-    /// The host pid of the worker's top process (bwrap or the interpreter).
-    pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+    /// Host pid of the worker's zygote's top process.
+    pub fn zygote_pid(&self) -> u32 {
+        self.zygote.pid()
+    }
+
+    /// Whether the worker can serve: not broken, its zygote alive, nothing
+    /// pending on its socket (a hang-up or bytes nobody asked for).
+    pub fn usable(&self) -> bool {
+        !self.broken && self.zygote.alive() && !self.chan.pending()
     }
 
     /// Send `op` (a JSON object without `id`) for `n` items and collect the
@@ -324,10 +326,7 @@ impl Worker {
                 self.kill();
                 Fault::Timeout(timeout)
             }
-            ChanError::Closed => {
-                let st = self.reap();
-                Fault::Crash(describe_status(st, self.bwrap))
-            }
+            ChanError::Closed => Fault::Crash(self.describe_death()),
             ChanError::TooBig(n) => {
                 Fault::Protocol(format!("reply frame of {n} bytes is over the limit"))
             }
@@ -335,88 +334,47 @@ impl Worker {
         }
     }
 
-    /// Kill the whole sandbox now and reap it.
-    pub(crate) fn kill(&mut self) {
+    /// Kill the worker now and reap it (with a dedicated zygote, the whole
+    /// sandbox).
+    pub fn kill(&mut self) {
         self.broken = true;
-        sys::kill_group(self.child.id());
-        let _ = self.child.wait();
-    }
-
-    /// After the worker closed its pipe: wait briefly for it to exit on its
-    /// own (so its real status is reported), then kill whatever is left.
-    fn reap(&mut self) -> Option<ExitStatus> {
-        self.broken = true;
-        let until = Instant::now() + Duration::from_millis(500);
-        let mut natural = None;
-        while Instant::now() < until {
-            match self.child.try_wait() {
-                Ok(Some(st)) => {
-                    natural = Some(st);
-                    break;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-                Err(_) => break,
+        if !self.reaped {
+            self.reaped = true;
+            self.zygote.kill(self.cid);
+            if self.dedicated {
+                self.zygote.kill_all();
             }
         }
-        sys::kill_group(self.child.id());
-        if natural.is_none() {
-            let _ = self.child.wait();
+    }
+
+    /// After the worker closed its socket: wait briefly for it to exit on
+    /// its own (so its real status is reported), then kill whatever is left;
+    /// the status in words.
+    fn describe_death(&mut self) -> String {
+        self.broken = true;
+        let until = Instant::now() + Duration::from_millis(500);
+        let mut natural: Option<Exit> = None;
+        while Instant::now() < until && self.zygote.alive() {
+            if let Some(e) = self.zygote.poll(self.cid) {
+                natural = Some(e);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
-        natural
+        let zygote_gone = !self.zygote.alive();
+        self.kill();
+        match natural {
+            Some(e) => describe_exit(e),
+            // The whole sandbox ended (a dedicated zygote dies with its
+            // worker when the worker kills its process group).
+            None if zygote_gone => self.zygote.describe_end(),
+            None => "the worker stopped answering and was killed".into(),
+        }
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            sys::kill_group(self.child.id());
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Words for how a worker ended.
-fn describe_status(status: Option<ExitStatus>, bwrap: bool) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    let Some(st) = status else {
-        return "the worker stopped answering and was killed".into();
-    };
-    if let Some(sig) = st.signal() {
-        return format!(
-            "the interpreter was killed by signal {sig} ({})",
-            signal_words(sig)
-        );
-    }
-    match st.code() {
-        // bwrap reports a child killed by signal N as exit status 128 + N.
-        Some(c) if bwrap && c > 128 && c < 128 + 65 => format!(
-            "the interpreter was killed by signal {} ({})",
-            c - 128,
-            signal_words(c - 128)
-        ),
-        Some(c) => format!(
-            "the interpreter exited with status {c} (os._exit() or a fatal interpreter error)"
-        ),
-        None => "the worker ended".into(),
-    }
-}
-
-fn signal_words(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGSEGV => {
-            "SIGSEGV: segmentation fault, e.g. C-stack overflow from unbounded recursion or ctypes misuse"
-        }
-        libc::SIGXCPU => "SIGXCPU: the worker's CPU-time limit was exhausted",
-        libc::SIGXFSZ => "SIGXFSZ: file size limit exceeded",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGABRT => "SIGABRT: the interpreter aborted, often after running out of memory",
-        libc::SIGSYS => "SIGSYS: a forbidden system call",
-        libc::SIGBUS => "SIGBUS: bus error",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGFPE => "SIGFPE: arithmetic fault",
-        libc::SIGILL => "SIGILL: illegal instruction",
-        _ => "signal",
+        self.kill();
     }
 }

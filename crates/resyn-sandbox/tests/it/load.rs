@@ -123,3 +123,94 @@ fn a_module_named_like_the_stdlib_does_not_shadow_it() {
     use resyn_core::Environment;
     assert!(env.generate(0, 1).is_ok());
 }
+
+fn module(head: &str) -> String {
+    format!("{head}\nCATEGORY = 'logic'\nDESCRIPTION = 'd'\n{OK_TAIL}")
+}
+
+#[test]
+fn opening_reads_metadata_without_starting_anything() {
+    use resyn_core::Environment;
+    use resyn_sandbox::{LazySandbox, SandboxConfig, open_dir};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.py"), module("NAME = 'alpha'")).unwrap();
+    std::fs::write(dir.path().join("b.py"), module("NAME = ('be'\n    'ta')")).unwrap();
+    // No interpreter at all: opening must not need one.
+    let lazy = LazySandbox::new(SandboxConfig {
+        python: Some(dir.path().join("no-such-python")),
+        ..crate::common::config()
+    });
+    let envs: Vec<PythonEnv> = open_dir(dir.path(), &lazy)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(envs[0].meta().id, "alpha");
+    assert_eq!(envs[1].meta().id, "beta");
+    assert!(lazy.started().is_none(), "listing started the sandbox");
+    // Using one reports why the sandbox cannot start, as a typed error.
+    let e = envs[0]
+        .try_generate_batch(&[(1, 1)], false)
+        .results
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, Error::Sandbox(_)), "{e}");
+    // A module whose metadata is not a plain literal must be loaded to be
+    // listed, which needs the sandbox.
+    std::fs::write(dir.path().join("c.py"), module("NAME = 'gam' + 'ma'")).unwrap();
+    let got = open_dir(dir.path(), &lazy);
+    assert!(matches!(&got[2], Err(Error::Sandbox(_))), "{:?}", got[2]);
+}
+
+#[test]
+fn unreadable_metadata_is_loaded_and_a_mismatch_is_an_error() {
+    use resyn_core::Environment;
+    use resyn_sandbox::LazySandbox;
+    let lazy = LazySandbox::from(sandbox().clone());
+    // Not a literal: read by loading the module.
+    let env = PythonEnv::open_source("computed.py", module("NAME = 'gam' + 'ma'"), &lazy).unwrap();
+    assert_eq!(env.meta().id, "gamma");
+    assert!(env.generate(1, 1).is_ok());
+    // Literal, but the module renames itself at load time in a way a reader
+    // of the source cannot see: the environment refuses to run rather than
+    // answer under another id.
+    let sneaky = module(
+        "import sys\nNAME = 'shown'\ndef _rename():\n    sys.modules[__name__].__setattr__('NA' + 'ME', 'hidden')\n_rename()",
+    );
+    let env = PythonEnv::open_source("sneaky.py", sneaky, &lazy).unwrap();
+    assert_eq!(env.meta().id, "shown");
+    let e = env
+        .try_generate_batch(&[(1, 1)], false)
+        .results
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    match &e {
+        Error::Load { kind, message, .. } => {
+            assert_eq!(*kind, LoadErrorKind::Api);
+            assert!(
+                message.contains("\"hidden\"") && message.contains("\"shown\""),
+                "{message}"
+            );
+        }
+        other => panic!("expected a load error, got {other}"),
+    }
+    let inst = resyn_core::Instance {
+        id: "x".into(),
+        env: "shown".into(),
+        env_version: 1,
+        seed: 1,
+        difficulty: 1,
+        prompt: "Say ok.".into(),
+        data: serde_json::Value::Null,
+        reference: String::new(),
+    };
+    let v = env.verify(&inst, "<answer>ok</answer>");
+    assert_eq!(v.reward, 0.0, "a misdescribed module never rewards");
+    // Eager loading reports the module's own metadata.
+    let sneaky = module(
+        "import sys\nNAME = 'shown'\ndef _rename():\n    sys.modules[__name__].__setattr__('NA' + 'ME', 'hidden')\n_rename()",
+    );
+    let eager = PythonEnv::from_source("sneaky.py", sneaky, sandbox()).unwrap();
+    assert_eq!(eager.meta().id, "hidden");
+}
