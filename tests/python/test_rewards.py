@@ -262,3 +262,39 @@ def test_missing_env_dir_is_a_clear_error(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert "does not exist" in out.stdout, out
+
+
+def test_the_sandbox_pool_size_is_configurable(tmp_path):
+    """configure(sandbox_workers=N) and RESYN_SANDBOX_WORKERS bound the pool; a pool of one
+    worker still scores every environment (evicting); bad values are errors."""
+    import os
+    import pathlib
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = (
+        "import json, resyn\n"
+        "try:\n"
+        "    resyn.configure(sandbox_workers=0)\n"
+        "    raise SystemExit('0 workers accepted')\n"
+        "except ValueError:\n"
+        "    pass\n"
+        "resyn.configure(sandbox_workers=1)\n"
+        "py = [m for m in resyn.envs() if m['source'] == 'python'][:3]\n"
+        "insts = [resyn.generate(m['id'], 1, m['min_difficulty']) for m in py]\n"
+        "gts = [json.dumps({'reward_mode': 'verifier', **{k: i[k] for k in "
+        "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}) for i in insts]\n"
+        "print(resyn.compute_score(data_sources=None,"
+        " solution_strs=[i['reference'] for i in insts], ground_truths=gts))\n"
+    )
+    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[1.0, 1.0, 1.0]", out.stdout
+
+    bad = dict(env, RESYN_SANDBOX_WORKERS="lots")
+    code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
+    out = subprocess.run([sys.executable, "-c", code], env=bad, capture_output=True, text=True,
+                         timeout=120)
+    assert "RESYN_SANDBOX_WORKERS" in out.stdout, out

@@ -54,11 +54,7 @@ pub(crate) fn solutions(
     env: &str,
     instances: &[&Instance],
 ) -> Option<HashMap<String, std::result::Result<String, String>>> {
-    let module = loaded
-        .python(env)
-        .ok()
-        .flatten()
-        .filter(PythonEnv::has_solve)?;
+    let module = loaded.python(env).filter(PythonEnv::has_solve)?;
     let batch = module.try_solve_batch(instances);
     Some(
         instances

@@ -31,19 +31,35 @@ pub(crate) struct EnvSources {
     /// isolation of untrusted code.
     #[arg(long, global = true)]
     allow_weak_sandbox: bool,
+    /// Most sandbox worker processes, so the most Python modules resident at
+    /// once (least recently used ones are evicted beyond it); also
+    /// `RESYN_SANDBOX_WORKERS`. Default 512.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    sandbox_workers: Option<u32>,
 }
 
 impl EnvSources {
     /// The sandbox policy the flags select.
     pub(crate) fn policy(&self) -> SandboxPolicy {
-        self.sandbox_config().policy
+        resyn_registry::sandbox_config(self.allow_weak()).policy
     }
 
-    /// Sandbox configuration for this invocation.
-    pub(crate) fn sandbox_config(&self) -> SandboxConfig {
-        resyn_registry::sandbox_config(
-            self.allow_weak_sandbox || resyn_registry::allow_weak_from_env(),
-        )
+    fn allow_weak(&self) -> bool {
+        self.allow_weak_sandbox || resyn_registry::allow_weak_from_env()
+    }
+
+    /// Sandbox configuration for this invocation: the policy and the pool
+    /// size (`--sandbox-workers`, else `RESYN_SANDBOX_WORKERS`).
+    pub(crate) fn sandbox_config(&self) -> anyhow::Result<SandboxConfig> {
+        let mut cfg = resyn_registry::sandbox_config(self.allow_weak());
+        let workers = match self.sandbox_workers {
+            Some(n) => Some(n as usize),
+            None => resyn_registry::sandbox_workers_from_env()?,
+        };
+        if let Some(n) = workers {
+            cfg.max_workers = n;
+        }
+        Ok(cfg)
     }
 
     /// Every Python environment directory: the flags, then `RESYN_ENV_DIRS`.
@@ -67,12 +83,12 @@ impl EnvSources {
     }
 
     /// The sources these flags select.
-    pub(crate) fn sources(&self) -> Sources {
-        Sources {
+    pub(crate) fn sources(&self) -> anyhow::Result<Sources> {
+        Ok(Sources {
             env_dirs: self.dirs(),
             store: self.store_source(),
-            sandbox: self.sandbox_config(),
-        }
+            sandbox: self.sandbox_config()?,
+        })
     }
 
     /// Build the registry of every selected environment. Python modules that
@@ -85,7 +101,7 @@ impl EnvSources {
     /// the sandbox).
     pub(crate) fn loaded(&self) -> anyhow::Result<Loaded> {
         let loaded = self
-            .sources()
+            .sources()?
             .load()
             .context("assembling the environments")?;
         for e in &loaded.skipped {

@@ -173,16 +173,18 @@ fn verify_batch(
 /// Choose where environments come from; only before the first use. `None`
 /// keeps what the process environment selects.
 #[pyfunction]
-#[pyo3(signature = (env_dirs, store, allow_weak_sandbox))]
+#[pyo3(signature = (env_dirs, store, allow_weak_sandbox, sandbox_workers))]
 fn configure(
     env_dirs: Option<Vec<std::path::PathBuf>>,
     store: Option<std::path::PathBuf>,
     allow_weak_sandbox: Option<bool>,
+    sandbox_workers: Option<usize>,
 ) -> PyResult<()> {
     registry::configure(registry::Overrides {
         env_dirs,
         store,
         allow_weak_sandbox,
+        sandbox_workers,
     })
     .map_err(PyErr::from)
 }

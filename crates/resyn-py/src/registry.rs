@@ -6,7 +6,8 @@
 //! `resyn` command does: the native ones, the Python environments of
 //! `RESYN_ENV_DIRS`, and the accepted environments of the synthesis store
 //! (`RESYN_STORE`, else `resyn.db` in the current directory when it
-//! exists), unless `resyn.configure(...)` chose otherwise before first use.
+//! exists), with a pool of `RESYN_SANDBOX_WORKERS` sandbox workers, unless
+//! `resyn.configure(...)` chose otherwise before first use.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -23,11 +24,12 @@ pub(crate) struct Overrides {
     pub env_dirs: Option<Vec<PathBuf>>,
     pub store: Option<PathBuf>,
     pub allow_weak_sandbox: Option<bool>,
+    pub sandbox_workers: Option<usize>,
 }
 
 impl Overrides {
-    fn sources(&self) -> Sources {
-        let mut s = Sources::from_env();
+    fn sources(&self) -> resyn_registry::Result<Sources> {
+        let mut s = Sources::from_env()?;
         if let Some(d) = &self.env_dirs {
             s.env_dirs = d.clone();
         }
@@ -35,9 +37,12 @@ impl Overrides {
             s.store = StoreSource::Path(p.clone());
         }
         if let Some(weak) = self.allow_weak_sandbox {
-            s.sandbox = resyn_registry::sandbox_config(weak);
+            s.sandbox.policy = resyn_registry::sandbox_config(weak).policy;
         }
-        s
+        if let Some(n) = self.sandbox_workers {
+            s.sandbox.max_workers = n;
+        }
+        Ok(s)
     }
 }
 
@@ -66,7 +71,10 @@ pub(crate) fn scorer() -> Result<&'static Scorer> {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone()
                 .unwrap_or_default();
-            let loaded = overrides.sources().load().map_err(|e| error_chain(&e))?;
+            let loaded = overrides
+                .sources()
+                .and_then(|s| s.load())
+                .map_err(|e| error_chain(&e))?;
             for e in &loaded.skipped {
                 eprintln!("resyn: warning: skipping a Python environment: {e}");
             }

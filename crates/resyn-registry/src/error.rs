@@ -34,16 +34,25 @@ pub enum Error {
     /// cannot enforce a required isolation layer).
     #[error("starting the Python sandbox")]
     Sandbox(#[source] Arc<resyn_sandbox::Error>),
-    /// A Python module (a stored environment's, or extra source given to
-    /// [`crate::Loaded::load_module`]) could not be loaded.
+    /// Extra Python source given to [`crate::Loaded::load_module`] could not
+    /// be loaded.
     #[error("loading Python module `{id}`: {source}")]
     Module {
         /// The environment id or file name.
         id: String,
-        /// Why: the sandbox's load error (shared by every call that
-        /// reports it).
+        /// Why: the sandbox's load error.
         #[source]
         source: Arc<resyn_sandbox::Error>,
+    },
+    /// An environment variable holds a value of the wrong form.
+    #[error("{var}={value:?}: expected {expected}")]
+    BadVar {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
     },
     /// Two sources provide an environment with the same id.
     #[error("{origin}: environment `{id}` is already provided by another source")]

@@ -9,11 +9,15 @@
 //! - Python environment directories ([`Sources::env_dirs`]), each module run
 //!   in the sandbox;
 //! - the accepted environments of a synthesis store ([`StoreSource`]),
-//!   source [`resyn_core::Source::Synth`], loaded into the sandbox on first
-//!   use. The store is opened read-only
+//!   source [`resyn_core::Source::Synth`]. The store is opened read-only
 //!   ([`resyn_store::Store::open_read_only`]): assembling never writes it,
 //!   and works while `resyn synth` is writing it.
 //!
+//! Python and synthesized environments are listed from their source
+//! ([`resyn_sandbox::PythonEnv::open`]: metadata without an interpreter), so
+//! assembling a registry of hundreds of them starts nothing; all of them
+//! share one sandbox ([`resyn_sandbox::LazySandbox`]), started on the first
+//! use of any, whose pool size is [`Sources::sandbox`]'s `max_workers`.
 //! [`Loaded`] also says which file each directory module came from, for
 //! viewers that show the source; gives the store row of each synthesized
 //! environment ([`Loaded::stored`]) and the sandboxed module behind a Python
@@ -23,12 +27,11 @@
 //! assemble sources or run such code themselves.
 //!
 //! Entry points only *choose* sources: [`Sources::from_env`] reads
-//! `RESYN_ENV_DIRS`, `RESYN_STORE` and `RESYN_ALLOW_WEAK_SANDBOX` (what the
-//! Python package does by default), and the CLI fills [`Sources`] from its
-//! flags. The store rule is the same everywhere: a named store must exist;
-//! without one, `resyn.db` in the current directory is used when it exists
-//! ([`DEFAULT_STORE`]). All Python and synthesized environments of one
-//! registry share one sandbox worker pool, started only when needed.
+//! `RESYN_ENV_DIRS`, `RESYN_STORE`, `RESYN_ALLOW_WEAK_SANDBOX` and
+//! `RESYN_SANDBOX_WORKERS` (what the Python package does by default), and
+//! the CLI fills [`Sources`] from its flags. The store rule is the same
+//! everywhere: a named store must exist; without one, `resyn.db` in the
+//! current directory is used when it exists ([`DEFAULT_STORE`]).
 //!
 //! ```
 //! use resyn_registry::{Sources, StoreSource};
@@ -47,11 +50,10 @@
 
 pub use error::{Error, Result};
 pub use sources::{
-    ALLOW_WEAK_VAR, DEFAULT_STORE, ENV_DIRS_VAR, Loaded, STORE_VAR, Sources, StoreSource,
-    allow_weak_from_env, env_dirs_from_env, sandbox_config, store_from_env,
+    ALLOW_WEAK_VAR, DEFAULT_STORE, ENV_DIRS_VAR, Loaded, SANDBOX_WORKERS_VAR, STORE_VAR, Sources,
+    StoreSource, allow_weak_from_env, env_dirs_from_env, sandbox_config, sandbox_workers_from_env,
+    store_from_env,
 };
 
 mod error;
-mod shared_sandbox;
 mod sources;
-mod synth_env;

@@ -4,12 +4,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use resyn_core::{Environment, Registry};
-use resyn_sandbox::{PythonEnv, SandboxConfig, SandboxPolicy};
+use resyn_core::{Category, EnvMeta, Environment, Registry, Source};
+use resyn_sandbox::{LazySandbox, PythonEnv, SandboxConfig, SandboxPolicy};
 use resyn_store::{Store, StoredEnv};
 
-use crate::shared_sandbox::SharedSandbox;
-use crate::synth_env::{SynthEnv, Unavailable};
 use crate::{Error, Result};
 
 /// The store `resyn synth` writes by default, in the current directory;
@@ -23,6 +21,9 @@ pub const STORE_VAR: &str = "RESYN_STORE";
 /// `1`, `true` or `yes`: run Python environments even when the host cannot
 /// enforce the sandbox layers required by default.
 pub const ALLOW_WEAK_VAR: &str = "RESYN_ALLOW_WEAK_SANDBOX";
+/// Most sandbox workers (so the most Python modules resident at once), a
+/// positive integer ([`resyn_sandbox::SandboxConfig::max_workers`]).
+pub const SANDBOX_WORKERS_VAR: &str = "RESYN_SANDBOX_WORKERS";
 
 /// Which synthesis store to include.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,11 +83,11 @@ pub struct Loaded {
     /// The module file of each environment loaded from a directory, by id
     /// (viewers show its source).
     pub files: BTreeMap<String, PathBuf>,
-    /// The sandboxed module of each directory environment, by id.
+    /// The sandboxed module of each Python or synthesized environment, by id.
     modules: BTreeMap<String, PythonEnv>,
-    /// Each synthesized environment and its store row, by id.
-    synth: BTreeMap<String, (Arc<SynthEnv>, StoredEnv)>,
-    sandbox: SharedSandbox,
+    /// The store row of each synthesized environment, by id.
+    synth: BTreeMap<String, StoredEnv>,
+    sandbox: LazySandbox,
 }
 
 impl Loaded {
@@ -94,32 +95,17 @@ impl Loaded {
     /// validation report `resyn synth` kept with it); `None` for other
     /// sources.
     pub fn stored(&self, id: &str) -> Option<&StoredEnv> {
-        self.synth.get(id).map(|(_, row)| row)
+        self.synth.get(id)
     }
 
     /// The sandboxed module behind a Python or synthesized environment, for
     /// what the [`Environment`] trait does not offer (its `solve()`, typed
-    /// errors). It is the module the registry's environment runs (a stored
-    /// one is loaded on first use); `Ok(None)` for native environments and
+    /// errors). It is the module the registry's environment runs, started on
+    /// first use (a module that does not load fails its calls with
+    /// [`resyn_sandbox::Error::Load`]); `None` for native environments and
     /// unknown ids.
-    ///
-    /// # Errors
-    /// [`Error::Module`] when a stored module cannot be loaded,
-    /// [`Error::Sandbox`] when the sandbox cannot start.
-    pub fn python(&self, id: &str) -> Result<Option<PythonEnv>> {
-        if let Some(m) = self.modules.get(id) {
-            return Ok(Some(m.clone()));
-        }
-        match self.synth.get(id) {
-            Some((env, _)) => env.python().cloned().map(Some).map_err(|e| match e {
-                Unavailable::Sandbox(e) => Error::Sandbox(Arc::clone(e)),
-                Unavailable::Load(e) => Error::Module {
-                    id: id.to_string(),
-                    source: Arc::clone(e),
-                },
-            }),
-            None => Ok(None),
-        }
+    pub fn python(&self, id: &str) -> Option<PythonEnv> {
+        self.modules.get(id).cloned()
     }
 
     /// Load more untrusted Python source (e.g. the second verifier stored
@@ -141,57 +127,69 @@ impl Loaded {
 
 impl Sources {
     /// The sources the process environment selects: [`ENV_DIRS_VAR`],
-    /// [`STORE_VAR`] (else the default store rule) and [`ALLOW_WEAK_VAR`].
-    pub fn from_env() -> Self {
-        Self {
+    /// [`STORE_VAR`] (else the default store rule), [`ALLOW_WEAK_VAR`] and
+    /// [`SANDBOX_WORKERS_VAR`].
+    ///
+    /// # Errors
+    /// [`Error::BadVar`] for a malformed [`SANDBOX_WORKERS_VAR`].
+    pub fn from_env() -> Result<Self> {
+        let mut sandbox = sandbox_config(allow_weak_from_env());
+        if let Some(n) = sandbox_workers_from_env()? {
+            sandbox.max_workers = n;
+        }
+        Ok(Self {
             env_dirs: env_dirs_from_env(),
             store: StoreSource::named_or_env(None),
-            sandbox: sandbox_config(allow_weak_from_env()),
-        }
+            sandbox,
+        })
     }
 
     /// Assemble the registry: native environments, then every module of
     /// every directory, then the store's accepted environments.
     ///
-    /// The sandbox starts here only when there are directories to load;
-    /// stored environments start it on their first use.
+    /// No sandbox starts here: a directory's modules and the store's
+    /// environments are listed from their source ([`PythonEnv::open`]), and
+    /// the sandbox starts on the first use of one of them. (A module whose
+    /// metadata cannot be read from its source is loaded to read it, which
+    /// starts the sandbox.)
     ///
     /// # Errors
     /// A missing directory or named store, an unreadable store, a sandbox
-    /// that cannot start, or two environments with one id.
+    /// that cannot start when a module has to be loaded, or two environments
+    /// with one id.
     pub fn load(&self) -> Result<Loaded> {
         let mut registry = resyn_envs::registry();
         let mut skipped = Vec::new();
         let mut files = BTreeMap::new();
         let mut modules = BTreeMap::new();
         let mut synth = BTreeMap::new();
-        let sandbox = SharedSandbox::new(self.sandbox.clone());
+        let sandbox = LazySandbox::new(self.sandbox.clone());
         if let Some(d) = self.env_dirs.iter().find(|d| !d.is_dir()) {
             return Err(Error::MissingDir { path: d.clone() });
         }
-        if !self.env_dirs.is_empty() {
-            let sb = sandbox.get().map_err(Error::Sandbox)?;
-            for dir in &self.env_dirs {
-                for env in resyn_sandbox::load_dir(dir, sb) {
-                    match env {
-                        Ok(env) => {
-                            let file = dir.join(env.filename());
-                            let origin = file.display().to_string();
-                            files.insert(env.meta().id.clone(), file);
-                            modules.insert(env.meta().id.clone(), env.clone());
-                            register(&mut registry, Arc::new(env), origin)?;
-                        }
-                        Err(e) => skipped.push(e),
+        for dir in &self.env_dirs {
+            for env in resyn_sandbox::open_dir(dir, &sandbox) {
+                match env {
+                    Ok(env) => {
+                        let file = dir.join(env.filename());
+                        let origin = file.display().to_string();
+                        files.insert(env.meta().id.clone(), file);
+                        modules.insert(env.meta().id.clone(), env.clone());
+                        register(&mut registry, Arc::new(env), origin)?;
                     }
+                    // The sandbox itself cannot start: no module can run.
+                    Err(resyn_sandbox::Error::Sandbox(e)) => return Err(Error::Sandbox(e)),
+                    Err(e) => skipped.push(e),
                 }
             }
         }
         if let Some(path) = self.store.resolve()? {
             for stored in read_store(&path)? {
                 let origin = format!("store {}", path.display());
-                let env = Arc::new(SynthEnv::new(&stored, sandbox.clone()));
-                register(&mut registry, env.clone(), origin)?;
-                synth.insert(stored.env.name.clone(), (env, stored));
+                let env = stored_env(&stored, &sandbox);
+                modules.insert(stored.env.name.clone(), env.clone());
+                register(&mut registry, Arc::new(env), origin)?;
+                synth.insert(stored.env.name.clone(), stored);
             }
         }
         Ok(Loaded {
@@ -203,6 +201,23 @@ impl Sources {
             sandbox,
         })
     }
+}
+
+/// An accepted environment of the store: its metadata from the store
+/// (source [`Source::Synth`]), its module run in `sandbox` on first use.
+fn stored_env(stored: &resyn_store::StoredEnv, sandbox: &LazySandbox) -> PythonEnv {
+    let e = &stored.env;
+    let meta = EnvMeta {
+        id: e.name.clone(),
+        version: e.version,
+        category: e.category.parse().unwrap_or(Category::Logic),
+        description: e.description.clone(),
+        min_difficulty: resyn_core::MIN_DIFFICULTY,
+        max_difficulty: resyn_core::MAX_DIFFICULTY,
+        source: Source::Synth,
+        calibrated: Some(e.calibration.is_some()),
+    };
+    PythonEnv::with_meta(&format!("{}.py", e.name), e.code.clone(), meta, sandbox)
 }
 
 fn read_store(path: &Path) -> Result<Vec<resyn_store::StoredEnv>> {
@@ -258,6 +273,24 @@ pub fn store_from_env() -> Option<PathBuf> {
     std::env::var_os(STORE_VAR)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+}
+
+/// The positive integer in [`SANDBOX_WORKERS_VAR`], if set and not empty.
+///
+/// # Errors
+/// [`Error::BadVar`] when it is not a positive integer.
+pub fn sandbox_workers_from_env() -> Result<Option<usize>> {
+    match std::env::var(SANDBOX_WORKERS_VAR) {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Error::BadVar {
+                var: SANDBOX_WORKERS_VAR,
+                value: v,
+                expected: "a positive integer",
+            }),
+        },
+        _ => Ok(None),
+    }
 }
 
 /// Whether [`ALLOW_WEAK_VAR`] is `1`, `true` or `yes`.

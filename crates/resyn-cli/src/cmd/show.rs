@@ -43,7 +43,7 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
         let store_only = Sources {
             env_dirs: Vec::new(),
             store: StoreSource::Path(path.clone()),
-            sandbox: sources.sandbox_config(),
+            sandbox: sources.sandbox_config()?,
         };
         let registry = store_only.load()?.registry;
         let env = registry.get(&args.env)?;

@@ -189,7 +189,7 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
             (run, cfg)
         }
     };
-    let mut sb = sources.sandbox_config();
+    let mut sb = sources.sandbox_config()?;
     sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));
     let sandbox = resyn_sandbox::Sandbox::new(sb).context("starting the sandbox")?;
     let validator = Validator::new(sandbox, cfg.validation.clone());

@@ -30,7 +30,7 @@ pub(crate) struct GalleryArgs {
 }
 
 fn state(sources: &EnvSources) -> anyhow::Result<UiState> {
-    let state = UiState::new(sources.sources()).context("starting the gallery")?;
+    let state = UiState::new(sources.sources()?).context("starting the gallery")?;
     for w in state.warnings() {
         eprintln!("warning: {w}");
     }

@@ -62,7 +62,7 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
     if files.is_empty() {
         anyhow::bail!("no environment modules (*.py) in the given directories");
     }
-    let mut sb = sources.sandbox_config();
+    let mut sb = sources.sandbox_config()?;
     sb.limits.call_timeout = std::time::Duration::from_secs(args.call_timeout.max(1));
     let sandbox = resyn_sandbox::Sandbox::new(sb).context("starting the sandbox")?;
     let cfg = ValidationConfig {

@@ -371,6 +371,18 @@ fn sandbox_doctor_reports_every_layer() {
             .contains("private tmpfs per worker"),
         "{private}"
     );
+    // Which process model runs the modules (issue 14).
+    let model = layers
+        .iter()
+        .find(|l| l["layer"] == "module_isolation")
+        .unwrap();
+    assert!(
+        model["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("shared zygote"),
+        "{model}"
+    );
     // The fields and layers users parse; what the host reports varies.
     insta::with_settings!({filters => vec![
         (r#""backend": ".*""#, r#""backend": "[BACKEND]""#),
@@ -383,6 +395,41 @@ fn sandbox_doctor_reports_every_layer() {
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     assert!(text.contains("net_ns"), "{text}");
     assert!(text.contains("private_tmp"), "{text}");
+}
+
+#[test]
+fn the_sandbox_pool_size_is_a_flag_and_a_variable() {
+    let dir = python_env_dir();
+    let dir = dir.to_str().unwrap();
+    // A pool of one worker still runs every environment (evicting).
+    let out = resyn()
+        .args([
+            "generate",
+            "base_conversion",
+            "bin_packing",
+            "--env-dir",
+            dir,
+        ])
+        .args(["--count", "2", "--sandbox-workers", "1"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout)
+            .lines()
+            .count(),
+        4
+    );
+    resyn()
+        .args(["envs", "--sandbox-workers", "0"])
+        .assert()
+        .code(2);
+    let out = resyn()
+        .args(["envs", "--env-dir", dir])
+        .env("RESYN_SANDBOX_WORKERS", "lots")
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("RESYN_SANDBOX_WORKERS"), "{err}");
 }
 
 // ---- resyn dataset build -------------------------------------------------

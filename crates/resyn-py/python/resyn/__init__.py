@@ -374,6 +374,7 @@ def configure(
     *,
     store: Optional[Union[str, os.PathLike[str]]] = None,
     allow_weak_sandbox: Optional[bool] = None,
+    sandbox_workers: Optional[int] = None,
 ) -> None:
     """Choose where environments come from; call before any other resyn function.
 
@@ -387,6 +388,10 @@ def configure(
       current directory when that file exists.
     - ``allow_weak_sandbox``: run Python environments even when the host cannot enforce
       the required sandbox layers; default ``RESYN_ALLOW_WEAK_SANDBOX=1``.
+    - ``sandbox_workers``: the most sandbox worker processes, so the most Python modules
+      resident at once (least recently used ones are evicted beyond it); default
+      ``RESYN_SANDBOX_WORKERS``, else 512. Each resident module costs a few MiB (see
+      BENCHMARKS.md).
 
     In trainers that run rewards in worker processes (verl's Ray workers), set those
     environment variables rather than calling this (and prefer an absolute ``RESYN_STORE``
@@ -396,9 +401,17 @@ def configure(
     Raises:
         ResynError: resyn was already used in this process. A missing directory or store is
             reported by the first call that needs the environments.
+        ValueError: ``sandbox_workers`` is not a positive integer.
     """
+    if sandbox_workers is not None and (
+        isinstance(sandbox_workers, bool)
+        or not isinstance(sandbox_workers, int)
+        or sandbox_workers < 1
+    ):
+        raise ValueError("sandbox_workers must be a positive integer, got %r" % (sandbox_workers,))
     _resyn.configure(
         None if env_dirs is None else [os.fspath(d) for d in env_dirs],
         None if store is None else os.fspath(store),
         None if allow_weak_sandbox is None else bool(allow_weak_sandbox),
+        sandbox_workers,
     )

@@ -251,9 +251,9 @@ fn audits_reach_store_rows_modules_and_extra_sources_through_the_sandbox() {
     assert!(loaded.stored("dir_add").is_none() && loaded.stored("sudoku").is_none());
 
     // The module behind each Python environment; none behind a native one.
-    assert!(loaded.python("sudoku").unwrap().is_none());
-    assert!(loaded.python("no_such_env").unwrap().is_none());
-    let dir_add = loaded.python("dir_add").unwrap().unwrap();
+    assert!(loaded.python("sudoku").is_none());
+    assert!(loaded.python("no_such_env").is_none());
+    let dir_add = loaded.python("dir_add").unwrap();
     assert!(dir_add.has_solve());
     let inst = loaded
         .registry
@@ -267,7 +267,7 @@ fn audits_reach_store_rows_modules_and_extra_sources_through_the_sandbox() {
         resyn_core::wrap_answer(&solved),
         "solve() agrees with the reference"
     );
-    let stored_add = loaded.python("stored_add").unwrap().unwrap();
+    let stored_add = loaded.python("stored_add").unwrap();
     assert!(!stored_add.has_solve());
     assert_eq!(stored_add.meta().id, "stored_add");
 
@@ -290,4 +290,97 @@ fn audits_reach_store_rows_modules_and_extra_sources_through_the_sandbox() {
         matches!(&err, Error::Module { id, .. } if id == "broken_extra.py"),
         "{err}"
     );
+}
+
+#[test]
+fn listing_a_directory_does_not_start_the_sandbox() {
+    // Metadata is read from the modules' source: no interpreter needed to
+    // list them, however many there are.
+    let tmp = tempfile::tempdir().unwrap();
+    for k in 0..50 {
+        std::fs::write(
+            tmp.path().join(format!("m{k}.py")),
+            add_module(&format!("listed_{k}")),
+        )
+        .unwrap();
+    }
+    let mut s = sources(&[tmp.path()], StoreSource::None);
+    s.sandbox.python = Some(tmp.path().join("no-such-python"));
+    let loaded = s.load().unwrap();
+    assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
+    let env = loaded.registry.get("listed_7").unwrap();
+    assert_eq!(env.meta().source, Source::Python);
+    let err = env.generate(1, 1).unwrap_err().to_string();
+    assert!(err.contains("sandbox"), "{err}");
+}
+
+#[test]
+fn a_stored_environment_whose_code_disagrees_with_the_store_never_rewards() {
+    // The store says `labelled`; the module says `other`. Its metadata
+    // comes from the store, and running it reports the disagreement.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("resyn.db");
+    store_with(&db, "labelled", &add_module("other"));
+    let reg = sources(&[], StoreSource::Path(db)).load().unwrap().registry;
+    let env = reg.get("labelled").unwrap();
+    let err = env.generate(1, 1).unwrap_err().to_string();
+    assert!(
+        err.contains("\"other\"") && err.contains("labelled"),
+        "{err}"
+    );
+    let inst = resyn_core::Instance {
+        id: "x".into(),
+        env: "labelled".into(),
+        env_version: 1,
+        seed: 1,
+        difficulty: 1,
+        prompt: String::new(),
+        data: serde_json::json!({"a": 1, "b": 2}),
+        reference: String::new(),
+    };
+    assert_eq!(env.verify(&inst, "<answer>3</answer>").reward, 0.0);
+}
+
+#[test]
+fn the_pool_size_comes_from_the_environment_and_bad_values_are_errors() {
+    // Setting the variable here would race with the other tests (they run
+    // in parallel threads): a child process of this binary reads it.
+    let run = |value: &str| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "pool_size_probe",
+                "--nocapture",
+                "--include-ignored",
+            ])
+            .env(resyn_registry::SANDBOX_WORKERS_VAR, value)
+            .output()
+            .unwrap()
+    };
+    let ok = run("37");
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        out.contains("POOL=Ok(Some(37))") && out.contains("MAX=37"),
+        "{out}"
+    );
+    let bad = run("many");
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        out.contains("POOL=Err") && out.contains("RESYN_SANDBOX_WORKERS"),
+        "{out}"
+    );
+    let zero = run("0");
+    assert!(String::from_utf8_lossy(&zero.stdout).contains("POOL=Err"));
+}
+
+/// Run by `the_pool_size_comes_from_the_environment_and_bad_values_are_errors`
+/// in a child process.
+#[test]
+#[ignore = "run by another test with the variable set"]
+fn pool_size_probe() {
+    let got = resyn_registry::sandbox_workers_from_env().map_err(|e| e.to_string());
+    println!("POOL={got:?}");
+    if let Ok(s) = resyn_registry::Sources::from_env() {
+        println!("MAX={}", s.sandbox.max_workers);
+    }
 }
