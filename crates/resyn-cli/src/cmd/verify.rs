@@ -56,32 +56,39 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
             );
         }
     }
-    // Group by environment so sandboxed backends can batch; keep output order.
+    // Group by environment so sandboxed backends can batch, then spread the
+    // pieces of every environment over all cores at once (a batch mixing
+    // hundreds of Python environments keeps every core busy); keep output
+    // order.
     let mut by_env: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (k, (_, r)) in responses.iter().enumerate() {
         by_env.entry(&instances[&r.id].env).or_default().push(k);
     }
+    let mut pieces: Vec<(&str, &[usize])> = Vec::new();
+    for (env_id, idx) in &by_env {
+        pieces.extend(idx.chunks(256).map(|c| (*env_id, c)));
+    }
+    let results = resyn_core::parallel::map(
+        &pieces,
+        resyn_core::parallel::threads(),
+        |&(env_id, batch)| {
+            let items: Vec<(&Instance, &str)> = batch
+                .iter()
+                .map(|&k| {
+                    (
+                        &instances[&responses[k].1.id],
+                        responses[k].1.response.as_str(),
+                    )
+                })
+                .collect();
+            // Every environment was looked up when the instances were read.
+            registry.get(env_id).map(|env| env.verify_batch(&items))
+        },
+    );
     let mut verdicts: Vec<Option<Verdict>> = vec![None; responses.len()];
-    for (env_id, idx) in by_env {
-        let env = registry.get(env_id)?;
-        let batches: Vec<&[usize]> = idx.chunks(256).collect();
-        let results =
-            resyn_core::parallel::map(&batches, resyn_core::parallel::threads(), |batch| {
-                let items: Vec<(&Instance, &str)> = batch
-                    .iter()
-                    .map(|&k| {
-                        (
-                            &instances[&responses[k].1.id],
-                            responses[k].1.response.as_str(),
-                        )
-                    })
-                    .collect();
-                env.verify_batch(&items)
-            });
-        for (batch, vs) in batches.iter().zip(results) {
-            for (&k, v) in batch.iter().zip(vs) {
-                verdicts[k] = Some(v);
-            }
+    for ((_, batch), vs) in pieces.iter().zip(results) {
+        for (&k, v) in batch.iter().zip(vs?) {
+            verdicts[k] = Some(v);
         }
     }
     let mut out = Output::open(args.out.as_deref())?;
