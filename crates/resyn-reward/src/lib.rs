@@ -51,7 +51,7 @@
 pub use compose::{Reward, RewardConfig, compose};
 pub use error::{Error, Result};
 pub use format::{FormatViolation, check_format};
-pub use scorer::{Scorer, Target};
+pub use scorer::{Observer, Scorer, Target};
 
 mod compose;
 mod error;

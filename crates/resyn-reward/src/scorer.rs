@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use resyn_core::ground_truth::llm_answer_verdict;
 use resyn_core::{Environment, GroundTruth, Instance, Registry};
@@ -68,19 +69,62 @@ impl Target {
     }
 }
 
+/// Told how long each environment took: a reward server's per-environment
+/// latency metrics.
+pub trait Observer: Send + Sync {
+    /// `items` responses of environment `env` were verified in one call
+    /// (one environment's share of a batch) taking `elapsed`.
+    fn verified(&self, env: &str, items: usize, elapsed: Duration);
+}
+
 /// Scores responses with the environments of a [`Registry`].
 ///
 /// Cheap to clone (the registry holds `Arc`s); `Send + Sync`, so one scorer
 /// serves every thread.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scorer {
     registry: Registry,
+    observer: Option<Arc<dyn Observer>>,
+}
+
+impl std::fmt::Debug for Scorer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scorer")
+            .field("registry", &self.registry)
+            .field("observed", &self.observer.is_some())
+            .finish()
+    }
 }
 
 impl Scorer {
     /// A scorer over these environments.
     pub fn new(registry: Registry) -> Self {
-        Self { registry }
+        Self {
+            registry,
+            observer: None,
+        }
+    }
+
+    /// The same scorer, reporting every environment's verification time to
+    /// `observer`.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Verify `items` of environment `env`, timed for the observer.
+    fn verify_timed(
+        &self,
+        env: &Arc<dyn Environment>,
+        items: &[(&Instance, &str)],
+    ) -> Vec<resyn_core::Verdict> {
+        let t = Instant::now();
+        let verdicts = env.verify_batch(items);
+        if let Some(o) = &self.observer {
+            o.verified(&env.meta().id, items.len(), t.elapsed());
+        }
+        verdicts
     }
 
     /// The environments.
@@ -95,7 +139,12 @@ impl Scorer {
     /// the registry.
     pub fn score(&self, target: &Target, response: &str, config: &RewardConfig) -> Result<Reward> {
         let verdict = match target {
-            Target::Instance(inst) => self.env(&inst.env)?.verify(inst, response),
+            Target::Instance(inst) => self
+                .verify_timed(self.env(&inst.env)?, &[(inst, response)])
+                .pop()
+                .unwrap_or_else(|| {
+                    resyn_core::Verdict::zero(resyn_core::ReasonCode::EnvError, "no verdict")
+                }),
             Target::Answer { answer, .. } => llm_answer_verdict(answer.as_deref(), response),
         };
         Ok(compose(verdict, response, config))
@@ -208,7 +257,7 @@ impl Scorer {
             Vec::new()
         } else {
             match self.env(items[first].0.env()) {
-                Ok(env) => env.verify_batch(&insts),
+                Ok(env) => self.verify_timed(env, &insts),
                 Err(e) => {
                     let name = match e {
                         Error::UnknownEnvironment(n) => n,

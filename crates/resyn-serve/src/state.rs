@@ -92,12 +92,14 @@ impl AppState {
             }
             by_id.insert(inst.id.clone(), Arc::new(inst));
         }
+        let metrics = Arc::new(Metrics::default());
         Ok(Self {
-            scorer: Arc::new(scorer),
+            // Per-environment latency goes to /metrics.
+            scorer: Arc::new(scorer.with_observer(metrics.clone())),
             instances: Arc::new(by_id),
             reward,
             limits,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             curriculum: None,
         })
     }

@@ -184,6 +184,19 @@ fn concurrent_clients_get_their_own_answers() {
         text.contains("resyn_http_request_duration_seconds_count{route=\"/verify\"} 80"),
         "{text}"
     );
+    // Per environment: every response was verified by its environment.
+    let sum = |prefix: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("resyn_env_verifications_total{env="), 80 * 16, "{text}");
+    assert_eq!(sum("resyn_verifications_total{reason="), 80 * 16, "{text}");
+    for inst in &insts {
+        let count = format!("resyn_env_verify_seconds_count{{env=\"{}\"}}", inst.env);
+        assert!(text.contains(&count), "{count}\n{text}");
+    }
 }
 
 #[test]
