@@ -162,6 +162,11 @@ pub trait Environment: Send + Sync {
         items.iter().map(|(i, r)| self.verify(i, r)).collect()
     }
 
+    /// Prepare to be used soon, in the background, without blocking: a
+    /// sandboxed environment starts its worker so that the next call does not
+    /// wait for it. A hint; the default does nothing.
+    fn warm_up(&self) {}
+
     /// Check that `difficulty` is in range.
     ///
     /// # Errors

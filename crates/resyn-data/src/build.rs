@@ -261,9 +261,14 @@ impl<'a> DatasetBuilder<'a> {
             }),
         };
         self.progress.set_total(st.planned);
-        for env in candidates {
+        for (k, env) in candidates.iter().enumerate() {
             if st.envs.len() >= slots {
                 break;
+            }
+            // While this environment generates, the next one gets ready (a
+            // sandboxed environment starts its worker on another core).
+            if let Some(next) = candidates.get(k + 1) {
+                next.warm_up();
             }
             let m = env.meta();
             if let Some(f) = forced.iter().find(|f| f.id == m.id) {

@@ -870,6 +870,26 @@ impl Environment for PythonEnv {
             .map(to_verdict)
             .collect()
     }
+
+    /// Start this module's worker in the background (and the sandbox, if it
+    /// has not started), unless one is idle or the pool is full.
+    fn warm_up(&self) {
+        let env = self.clone();
+        let run = move || {
+            let Ok(inner) = env.inner() else { return };
+            let inner = Arc::clone(inner);
+            let module = Arc::clone(&env.module);
+            inner.warm_up(&module, move |meta| env.check_loaded(meta).is_ok());
+        };
+        // Starting the sandbox itself takes a while: not on the caller's thread.
+        if self.runtime.started().is_some() {
+            run();
+        } else {
+            let _ = std::thread::Builder::new()
+                .name("resyn-sandbox-start".into())
+                .spawn(run);
+        }
+    }
 }
 
 /// The environment modules of `dir`: each `*.py` file whose name does not

@@ -63,6 +63,10 @@ struct PoolState {
     /// Least recently used first.
     idle: Vec<Worker>,
     live: usize,
+    /// Modules whose worker is being started in the background
+    /// ([`Inner::warm_up`]): a checkout waits for it instead of starting
+    /// another.
+    warming: Vec<ModuleKey>,
 }
 
 /// How workers relate to zygotes, as chosen when the sandbox started.
@@ -240,6 +244,7 @@ impl Sandbox {
                 pool: Mutex::new(PoolState {
                     idle: Vec::new(),
                     live: 0,
+                    warming: Vec::new(),
                 }),
                 cv: Condvar::new(),
                 spawner: Mutex::new(spawn_tx),
@@ -571,6 +576,10 @@ impl Inner {
                     discard.push(w);
                     continue;
                 }
+                if !fresh && st.warming.contains(&module.key) {
+                    st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                    continue;
+                }
                 if st.live < max {
                     st.live += 1;
                     break None;
@@ -595,6 +604,54 @@ impl Inner {
                 self.cv.notify_all();
                 Err(e)
             }
+        }
+    }
+
+    /// Start a worker for `module` in the background unless one is idle or
+    /// already starting, or the pool is full; it joins the idle workers.
+    /// `check` sees the module's reported metadata first (a worker failing
+    /// it is not kept).
+    pub fn warm_up(
+        self: &Arc<Self>,
+        module: &Arc<Module>,
+        check: impl FnOnce(&Value) -> bool + Send + 'static,
+    ) {
+        {
+            let mut st = lock(&self.pool);
+            let idle = st.idle.iter().any(|w| w.key == Some(module.key));
+            if idle || st.warming.contains(&module.key) || st.live >= self.config.max_workers() {
+                return;
+            }
+            st.live += 1;
+            st.warming.push(module.key);
+        }
+        let key = module.key;
+        let (inner, module) = (Arc::clone(self), Arc::clone(module));
+        let started = std::thread::Builder::new()
+            .name("resyn-sandbox-warm".into())
+            .spawn(move || {
+                let got = inner.start(&module);
+                let mut st = lock(&inner.pool);
+                st.warming.retain(|k| *k != module.key);
+                match got {
+                    Ok((mut w, meta)) => {
+                        drop(st);
+                        w.broken |= !check(&meta);
+                        inner.checkin(w);
+                    }
+                    Err(_) => {
+                        // The caller's own checkout will start it again and
+                        // report the error.
+                        st.live -= 1;
+                        drop(st);
+                        inner.cv.notify_all();
+                    }
+                }
+            });
+        if started.is_err() {
+            let mut st = lock(&self.pool);
+            st.warming.retain(|k| *k != key);
+            st.live -= 1;
         }
     }
 

@@ -13,8 +13,12 @@ use crate::common::{CALL_TIMEOUT, config};
 /// Sleeps `difficulty - 1` eighths of the call limit in generate (so 6 is
 /// 0.625 of the limit and 10 is over it); returns which process answered.
 fn sleeper(name: &str, sb: &Sandbox) -> PythonEnv {
+    PythonEnv::from_source(&format!("{name}.py"), sleeper_source(name), sb).unwrap()
+}
+
+fn sleeper_source(name: &str) -> String {
     let eighth = CALL_TIMEOUT.as_secs_f64() / 8.0;
-    let src = format!(
+    format!(
         r#"
 import os, time
 NAME = "{name}"
@@ -29,8 +33,7 @@ def generate(rng, difficulty):
 def verify(instance, answer):
     return 1.0 if answer.strip() == "ok" else 0.0
 "#
-    );
-    PythonEnv::from_source(&format!("{name}.py"), src, sb).unwrap()
+    )
 }
 
 fn token(env: &PythonEnv) -> String {
@@ -162,4 +165,33 @@ fn determinism_checks_run_on_a_fresh_process() {
         .unwrap()
         .expect_err("a fresh worker's instances differ");
     assert_eq!(failure.check, Check::Determinism, "{failure}");
+}
+
+#[test]
+fn warming_up_starts_one_worker_in_the_background() {
+    use resyn_sandbox::LazySandbox;
+    let sb = Sandbox::new(config()).unwrap();
+    let lazy = LazySandbox::from(sb.clone());
+    // Opened from their source: no worker yet.
+    let a = PythonEnv::open_source("warm_a.py", sleeper_source("warm_a"), &lazy).unwrap();
+    let b = PythonEnv::open_source("warm_b.py", sleeper_source("warm_b"), &lazy).unwrap();
+    assert_eq!(sb.stats().live, 0);
+    // A worker appears without any call.
+    a.warm_up();
+    let until = Instant::now() + CALL_TIMEOUT * 4;
+    while sb.stats().idle == 0 {
+        assert!(Instant::now() < until, "no worker was started");
+        std::thread::sleep(CALL_TIMEOUT / 100);
+    }
+    let t = token(&a);
+    assert_eq!(sb.stats().live, 1, "the call used the warmed worker");
+    // Warming a resident module does nothing.
+    a.warm_up();
+    assert_eq!(token(&a), t);
+    // A call right after warm_up waits for that worker rather than starting
+    // a second one.
+    b.warm_up();
+    b.warm_up();
+    token(&b);
+    assert_eq!(sb.stats().live, 2, "{:?}", sb.stats());
 }
