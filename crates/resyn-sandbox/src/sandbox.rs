@@ -38,7 +38,9 @@ use crate::{Error, Result, python, sys};
 /// A module's source and identity.
 #[derive(Debug)]
 pub(crate) struct Module {
-    pub key: ModuleKey,
+    /// Content hash of file name and source, computed on first use (listing
+    /// never needs it).
+    key: std::sync::OnceLock<ModuleKey>,
     /// File name shown in tracebacks.
     pub filename: String,
     pub source: String,
@@ -46,16 +48,22 @@ pub(crate) struct Module {
 
 impl Module {
     pub(crate) fn new(filename: &str, source: String) -> Self {
-        let key = resyn_core::content_hash(&[
-            b"resyn-python-module",
-            filename.as_bytes(),
-            source.as_bytes(),
-        ]);
         Self {
-            key,
+            key: std::sync::OnceLock::new(),
             filename: filename.to_string(),
             source,
         }
+    }
+
+    /// What identifies the module's workers in the pool.
+    pub fn key(&self) -> ModuleKey {
+        *self.key.get_or_init(|| {
+            resyn_core::content_hash(&[
+                b"resyn-python-module",
+                self.filename.as_bytes(),
+                self.source.as_bytes(),
+            ])
+        })
     }
 }
 
@@ -543,7 +551,7 @@ impl Inner {
             dedicated,
             strict: !dedicated,
             scratch,
-            key: Some(module.key),
+            key: Some(module.key()),
             startup: l.startup_timeout,
             max_frame: l.max_frame_bytes,
             init: &init,
@@ -563,11 +571,12 @@ impl Inner {
     /// Returns the module metadata when a new worker was started.
     pub(crate) fn checkout(&self, module: &Module, fresh: bool) -> Result<(Worker, Option<Value>)> {
         let max = self.config.max_workers();
+        let key = module.key();
         let mut discard = Vec::new();
         let reused = {
             let mut st = lock(&self.pool);
             loop {
-                if !fresh && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(module.key)) {
+                if !fresh && let Some(i) = st.idle.iter().rposition(|w| w.key == Some(key)) {
                     let w = st.idle.remove(i);
                     if w.usable() {
                         break Some(w);
@@ -576,7 +585,7 @@ impl Inner {
                     discard.push(w);
                     continue;
                 }
-                if !fresh && st.warming.contains(&module.key) {
+                if !fresh && st.warming.contains(&key) {
                     st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
                     continue;
                 }
@@ -616,23 +625,23 @@ impl Inner {
         module: &Arc<Module>,
         check: impl FnOnce(&Value) -> bool + Send + 'static,
     ) {
+        let key = module.key();
         {
             let mut st = lock(&self.pool);
-            let idle = st.idle.iter().any(|w| w.key == Some(module.key));
-            if idle || st.warming.contains(&module.key) || st.live >= self.config.max_workers() {
+            let idle = st.idle.iter().any(|w| w.key == Some(key));
+            if idle || st.warming.contains(&key) || st.live >= self.config.max_workers() {
                 return;
             }
             st.live += 1;
-            st.warming.push(module.key);
+            st.warming.push(key);
         }
-        let key = module.key;
         let (inner, module) = (Arc::clone(self), Arc::clone(module));
         let started = std::thread::Builder::new()
             .name("resyn-sandbox-warm".into())
             .spawn(move || {
                 let got = inner.start(&module);
                 let mut st = lock(&inner.pool);
-                st.warming.retain(|k| *k != module.key);
+                st.warming.retain(|k| *k != key);
                 match got {
                     Ok((mut w, meta)) => {
                         drop(st);

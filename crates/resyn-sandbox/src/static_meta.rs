@@ -201,14 +201,14 @@ enum Block {
     Other,
 }
 
-fn block_kind(toks: &[Tok]) -> Option<Block> {
+fn block_kind(toks: &[Tok<'_>]) -> Option<Block> {
     if def_name(toks).is_some() {
         return Some(Block::Def);
     }
     let Some(Tok::Name(first)) = toks.first() else {
         return None;
     };
-    match first.as_str() {
+    match *first {
         "class" => Some(Block::Class),
         "if" | "elif" | "else" | "for" | "while" | "try" | "except" | "finally" | "with"
         | "async" | "match" | "case" => Some(Block::Other),
@@ -217,40 +217,38 @@ fn block_kind(toks: &[Tok]) -> Option<Block> {
 }
 
 /// `def NAME` / `async def NAME` at the start of a statement.
-fn def_name(toks: &[Tok]) -> Option<&str> {
+fn def_name<'a>(toks: &[Tok<'a>]) -> Option<&'a str> {
     let rest = match toks {
-        [Tok::Name(a), rest @ ..] if a == "async" => rest,
+        [Tok::Name("async"), rest @ ..] => rest,
         _ => toks,
     };
     match rest {
-        [Tok::Name(d), Tok::Name(n), ..] if d == "def" => Some(n),
+        [Tok::Name("def"), Tok::Name(n), ..] => Some(n),
         _ => None,
     }
 }
 
-fn class_name(toks: &[Tok]) -> Option<&str> {
+fn class_name<'a>(toks: &[Tok<'a>]) -> Option<&'a str> {
     match toks {
-        [Tok::Name(c), Tok::Name(n), ..] if c == "class" => Some(n),
+        [Tok::Name("class"), Tok::Name(n), ..] => Some(n),
         _ => None,
     }
 }
 
 /// `META = <literal>` or `META: annotation = <literal>` for a metadata
 /// name; the value is an error when it is not a plain literal.
-fn meta_assignment(toks: &[Tok]) -> Option<(&str, R<Literal>)> {
-    let Some(Tok::Name(name)) = toks.first() else {
+fn meta_assignment<'a>(toks: &[Tok<'a>]) -> Option<(&'a str, R<Literal>)> {
+    let Some(&Tok::Name(name)) = toks.first() else {
         return None;
     };
-    if !META_NAMES.contains(&name.as_str()) {
+    if !META_NAMES.contains(&name) {
         return None;
     }
     let value = match toks.get(1) {
-        Some(Tok::Op(o)) if o == "=" => &toks[2..],
-        Some(Tok::Op(o)) if o == ":" => {
+        Some(Tok::Op("=")) => &toks[2..],
+        Some(Tok::Op(":")) => {
             // Annotated: skip the annotation up to the depth-0 `=`.
-            let eq = toks
-                .iter()
-                .position(|t| matches!(t, Tok::Op(o) if o == "="));
+            let eq = toks.iter().position(|t| matches!(t, Tok::Op("=")));
             match eq {
                 Some(i) => &toks[i + 1..],
                 None => return Some((name, Err(format!("`{name}` is annotated without a value")))),
@@ -273,14 +271,11 @@ enum Literal {
     Int(u64),
 }
 
-fn literal(name: &str, toks: &[Tok]) -> R<Literal> {
+fn literal(name: &str, toks: &[Tok<'_>]) -> R<Literal> {
     let bad = || format!("`{name}` is not assigned a plain literal");
     // Outer parentheses only: `("a" "b")`, `((1))`.
     let mut inner = toks;
-    while let [Tok::Op(o), mid @ .., Tok::Op(c)] = inner
-        && o == "("
-        && c == ")"
-    {
+    while let [Tok::Op("("), mid @ .., Tok::Op(")")] = inner {
         inner = mid;
     }
     match inner {
@@ -326,17 +321,17 @@ fn parse_int(text: &str) -> Option<u64> {
 
 /// Top-level code that runs at load time must not bind a watched name nor
 /// reach module globals indirectly.
-fn check_executed(toks: &[Tok]) -> R<()> {
+fn check_executed(toks: &[Tok<'_>]) -> R<()> {
     check_dynamic(toks)?;
     for (i, t) in toks.iter().enumerate() {
         match t {
-            Tok::Name(n) if META_NAMES.contains(&n.as_str()) => {
+            Tok::Name(n) if META_NAMES.contains(n) => {
                 return Err(format!("top-level code uses `{n}`"));
             }
-            Tok::Name(n) if FUNC_NAMES.contains(&n.as_str()) && binds(toks, i) => {
+            Tok::Name(n) if FUNC_NAMES.contains(n) && binds(toks, i) => {
                 return Err(format!("top-level code binds `{n}`"));
             }
-            Tok::Name(n) if n == "import" => {
+            Tok::Name("import") => {
                 if let Some(b) = import_binds_key(&toks[i + 1..]) {
                     return Err(b);
                 }
@@ -348,10 +343,10 @@ fn check_executed(toks: &[Tok]) -> R<()> {
 }
 
 /// Code that runs at load time must not reach module globals indirectly.
-fn check_dynamic(toks: &[Tok]) -> R<()> {
+fn check_dynamic(toks: &[Tok<'_>]) -> R<()> {
     for t in toks {
         match t {
-            Tok::Name(n) if DYNAMIC.contains(&n.as_str()) => {
+            Tok::Name(n) if DYNAMIC.contains(n) => {
                 return Err(format!("code run at load time uses `{n}`"));
             }
             _ => {}
@@ -363,11 +358,11 @@ fn check_dynamic(toks: &[Tok]) -> R<()> {
 /// Whether the name at `toks[i]` is bound by the statement: an assignment
 /// target (before a depth-0 `=`), a walrus, a `for`/`as`/`del` target, an
 /// `import` name, a `match` capture.
-fn binds(toks: &[Tok], i: usize) -> bool {
-    let op = |k: usize, ops: &[&str]| matches!(toks.get(k), Some(Tok::Op(o)) if ops.contains(&o.as_str()));
-    let kw = |k: usize, kws: &[&str]| matches!(toks.get(k), Some(Tok::Name(n)) if kws.contains(&n.as_str()));
+fn binds(toks: &[Tok<'_>], i: usize) -> bool {
+    let op = |k: usize, ops: &[&str]| matches!(toks.get(k), Some(Tok::Op(o)) if ops.contains(o));
+    let kw = |k: usize, kws: &[&str]| matches!(toks.get(k), Some(Tok::Name(n)) if kws.contains(n));
     let assign_after = toks[i + 1..].iter().any(|t| {
-        matches!(t, Tok::Op(o) if o == "=" || (o.ends_with('=') && !matches!(o.as_str(), "==" | "!=" | "<=" | ">=")))
+        matches!(t, Tok::Op(o) if *o == "=" || (o.ends_with('=') && !matches!(*o, "==" | "!=" | "<=" | ">=")))
     });
     assign_after
         || op(i + 1, &[":="])
@@ -380,19 +375,18 @@ fn binds(toks: &[Tok], i: usize) -> bool {
             ))
         || toks
             .iter()
-            .any(|t| matches!(t, Tok::Name(n) if n == "case" || n == "match"))
+            .any(|t| matches!(t, Tok::Name("case" | "match")))
 }
 
 /// For the names after `import`: a binding of a watched name, or `*`.
-fn import_binds_key(after: &[Tok]) -> Option<String> {
+fn import_binds_key(after: &[Tok<'_>]) -> Option<String> {
     for (k, t) in after.iter().enumerate() {
         match t {
-            Tok::Op(o) if o == "*" => return Some("top-level code uses `import *`".into()),
+            Tok::Op("*") => return Some("top-level code uses `import *`".into()),
             Tok::Name(n) if is_key(n) => {
                 // `import a.generate` binds `a`; `from m import generate`,
                 // `... as generate` bind it.
-                let dotted =
-                    matches!(after.get(k.wrapping_sub(1)), Some(Tok::Op(o)) if o == ".") && k > 0;
+                let dotted = matches!(after.get(k.wrapping_sub(1)), Some(Tok::Op("."))) && k > 0;
                 if !dotted {
                     return Some(format!("top-level code imports `{n}`"));
                 }
@@ -404,15 +398,15 @@ fn import_binds_key(after: &[Tok]) -> Option<String> {
 }
 
 /// `global NAME` anywhere (a function called at load time could rebind it).
-fn check_global(toks: &[Tok]) -> R<()> {
+fn check_global(toks: &[Tok<'_>]) -> R<()> {
     let mut in_global = false;
     for t in toks {
         match t {
-            Tok::Name(n) if n == "global" => in_global = true,
+            Tok::Name("global") => in_global = true,
             Tok::Name(n) if in_global && is_key(n) => {
                 return Err(format!("a `global {n}` statement"));
             }
-            Tok::Op(o) if o == ";" => in_global = false,
+            Tok::Op(";") => in_global = false,
             _ => {}
         }
     }
@@ -423,36 +417,53 @@ fn check_global(toks: &[Tok]) -> R<()> {
 
 /// A token, as far as the reader needs one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
+enum Tok<'a> {
     /// An identifier or keyword.
-    Name(String),
+    Name(&'a str),
     /// A number (kept as text).
-    Num(String),
+    Num(&'a str),
     /// A string literal.
-    Str(StrLit),
+    Str(StrLit<'a>),
     /// An operator or delimiter.
-    Op(String),
+    Op(&'static str),
 }
 
 /// A string literal's prefix and body (between the quotes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct StrLit {
-    prefix: String,
-    body: String,
+struct StrLit<'a> {
+    prefix: &'a str,
+    body: &'a str,
 }
 
 /// One logical line: its tokens and the indentation of its first line.
 #[derive(Debug)]
-struct Line {
-    tokens: Vec<Tok>,
+struct Line<'a> {
+    tokens: Vec<Tok<'a>>,
     indent: usize,
 }
 
-const OPS: [&str; 47] = [
-    "**=", "//=", ">>=", "<<=", "...", "->", ":=", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=",
-    "%=", "@=", "&=", "|=", "^=", "**", "//", "<<", ">>", "+", "-", "*", "/", "%", "@", "&", "|",
-    "^", "~", "<", ">", "=", ".", ",", ":", ";", "(", ")", "[", "]", "{", "}",
+/// Operators and delimiters by length (the longest match wins).
+const OPS3: [&str; 5] = ["**=", "//=", ">>=", "<<=", "..."];
+const OPS2: [&str; 19] = [
+    "->", ":=", "==", "!=", "<=", ">=", "+=", "-=", "*=", "/=", "%=", "@=", "&=", "|=", "^=", "**",
+    "//", "<<", ">>",
 ];
+const OPS1: [&str; 23] = [
+    "+", "-", "*", "/", "%", "@", "&", "|", "^", "~", "<", ">", "=", ".", ",", ":", ";", "(", ")",
+    "[", "]", "{", "}",
+];
+
+/// The operator or delimiter `rest` starts with.
+fn op_at(rest: &str) -> Option<&'static str> {
+    let b = rest.as_bytes();
+    let find = |ops: &[&'static str], n: usize| {
+        let head = b.get(..n)?;
+        ops.iter().copied().find(|o| o.as_bytes() == head)
+    };
+    find(&OPS3, 3)
+        .or_else(|| find(&OPS2, 2))
+        .or_else(|| find(&OPS1, 1))
+}
 
 struct Lexer<'a> {
     s: &'a str,
@@ -474,16 +485,20 @@ impl<'a> Lexer<'a> {
         Some(c)
     }
 
+    /// Whether the next two characters are both `q`.
+    fn at_two(&self, q: char) -> bool {
+        let mut c = self.rest().chars();
+        c.next() == Some(q) && c.next() == Some(q)
+    }
+
     /// Skip a string literal whose opening quote is at `pos` (prefix already
     /// consumed); returns its body. Replacement fields of f- and t-strings
     /// are skipped with their nested strings and brackets.
-    fn string(&mut self, prefix: &str) -> R<String> {
+    fn string(&mut self, prefix: &str) -> R<&'a str> {
         let lower = prefix.to_ascii_lowercase();
         let formatted = lower.contains('f') || lower.contains('t');
         let q = self.bump().ok_or("unterminated string")?;
-        let triple = self
-            .rest()
-            .starts_with([q, q].iter().collect::<String>().as_str());
+        let triple = self.at_two(q);
         if triple {
             self.pos += 2;
         }
@@ -507,14 +522,11 @@ impl<'a> Lexer<'a> {
                 }
                 c if c == q => {
                     if !triple {
-                        return Ok(self.s[start..at].to_string());
+                        return Ok(&self.s[start..at]);
                     }
-                    if self
-                        .rest()
-                        .starts_with([q, q].iter().collect::<String>().as_str())
-                    {
+                    if self.at_two(q) {
                         self.pos += 2;
-                        return Ok(self.s[start..at].to_string());
+                        return Ok(&self.s[start..at]);
                     }
                 }
                 _ => {}
@@ -543,8 +555,8 @@ impl<'a> Lexer<'a> {
                 }
                 c if c.is_alphabetic() || c == '_' => {
                     let name = self.name();
-                    if is_prefix(&name) && matches!(self.peek(), Some('\'' | '"')) {
-                        self.string(&name)?;
+                    if is_prefix(name) && matches!(self.peek(), Some('\'' | '"')) {
+                        self.string(name)?;
                     }
                 }
                 _ => {
@@ -555,7 +567,7 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn name(&mut self) -> String {
+    fn name(&mut self) -> &'a str {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c.is_alphanumeric() || c == '_' {
@@ -564,7 +576,7 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-        self.s[start..self.pos].to_string()
+        &self.s[start..self.pos]
     }
 }
 
@@ -578,7 +590,7 @@ fn is_prefix(name: &str) -> bool {
 }
 
 /// Split `src` into logical lines.
-fn logical_lines(src: &str) -> R<Vec<Line>> {
+fn logical_lines(src: &str) -> R<Vec<Line<'_>>> {
     let mut lx = Lexer { s: src, pos: 0 };
     let mut lines = Vec::new();
     let mut cur: Vec<Tok> = Vec::new();
@@ -622,10 +634,7 @@ fn logical_lines(src: &str) -> R<Vec<Line>> {
             }
             '\'' | '"' => {
                 let body = lx.string("")?;
-                cur.push(Tok::Str(StrLit {
-                    prefix: String::new(),
-                    body,
-                }));
+                cur.push(Tok::Str(StrLit { prefix: "", body }));
             }
             c if c.is_ascii_digit()
                 || (c == '.' && lx.rest()[1..].starts_with(|d: char| d.is_ascii_digit())) =>
@@ -638,31 +647,28 @@ fn logical_lines(src: &str) -> R<Vec<Line>> {
                         break;
                     }
                 }
-                cur.push(Tok::Num(src[start..lx.pos].to_string()));
+                cur.push(Tok::Num(&src[start..lx.pos]));
             }
             c if c.is_alphabetic() || c == '_' => {
                 let name = lx.name();
-                if is_prefix(&name) && matches!(lx.peek(), Some('\'' | '"')) {
-                    let body = lx.string(&name)?;
+                if is_prefix(name) && matches!(lx.peek(), Some('\'' | '"')) {
+                    let body = lx.string(name)?;
                     cur.push(Tok::Str(StrLit { prefix: name, body }));
                 } else {
                     cur.push(Tok::Name(name));
                 }
             }
             _ => {
-                let op = OPS
-                    .iter()
-                    .find(|o| lx.rest().starts_with(**o))
-                    .ok_or_else(|| format!("unexpected character {c:?}"))?;
+                let op = op_at(lx.rest()).ok_or_else(|| format!("unexpected character {c:?}"))?;
                 lx.pos += op.len();
-                match *op {
+                match op {
                     "(" | "[" | "{" => depth += 1,
                     ")" | "]" | "}" => {
                         depth = depth.checked_sub(1).ok_or("unbalanced closing bracket")?;
                     }
                     _ => {}
                 }
-                cur.push(Tok::Op((*op).to_string()));
+                cur.push(Tok::Op(op));
             }
         }
     }
@@ -678,7 +684,7 @@ fn logical_lines(src: &str) -> R<Vec<Line>> {
     Ok(lines)
 }
 
-impl StrLit {
+impl StrLit<'_> {
     /// The `str` value, by Python's rules; an error for bytes, f-strings and
     /// escapes the reader does not decode.
     fn decode(&self) -> R<String> {
@@ -687,7 +693,7 @@ impl StrLit {
             return Err("not a plain str literal".into());
         }
         if p.contains('r') {
-            return Ok(self.body.clone());
+            return Ok(self.body.to_string());
         }
         let mut out = String::with_capacity(self.body.len());
         let mut it = self.body.chars().peekable();
@@ -922,7 +928,8 @@ print(json.dumps([run(k, s) for k, s in json.load(sys.stdin)]))
 
     /// The reader's value of `NAME = <lit>` (unstripped).
     fn read_literal(lit: &str) -> R<Literal> {
-        let lines = logical_lines(&format!("NAME = {lit}\n"))?;
+        let src = format!("NAME = {lit}\n");
+        let lines = logical_lines(&src)?;
         match lines.as_slice() {
             [line] => meta_assignment(&line.tokens).ok_or("no assignment")?.1,
             _ => Err("more than one logical line".into()),
