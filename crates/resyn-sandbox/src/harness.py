@@ -479,18 +479,27 @@ def _errno():
     return ctypes.get_errno()
 
 
-def _seccomp(hexprog):
-    """Install a seccomp filter on this process (no_new_privs is already set
-    by the sandbox). Filters stack: the strictest verdict of all wins."""
+class _FProg(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+def _filter(hexprog):
+    """A seccomp program, ready to install (the buffer kept alive with it)."""
     prog = bytes.fromhex(hexprog)
     buf = ctypes.create_string_buffer(prog, len(prog))
+    return buf, _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
 
-    class _FProg(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    fprog = _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+def _seccomp(prepared):
+    """Install a prepared seccomp filter on this process (no_new_privs is
+    already set by the sandbox). Filters stack: the strictest verdict of all
+    wins."""
     # PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2
-    if _LIBC.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+    if _LIBC.prctl(22, 2, ctypes.byref(prepared[1]), 0, 0) != 0:
         return "failed: errno %d" % _errno()
     return "installed"
 
@@ -525,67 +534,42 @@ def _private_tmp(size):
     return "private tmpfs at /tmp"
 
 
+_NO_CAPS = (_CapHeader(0x20080522, 0), (ctypes.c_uint32 * 6)())
+
+
 def _drop_caps():
     """No capabilities (a new user namespace grants a full set in it)."""
-
-    class _Hdr(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    data = (ctypes.c_uint32 * 6)()
-    if _LIBC.capset(ctypes.byref(_Hdr(0x20080522, 0)), data) != 0:
+    if _LIBC.capset(ctypes.byref(_NO_CAPS[0]), _NO_CAPS[1]) != 0:
         return "failed: capset errno %d" % _errno()
     return "dropped"
 
 
-def _landlock(scratch, reads):
-    """Landlock, a domain of this worker's own: no writes outside `scratch`
-    (and /dev/null); with `reads`, no reads outside those paths and
-    `scratch`; no TCP bind/connect (ABI >= 4); no signals or abstract unix
-    sockets beyond this domain (ABI >= 6), so no other worker and not the
-    zygote can be signalled. Returns a status string."""
-    create, add_rule, restrict = 444, 445, 446  # same numbers on x86_64 and aarch64
-    abi = _LIBC.syscall(create, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+_LL_CREATE, _LL_ADD_RULE, _LL_RESTRICT = 444, 445, 446  # same on x86_64 and aarch64
+_READ_FILE, _READ_DIR = 1 << 2, 1 << 3
+_FILE_RIGHTS = (1 << 0) | (1 << 1) | _READ_FILE | (1 << 14)  # execute, write, read, truncate
+
+
+def _landlock_plan(reads):
+    """What every worker's Landlock ruleset holds, worked out once in the
+    zygote: the ABI, the handled rights (attribute buffer) and the fixed
+    rules (path, rights), `reads` given for the direct backend. None when
+    the kernel has no Landlock."""
+    abi = _LIBC.syscall(_LL_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
-        return "unavailable: errno %d" % _errno()
+        return {"abi": abi, "errno": _errno()}
     write = sum(1 << b for b in (1, 4, 5, 6, 7, 8, 9, 10, 11, 12))  # write, remove, make_*
     if abi >= 2:
         write |= 1 << 13  # refer
     if abi >= 3:
         write |= 1 << 14  # truncate
-    read_file, read_dir = 1 << 2, 1 << 3
-    read = (read_file | read_dir) if reads is not None else 0
+    read = (_READ_FILE | _READ_DIR) if reads is not None else 0
     fs = write | read
     net = 0b11 if abi >= 4 else 0  # bind_tcp, connect_tcp
     scoped = 0b11 if abi >= 6 else 0  # abstract unix sockets, signals
-    attr = struct.pack("<QQQ", fs, net, scoped)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    buf = ctypes.create_string_buffer(attr, 24)
-    fd = _LIBC.syscall(create, buf, ctypes.c_size_t(size), ctypes.c_uint32(0))
-    if fd < 0:
-        return "failed: create_ruleset errno %d" % _errno()
-    rules = [(scratch, fs, True), ("/dev/null", (1 << 1) | (read_file if read else 0), False)]
+    rules = [("/dev/null", (1 << 1) | (_READ_FILE if read else 0))]
     for p in reads or ():
-        rules.append((p, read, False))
-    try:
-        for path, access, required in rules:
-            try:
-                pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except OSError as e:
-                if required:
-                    return "failed: cannot open the private directory: errno %d" % e.errno
-                continue
-            try:
-                if not os.path.isdir(path):
-                    access &= (1 << 0) | (1 << 1) | read_file | (1 << 14)  # file rights only
-                rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
-                if _LIBC.syscall(add_rule, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
-                    return "failed: add_rule(%s) errno %d" % (path, _errno())
-            finally:
-                os.close(pfd)
-        if _LIBC.syscall(restrict, fd, ctypes.c_uint32(0)) != 0:
-            return "failed: restrict_self errno %d" % _errno()
-    finally:
-        os.close(fd)
+        rules.append((p, read if os.path.isdir(p) else read & _FILE_RIGHTS))
     parts = ["fs writes only in the private directory"]
     if read:
         parts.append("reads only system paths and the private directory")
@@ -593,7 +577,44 @@ def _landlock(scratch, reads):
         parts.append("no TCP bind/connect")
     if scoped:
         parts.append("signals and abstract sockets scoped")
-    return "enforced: ABI %d, %s" % (abi, ", ".join(parts))
+    return {
+        "abi": abi, "fs": fs, "rules": rules,
+        "attr": ctypes.create_string_buffer(struct.pack("<QQQ", fs, net, scoped), 24),
+        "size": size, "status": "enforced: ABI %d, %s" % (abi, ", ".join(parts)),
+    }
+
+
+def _landlock(scratch, plan):
+    """Landlock, a domain of this worker's own (see `_landlock_plan`): no
+    writes outside `scratch` (and /dev/null); for the direct backend no
+    reads outside the system paths and `scratch`; no TCP bind/connect (ABI
+    >= 4); no signals or abstract unix sockets beyond this domain (ABI >=
+    6), so neither another worker nor the zygote can be signalled. Returns
+    a status string."""
+    if plan["abi"] < 1:
+        return "unavailable: errno %d" % plan["errno"]
+    fd = _LIBC.syscall(_LL_CREATE, plan["attr"], ctypes.c_size_t(plan["size"]), ctypes.c_uint32(0))
+    if fd < 0:
+        return "failed: create_ruleset errno %d" % _errno()
+    try:
+        for path, access in [(scratch, plan["fs"])] + plan["rules"]:
+            try:
+                pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError as e:
+                if path == scratch:
+                    return "failed: cannot open the private directory: errno %d" % e.errno
+                continue
+            try:
+                rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
+                if _LIBC.syscall(_LL_ADD_RULE, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
+                    return "failed: add_rule(%s) errno %d" % (path, _errno())
+            finally:
+                os.close(pfd)
+        if _LIBC.syscall(_LL_RESTRICT, fd, ctypes.c_uint32(0)) != 0:
+            return "failed: restrict_self errno %d" % _errno()
+    finally:
+        os.close(fd)
+    return plan["status"]
 
 
 def _isolate(spec, scratch):
@@ -618,12 +639,12 @@ def _isolate(spec, scratch):
     os.chdir(scratch)
     os.environ["HOME"] = os.environ["TMPDIR"] = scratch
     if spec.get("landlock"):
-        st = _landlock(scratch, spec.get("reads"))
+        st = _landlock(scratch, spec["_landlock"])
         step("landlock", st.startswith("enforced"), st)
     # PR_SET_DUMPABLE = 4: others get no ptrace, /proc/<pid>/mem or environ.
     ok = _LIBC.prctl(4, 0, 0, 0, 0) == 0
     step("dumpable", ok, "not dumpable" if ok else "failed: errno %d" % _errno())
-    st = _seccomp(spec["module_filter"])
+    st = _seccomp(spec["_module_filter"])
     step("module_filter", st == "installed", st)
     return out
 
@@ -863,7 +884,11 @@ def _zygote():
         return
     init = json.loads(msg)
     spec = init["child"]
-    info = {"pid": os.getpid(), "exec_filter": _seccomp(init["exec_filter"])}
+    # Everything a worker's layers need that can be prepared once is
+    # prepared here (workers share these pages, unchanged).
+    spec["_module_filter"] = _filter(spec["module_filter"])
+    spec["_landlock"] = _landlock_plan(spec.get("reads"))
+    info = {"pid": os.getpid(), "exec_filter": _seccomp(_filter(init["exec_filter"]))}
     for name in _PRELOAD:
         try:
             __import__(name)
