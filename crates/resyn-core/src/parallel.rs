@@ -12,6 +12,14 @@ pub fn threads() -> usize {
     *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Threads for pieces that mostly wait for other processes (sandboxed
+/// environments, whose work runs in their workers): a few per core, so that
+/// while some wait for a worker to start or answer, others keep the cores
+/// busy.
+pub fn waiting_threads() -> usize {
+    threads() * 4
+}
+
 /// Apply `f` to every piece on up to `threads` threads (the calling thread
 /// included), each taking the next unclaimed piece; results are in piece
 /// order. Runs inline for one piece or one thread. A panic in `f`

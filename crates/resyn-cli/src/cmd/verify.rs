@@ -68,23 +68,31 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
     for (env_id, idx) in &by_env {
         pieces.extend(idx.chunks(256).map(|c| (*env_id, c)));
     }
-    let results = resyn_core::parallel::map(
-        &pieces,
-        resyn_core::parallel::threads(),
-        |&(env_id, batch)| {
-            let items: Vec<(&Instance, &str)> = batch
-                .iter()
-                .map(|&k| {
-                    (
-                        &instances[&responses[k].1.id],
-                        responses[k].1.response.as_str(),
-                    )
-                })
-                .collect();
-            // Every environment was looked up when the instances were read.
-            registry.get(env_id).map(|env| env.verify_batch(&items))
-        },
-    );
+    // Sandboxed environments work in their workers: more threads than
+    // cores keep the cores busy while some threads wait for a worker.
+    let sandboxed = pieces.iter().any(|(env_id, _)| {
+        registry
+            .get(env_id)
+            .is_ok_and(|e| e.meta().source != resyn_core::Source::Native)
+    });
+    let threads = if sandboxed {
+        resyn_core::parallel::waiting_threads()
+    } else {
+        resyn_core::parallel::threads()
+    };
+    let results = resyn_core::parallel::map(&pieces, threads, |&(env_id, batch)| {
+        let items: Vec<(&Instance, &str)> = batch
+            .iter()
+            .map(|&k| {
+                (
+                    &instances[&responses[k].1.id],
+                    responses[k].1.response.as_str(),
+                )
+            })
+            .collect();
+        // Every environment was looked up when the instances were read.
+        registry.get(env_id).map(|env| env.verify_batch(&items))
+    });
     let mut verdicts: Vec<Option<Verdict>> = vec![None; responses.len()];
     for ((_, batch), vs) in pieces.iter().zip(results) {
         for (&k, v) in batch.iter().zip(vs?) {
