@@ -8,8 +8,9 @@
 # Prerequisites (on every node): verl 0.9.1 + vLLM installed, `pip install .` of
 # this repository (the `resyn` package), and a dataset:
 #   resyn dataset build recipes/verl/dataset.toml --out "$DATA_DIR"
-# Python environments (RESYN_ENV_DIRS) and a synthesis store (RESYN_STORE) set
-# in this shell are passed to every Ray worker.
+# Python environments (RESYN_ENV_DIRS), a synthesis store (RESYN_STORE) and the
+# sandbox pool size (RESYN_SANDBOX_WORKERS) set in this shell are passed to every
+# Ray worker.
 #
 # Usage: DATA_DIR=data/resyn-400x40 bash recipes/verl/run_dapo_qwen2.5_7b.sh [extra hydra overrides]
 set -xeuo pipefail
@@ -43,7 +44,7 @@ overlong_penalty_factor=1.0
 
 # resyn's settings for the reward workers, which are Ray actors (on any node).
 resyn_env=()
-for var in RESYN_ENV_DIRS RESYN_STORE RESYN_ALLOW_WEAK_SANDBOX; do
+for var in RESYN_ENV_DIRS RESYN_STORE RESYN_ALLOW_WEAK_SANDBOX RESYN_SANDBOX_WORKERS; do
     if [ -n "${!var:-}" ]; then
         resyn_env+=("+ray_kwargs.ray_init.runtime_env.env_vars.${var}='${!var}'")
     fi

@@ -186,7 +186,11 @@ fn bundled_python_envs_load_with_solvers_in_every_category() {
 fn the_documented_example_passes() {
     let doc =
         std::fs::read_to_string(resyn_test::repo_path("docs/python-environments.md")).unwrap();
-    let start = doc.find("```python\n").expect("a python block") + "```python\n".len();
+    let example = doc
+        .find("## A complete example")
+        .expect("the example section");
+    let start =
+        example + doc[example..].find("```python\n").expect("a python block") + "```python\n".len();
     let len = doc[start..].find("```").unwrap();
     let env = PythonEnv::from_source(
         "robot_walk_mini.py",
