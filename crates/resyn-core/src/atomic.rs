@@ -1,6 +1,8 @@
 //! Atomic file output: write to a temporary file beside the target, then
 //! rename over it. A crash, an error or Ctrl-C leaves either the old file or
-//! the complete new one, never a half-written file.
+//! the complete new one, never a half-written file. A target that exists and
+//! is not a regular file (`/dev/null`, a named pipe) is written in place:
+//! renaming over it would replace the device or pipe with a plain file.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -11,7 +13,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct AtomicFile {
     target: PathBuf,
-    tmp: PathBuf,
+    /// The temporary file; `None` when writing a non-regular target in place.
+    tmp: Option<PathBuf>,
     writer: Option<BufWriter<File>>,
 }
 
@@ -33,10 +36,17 @@ impl AtomicFile {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create {}: {e}", tmp.display()))
-        })?;
+        let special = std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        let tmp = (!special).then(|| dir.join(format!(".{name}.tmp-{}", std::process::id())));
+        let path = tmp.as_deref().unwrap_or(&target);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(!special)
+            .truncate(!special)
+            .open(path)
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+            })?;
         Ok(Self {
             target,
             tmp,
@@ -54,9 +64,13 @@ impl AtomicFile {
             .take()
             .ok_or_else(|| io::Error::other("already committed"))?;
         let file = writer.into_inner().map_err(|e| e.into_error())?;
+        let Some(tmp) = &self.tmp else {
+            // Written in place: nothing to sync or rename.
+            return Ok(());
+        };
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| {
+        std::fs::rename(tmp, &self.target).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot rename into {}: {e}", self.target.display()),
@@ -88,8 +102,10 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if self.writer.take().is_some()
+            && let Some(tmp) = &self.tmp
+        {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -129,5 +145,32 @@ mod tests {
         f.write_all(b"new").unwrap();
         f.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_named_pipe_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let fifo = dir.join("out.pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_atomic(&fifo, b"through the pipe").unwrap();
+        // Checked before joining: a replaced pipe leaves the reader blocked.
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert_eq!(
+            std::fs::read_dir(dir).unwrap().count(),
+            1,
+            "a temporary file"
+        );
     }
 }
