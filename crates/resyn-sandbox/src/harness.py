@@ -915,10 +915,15 @@ def _zygote():
             msg, fds = b"", []
         if not msg:
             # The host is done: end every worker and reap it, so its CPU time
-            # is accounted to the host like any child's.
+            # is accounted to the host like any child's. All are killed
+            # before any is reaped, so they exit side by side.
             for pid in children.values():
                 try:
                     os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            for pid in children.values():
+                try:
                     os.waitpid(pid, 0)
                 except OSError:
                     pass

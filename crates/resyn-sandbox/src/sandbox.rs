@@ -679,6 +679,16 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // The shared zygote ends all its workers at once; stopping them one
+        // by one would be a round trip each, hundreds in a row.
+        let zygote = self
+            .zygote
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(z) = zygote {
+            z.hang_up();
+        }
         let idle: Vec<Worker> = lock(&self.pool).idle.drain(..).collect();
         drop(idle);
     }

@@ -295,6 +295,31 @@ impl Zygote {
         self.lock().kill();
     }
 
+    /// End the zygote and every worker it forked, all at once: hang up, so
+    /// that it kills them together and reaps them (their time is then
+    /// accounted to this process), and wait briefly for it to exit. Later
+    /// requests fail at once (the zygote is gone), so workers dropped
+    /// afterwards cost no round trip each.
+    pub fn hang_up(&self) {
+        self.dead.store(true, Ordering::Relaxed);
+        let mut ctl = self.lock();
+        if ctl.status.is_some() {
+            return;
+        }
+        let _ = rustix::net::shutdown(&ctl.sock, rustix::net::Shutdown::Both);
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            match ctl.child.try_wait() {
+                Ok(Some(st)) => {
+                    ctl.status = Some(st);
+                    return;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                Err(_) => return,
+            }
+        }
+    }
+
     /// How the zygote's top process ended, in words (once it has).
     pub fn describe_end(&self) -> String {
         let status = self.lock().reap();
@@ -335,24 +360,8 @@ impl Ctl {
 
 impl Drop for Zygote {
     fn drop(&mut self) {
-        // Hang up first: the zygote ends its workers and exits by itself
-        // (its time is then accounted to this process); kill what is left.
-        let mut ctl = self.lock();
-        if ctl.status.is_none() {
-            let _ = rustix::net::shutdown(&ctl.sock, rustix::net::Shutdown::Both);
-            let until = Instant::now() + Duration::from_millis(200);
-            while Instant::now() < until {
-                match ctl.child.try_wait() {
-                    Ok(Some(st)) => {
-                        ctl.status = Some(st);
-                        break;
-                    }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(1)),
-                    Err(_) => break,
-                }
-            }
-        }
-        ctl.kill();
+        self.hang_up();
+        self.lock().kill();
     }
 }
 
