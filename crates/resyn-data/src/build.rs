@@ -30,6 +30,7 @@ use resyn_core::ground_truth::{code_json, code_verdict, llm_answer_json, verifie
 use resyn_core::{Environment, Instance, Registry, probes::reference_answer, wrap_answer};
 
 use crate::hashing::normalized_prompt_hash;
+use crate::lookahead::{Job, Lookahead, StopGuard};
 use crate::manifest::{
     EnvSummary, Excluded, LlmAnswerSummary, MANIFEST_FORMAT, SplitSummary, Totals,
 };
@@ -261,40 +262,69 @@ impl<'a> DatasetBuilder<'a> {
             }),
         };
         self.progress.set_total(st.planned);
-        for (k, env) in candidates.iter().enumerate() {
-            if st.envs.len() >= slots {
-                break;
+        let ahead = Lookahead::new(
+            self.lookahead_jobs(candidates, weights, forced, slots),
+            self.threads * 2,
+        );
+        let restart = std::thread::scope(|scope| -> Result<Option<Excluded>> {
+            // Ends the look-ahead threads on every way out of this closure.
+            let _stop = StopGuard(&ahead);
+            if ahead.has_jobs() {
+                for _ in 0..self.threads {
+                    scope.spawn(|| {
+                        ahead.run(|job| {
+                            // The sub-batches the build itself would make.
+                            crate::parallel::map_chunks(&job.requests, SUB_BATCH, 1, |sub| {
+                                prepare(job.env.as_ref(), sub, cfg)
+                            })
+                        })
+                    });
+                }
             }
-            // While this environment generates, the next one gets ready (a
-            // sandboxed environment starts its worker on another core).
-            if let Some(next) = candidates.get(k + 1) {
-                next.warm_up();
-            }
-            let m = env.meta();
-            if let Some(f) = forced.iter().find(|f| f.id == m.id) {
-                st.excluded.push(f.clone());
-                continue;
-            }
-            if let Some(reason) = plan::left_out(cfg, env.as_ref()) {
-                st.excluded
-                    .push(excluded(env.as_ref(), reason, &EnvStats::default()));
-                continue;
-            }
-            let levels = match plan::levels_for(weights, env.as_ref()) {
-                Ok(l) => l,
-                Err(reason) => {
+            for (k, env) in candidates.iter().enumerate() {
+                if st.envs.len() >= slots {
+                    break;
+                }
+                // While this environment generates, the next one gets ready
+                // (a sandboxed environment starts its worker on another
+                // core), unless the look-ahead is already on it.
+                if let Some(next) = candidates.get(k + 1)
+                    && !ahead.covers(k + 1)
+                {
+                    next.warm_up();
+                }
+                let m = env.meta();
+                if let Some(f) = forced.iter().find(|f| f.id == m.id) {
+                    st.excluded.push(f.clone());
+                    continue;
+                }
+                if let Some(reason) = plan::left_out(cfg, env.as_ref()) {
                     st.excluded
                         .push(excluded(env.as_ref(), reason, &EnvStats::default()));
                     continue;
                 }
-            };
-            let n = plan::quota(cfg, st.envs.len(), slots);
-            self.progress.environment(&m.id);
-            match self.run_env(env, &levels, n, &mut st, &mut writer)? {
-                EnvOutcome::Included(s) => st.envs.push(s),
-                EnvOutcome::Excluded(x) => st.excluded.push(x),
-                EnvOutcome::Restart(x) => return Ok(Outcome::Restart(x)),
+                let levels = match plan::levels_for(weights, env.as_ref()) {
+                    Ok(l) => l,
+                    Err(reason) => {
+                        st.excluded
+                            .push(excluded(env.as_ref(), reason, &EnvStats::default()));
+                        continue;
+                    }
+                };
+                let n = plan::quota(cfg, st.envs.len(), slots);
+                let requests = plan::requests(cfg.seed, &m.id, &levels, n);
+                let ready = ahead.take(k, &requests);
+                self.progress.environment(&m.id);
+                match self.run_env(env, requests, ready, n, &mut st, &mut writer)? {
+                    EnvOutcome::Included(s) => st.envs.push(s),
+                    EnvOutcome::Excluded(x) => st.excluded.push(x),
+                    EnvOutcome::Restart(x) => return Ok(Some(x)),
+                }
             }
+            Ok(None)
+        })?;
+        if let Some(x) = restart {
+            return Ok(Outcome::Restart(x));
         }
         let rows: u64 = st.envs.iter().map(|e| e.rows).sum();
         if rows == 0 {
@@ -319,10 +349,14 @@ impl<'a> DatasetBuilder<'a> {
         Ok(Outcome::Done(Box::new(manifest)))
     }
 
+    /// Generate, check and write one environment's `n` instances: the
+    /// first round's `requests` (with `ready`, their prepared results from
+    /// the look-ahead), then refills for duplicates.
     fn run_env(
         &self,
         env: &Arc<dyn Environment>,
-        levels: &[(u8, f64)],
+        mut requests: Vec<(u64, u8)>,
+        mut ready: Option<Vec<Prepared>>,
         n: u64,
         st: &mut State,
         writer: &mut WriterThread,
@@ -330,18 +364,14 @@ impl<'a> DatasetBuilder<'a> {
         let cfg = &self.config;
         let m = env.meta();
         let info = Arc::new(EnvInfo::new(m));
-        let counts = plan::apportion(n, levels);
+        // Refills continue the seed sequence of the first round.
         let base = plan::seed_base(cfg.seed);
-        let mut next_k = 0u64;
+        let mut next_k = requests.len() as u64;
         let mut seeds = |d: u8| {
             let s = base + next_k;
             next_k += 1;
             (s, d)
         };
-        let mut requests: Vec<(u64, u8)> = plan::difficulty_order(cfg.seed, &m.id, &counts)
-            .into_iter()
-            .map(&mut seeds)
-            .collect();
         let mut s = EnvStats::default();
         let mut pending: Vec<Row> = Vec::new();
         let mut released = false;
@@ -356,9 +386,14 @@ impl<'a> DatasetBuilder<'a> {
             }
             let mut missing: BTreeMap<u8, u64> = BTreeMap::new();
             for chunk in requests.chunks(self.chunk) {
-                let prepared = crate::parallel::map_chunks(chunk, SUB_BATCH, self.threads, |sub| {
-                    prepare(env.as_ref(), sub, cfg)
-                });
+                // The look-ahead prepares first rounds of one chunk only,
+                // and `ready` is for exactly these requests.
+                let prepared = match ready.take() {
+                    Some(p) => p,
+                    None => crate::parallel::map_chunks(chunk, SUB_BATCH, self.threads, |sub| {
+                        prepare(env.as_ref(), sub, cfg)
+                    }),
+                };
                 s.generated += chunk.len() as u64;
                 for p in prepared {
                     match p {
@@ -426,6 +461,37 @@ impl<'a> DatasetBuilder<'a> {
             by_difficulty: s.by_difficulty,
             by_split: s.by_split,
         }))
+    }
+
+    /// What the look-ahead prepares: for each candidate, its first round as
+    /// the build will request it if every environment before it is included
+    /// (quotas depend on the slot), when that round is a single chunk.
+    fn lookahead_jobs<'e>(
+        &self,
+        candidates: &'e [Arc<dyn Environment>],
+        weights: &[(u8, f64)],
+        forced: &[Excluded],
+        slots: usize,
+    ) -> Vec<Option<Job<'e>>> {
+        let mut slot = 0;
+        candidates
+            .iter()
+            .map(|env| {
+                let m = env.meta();
+                if slot >= slots
+                    || forced.iter().any(|f| f.id == m.id)
+                    || plan::left_out(&self.config, env.as_ref()).is_some()
+                {
+                    return None;
+                }
+                let levels = plan::levels_for(weights, env.as_ref()).ok()?;
+                let n = plan::quota(&self.config, slot, slots);
+                slot += 1;
+                let requests = plan::requests(self.config.seed, &m.id, &levels, n);
+                (!requests.is_empty() && requests.len() <= self.chunk)
+                    .then_some(Job { env, requests })
+            })
+            .collect()
     }
 
     /// `reward = "llm_answer"`: fill in the ground truth of `rows` with the

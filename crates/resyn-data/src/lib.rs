@@ -80,6 +80,7 @@ mod config;
 mod error;
 mod hashing;
 mod jsonl_sink;
+mod lookahead;
 mod manifest;
 mod online;
 mod parallel;

@@ -182,6 +182,17 @@ pub(crate) fn apportion(n: u64, levels: &[(u8, f64)]) -> Vec<(u8, u64)> {
     out.into_iter().map(|(d, c, _)| (d, c)).collect()
 }
 
+/// An environment's first-round requests for `n` instances over `levels`:
+/// consecutive seeds from [`seed_base`], difficulties in their seeded order.
+pub(crate) fn requests(seed: u64, env_id: &str, levels: &[(u8, f64)], n: u64) -> Vec<(u64, u8)> {
+    let base = seed_base(seed);
+    difficulty_order(seed, env_id, &apportion(n, levels))
+        .into_iter()
+        .zip(base..)
+        .map(|(d, s)| (s, d))
+        .collect()
+}
+
 /// The difficulties of an environment's `n` planned instances, in their
 /// seeded random order.
 pub(crate) fn difficulty_order(seed: u64, env_id: &str, counts: &[(u8, u64)]) -> Vec<u8> {

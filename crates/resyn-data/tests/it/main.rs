@@ -372,6 +372,50 @@ fn excluded_environments_do_not_leave_dedup_entries() {
 }
 
 #[test]
+fn an_excluded_environment_shifts_later_quotas_with_many_small_environments() {
+    // 103 instances over 4 slots: slots 0-2 get 26, slot 3 gets 25. The
+    // failing environment frees its slot, so `d_last` becomes slot 2 and
+    // gets 26, not the 25 the build would plan if everything passed (the
+    // look-ahead prepares each environment's first round on that
+    // assumption, and must not be trusted when it is wrong).
+    let mut bad = Fake::new("b_fails", Category::Math);
+    bad.error_from = Some(3);
+    let reg = registry(vec![
+        Fake::new("a_first", Category::Logic),
+        bad,
+        Fake::new("c_mid", Category::Logic),
+        Fake::new("d_last", Category::Spatial),
+    ]);
+    let toml = "total_instances = 103\nrefill_rounds = 0\n";
+    let t = TempDir::new("quota-shift");
+    let ahead = build(config(toml, &t.join("a")), &reg).manifest;
+    let rows: Vec<(&str, u64)> = ahead
+        .environments
+        .iter()
+        .map(|e| (e.id.as_str(), e.rows))
+        .collect();
+    assert_eq!(rows, [("a_first", 26), ("c_mid", 26), ("d_last", 26)]);
+    assert_eq!(ahead.excluded[0].id, "b_fails");
+    // Chunks of one request leave nothing to prepare ahead: same bytes.
+    DatasetBuilder::new(config(toml, &t.join("b")), &reg)
+        .chunk(1)
+        .build()
+        .unwrap();
+    for f in [
+        "train.parquet",
+        "train.jsonl",
+        "validation.jsonl",
+        "test.jsonl",
+    ] {
+        assert_eq!(
+            fs::read(t.join("a").join(f)).unwrap(),
+            fs::read(t.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
 fn code_mode_ground_truth_is_the_reference_answer() {
     let t = TempDir::new("code");
     let reg = resyn_envs::registry();
