@@ -5,6 +5,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::{Environment, Source};
+
 /// The available parallelism, read once (on Linux it reads cgroup files,
 /// too slow to repeat per call).
 pub fn threads() -> usize {
@@ -18,6 +20,23 @@ pub fn threads() -> usize {
 /// busy.
 pub fn waiting_threads() -> usize {
     threads() * 4
+}
+
+/// Threads for pieces of work on `envs` (repeats allowed): one per distinct
+/// sandboxed environment (not [`Source::Native`]), at least [`threads`] and
+/// at most [`waiting_threads`]. A sandboxed environment's thread mostly
+/// waits for its worker, so a batch mixing many of them gets threads beyond
+/// the cores; one environment gets no more than the cores (every further
+/// thread would start another worker for it).
+pub fn threads_for<'a>(envs: impl Iterator<Item = &'a dyn Environment>) -> usize {
+    let mut ids: Vec<&str> = envs
+        .map(Environment::meta)
+        .filter(|m| m.source != Source::Native)
+        .map(|m| m.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len().clamp(threads(), waiting_threads())
 }
 
 /// Apply `f` to every piece on up to `threads` threads (the calling thread
@@ -66,6 +85,49 @@ mod tests {
             assert_eq!(super::map(&items, threads, |x| x * 2), expected);
         }
         assert!(super::map(&[] as &[u64], 4, |x| *x).is_empty());
+    }
+
+    #[test]
+    fn threads_grow_with_distinct_sandboxed_environments() {
+        use crate::{Category, EnvMeta, Environment, Instance, Result, Source, Verdict};
+        struct Env(EnvMeta);
+        impl Environment for Env {
+            fn meta(&self) -> &EnvMeta {
+                &self.0
+            }
+            fn generate(&self, _: u64, _: u8) -> Result<Instance> {
+                unreachable!()
+            }
+            fn verify(&self, _: &Instance, _: &str) -> Verdict {
+                unreachable!()
+            }
+        }
+        let env = |id: usize, source| {
+            Env(EnvMeta {
+                id: format!("e{id}"),
+                version: 1,
+                category: Category::Logic,
+                description: String::new(),
+                min_difficulty: 1,
+                max_difficulty: 10,
+                source,
+                calibrated: None,
+            })
+        };
+        let native: Vec<Env> = (0..100).map(|k| env(k, Source::Native)).collect();
+        let python: Vec<Env> = (0..100).map(|k| env(k, Source::Python)).collect();
+        let count = |envs: &[&Env]| super::threads_for(envs.iter().map(|e| *e as &dyn Environment));
+        let (cores, most) = (super::threads(), super::waiting_threads());
+        assert_eq!(count(&native.iter().collect::<Vec<_>>()), cores);
+        // One sandboxed environment, however many pieces: the cores.
+        assert_eq!(count(&[&python[0]; 50]), cores);
+        // Many: one thread each, up to the bound.
+        let many: Vec<&Env> = python.iter().chain(&native).collect();
+        assert_eq!(count(&many), most);
+        assert_eq!(
+            count(&python[..cores + 1].iter().collect::<Vec<_>>()),
+            (cores + 1).min(most)
+        );
     }
 
     #[test]

@@ -225,7 +225,16 @@ impl Scorer {
             work.push(piece);
             rest = tail;
         }
-        let done = parallel::map(&work, |piece| self.score_piece(items, piece, config));
+        // Sandboxed environments verify in their workers: more threads than
+        // cores keep the cores busy while some threads wait for one.
+        let threads = resyn_core::parallel::threads_for(
+            work.iter()
+                .filter_map(|p| self.env(items[p[0]].0.env()).ok())
+                .map(|e| e.as_ref()),
+        );
+        let done = resyn_core::parallel::map(&work, threads, |piece| {
+            self.score_piece(items, piece, config)
+        });
         let mut out: Vec<Option<Result<Reward>>> = (0..items.len()).map(|_| None).collect();
         for (piece, results) in work.iter().zip(done) {
             for (&k, r) in piece.iter().zip(results) {

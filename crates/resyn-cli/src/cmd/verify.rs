@@ -70,16 +70,12 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
     }
     // Sandboxed environments work in their workers: more threads than
     // cores keep the cores busy while some threads wait for a worker.
-    let sandboxed = pieces.iter().any(|(env_id, _)| {
-        registry
-            .get(env_id)
-            .is_ok_and(|e| e.meta().source != resyn_core::Source::Native)
-    });
-    let threads = if sandboxed {
-        resyn_core::parallel::waiting_threads()
-    } else {
-        resyn_core::parallel::threads()
-    };
+    let threads = resyn_core::parallel::threads_for(
+        by_env
+            .keys()
+            .filter_map(|id| registry.get(id).ok())
+            .map(|e| e.as_ref()),
+    );
     let results = resyn_core::parallel::map(&pieces, threads, |&(env_id, batch)| {
         let items: Vec<(&Instance, &str)> = batch
             .iter()
