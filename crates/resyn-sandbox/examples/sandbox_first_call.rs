@@ -46,8 +46,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     lat.sort();
     let pct = |q: f64| ms(lat[((lat.len() - 1) as f64 * q).round() as usize]);
+    let mean = ms(lat.iter().sum::<Duration>()) / lat.len() as f64;
     println!(
-        "first call (fork, layers, load, generate) over {} modules: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        "first call (fork, layers, load, generate) over {} modules: p50 {:.1} ms, p90 {:.1} ms, \
+         max {:.1} ms, mean {mean:.1} ms",
         lat.len(),
         pct(0.5),
         pct(0.9),
