@@ -215,6 +215,18 @@ mod tests {
         (got, calls.into_inner())
     }
 
+    /// `n` jobs of one request each, seeds 0..n.
+    fn seed_jobs(env: &Arc<dyn Environment>, n: u64) -> Vec<Option<Job<'_>>> {
+        (0..n)
+            .map(|k| {
+                Some(Job {
+                    env,
+                    requests: vec![(k, 1)],
+                })
+            })
+            .collect()
+    }
+
     #[test]
     fn a_result_is_taken_only_for_the_requests_prepared() {
         let registry = resyn_envs::registry();
@@ -255,14 +267,7 @@ mod tests {
     fn the_consumer_gets_what_the_threads_prepared() {
         let registry = resyn_envs::registry();
         let env = registry.get("tower_of_hanoi").unwrap();
-        let jobs = (0..8u64)
-            .map(|k| {
-                Some(Job {
-                    env,
-                    requests: vec![(k, 1)],
-                })
-            })
-            .collect();
+        let jobs = seed_jobs(env, 8);
         // The consumer starts only once every job is within the window and
         // has been prepared (it waits for running ones).
         let la = Lookahead::new(jobs, 8);
@@ -282,14 +287,7 @@ mod tests {
     fn the_window_bounds_the_work_ahead_and_an_early_stop_ends_the_threads() {
         let registry = resyn_envs::registry();
         let env = registry.get("tower_of_hanoi").unwrap();
-        let jobs = (0..100u64)
-            .map(|k| {
-                Some(Job {
-                    env,
-                    requests: vec![(k, 1)],
-                })
-            })
-            .collect();
+        let jobs = seed_jobs(env, 100);
         // The consumer takes one job and returns: the scope must end.
         let (_, calls) = consume(jobs, &[Some(vec![(0, 1)])], 2, 3);
         assert!(calls <= 4, "{calls} jobs prepared with a window of 3");

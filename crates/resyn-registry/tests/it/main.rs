@@ -21,6 +21,20 @@ fn store_with(path: &Path, name: &str, code: &str) {
     ));
 }
 
+/// An instance of the add module `env` (1 + 2), for verifying by hand.
+fn add_instance(env: &str) -> resyn_core::Instance {
+    resyn_core::Instance {
+        id: "x".into(),
+        env: env.into(),
+        env_version: 1,
+        seed: 1,
+        difficulty: 1,
+        prompt: String::new(),
+        data: serde_json::json!({"a": 1, "b": 2}),
+        reference: String::new(),
+    }
+}
+
 fn sources(env_dirs: &[&Path], store: StoreSource) -> Sources {
     Sources {
         env_dirs: env_dirs.iter().map(|d| d.to_path_buf()).collect(),
@@ -209,16 +223,7 @@ fn listing_a_store_does_not_start_the_sandbox() {
     let kept = std::iter::successors(std::error::Error::source(&err), |e| e.source())
         .find_map(|e| e.downcast_ref::<std::sync::Arc<resyn_sandbox::Error>>());
     assert!(kept.is_some_and(|e| e.is_infra()), "{err:?}");
-    let inst = resyn_core::Instance {
-        id: "x".into(),
-        env: "lazy_add".into(),
-        env_version: 1,
-        seed: 1,
-        difficulty: 1,
-        prompt: String::new(),
-        data: serde_json::json!({"a": 1, "b": 2}),
-        reference: String::new(),
-    };
+    let inst = add_instance("lazy_add");
     let v = env.verify(&inst, "<answer>3</answer>");
     assert_eq!(
         v.reward, 0.0,
@@ -328,16 +333,7 @@ fn a_stored_environment_whose_code_disagrees_with_the_store_never_rewards() {
         err.contains("\"other\"") && err.contains("labelled"),
         "{err}"
     );
-    let inst = resyn_core::Instance {
-        id: "x".into(),
-        env: "labelled".into(),
-        env_version: 1,
-        seed: 1,
-        difficulty: 1,
-        prompt: String::new(),
-        data: serde_json::json!({"a": 1, "b": 2}),
-        reference: String::new(),
-    };
+    let inst = add_instance("labelled");
     assert_eq!(env.verify(&inst, "<answer>3</answer>").reward, 0.0);
 }
 

@@ -47,7 +47,12 @@ pub(crate) fn hostile(name: &str) -> PythonEnv {
 
 /// The error of `generate(seed=1, difficulty=1)`, which must fail.
 pub(crate) fn generate_error(env: &PythonEnv) -> Error {
-    let mut b = env.try_generate_batch(&[(1, 1)], false);
+    generate_error_at(env, 1, 1)
+}
+
+/// The error of `generate(seed, difficulty)`, which must fail.
+pub(crate) fn generate_error_at(env: &PythonEnv, seed: u64, difficulty: u8) -> Error {
+    let mut b = env.try_generate_batch(&[(seed, difficulty)], false);
     match b.results.pop() {
         Some(Err(e)) => e,
         other => panic!("{env:?}: expected an error, got {other:?}"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use resyn_core::Environment;
 use resyn_sandbox::{Error, Limits, PythonEnv, Sandbox, SandboxConfig};
 
-use crate::common::config;
+use crate::common::{config, generate_error_at};
 
 const BURNER: &str = r#"
 import os, time
@@ -60,12 +60,7 @@ fn workers_are_recycled_at_half_their_cpu_budget_and_killed_at_the_limit() {
     );
     // An endless CPU burner is stopped by RLIMIT_CPU before the 6 s wall clock.
     let t = std::time::Instant::now();
-    let e = env
-        .try_generate_batch(&[(0, 3)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
+    let e = generate_error_at(&env, 0, 3);
     assert!(matches!(e, Error::Crash { .. }), "{e}");
     assert!(
         e.to_string().contains("SIGXCPU") || e.to_string().contains("SIGKILL"),

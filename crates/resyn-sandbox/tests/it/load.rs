@@ -2,7 +2,7 @@
 
 use resyn_sandbox::{Error, LoadErrorKind, PythonEnv, load_dir};
 
-use crate::common::{CALL_TIMEOUT, assert_pool_serves, sandbox};
+use crate::common::{CALL_TIMEOUT, assert_pool_serves, generate_error, sandbox};
 
 const OK_TAIL: &str = r#"
 def generate(rng, difficulty):
@@ -179,12 +179,7 @@ fn unreadable_metadata_is_loaded_and_a_mismatch_is_an_error() {
     );
     let env = PythonEnv::open_source("sneaky.py", sneaky, &lazy).unwrap();
     assert_eq!(env.meta().id, "shown");
-    let e = env
-        .try_generate_batch(&[(1, 1)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
+    let e = generate_error(&env);
     match &e {
         Error::Load { kind, message, .. } => {
             assert_eq!(*kind, LoadErrorKind::Api);

@@ -3,7 +3,7 @@
 use resyn_core::{Environment, ReasonCode};
 use resyn_sandbox::{Error, PythonEnv};
 
-use crate::common::sandbox;
+use crate::common::{generate_error_at, sandbox};
 
 const REWARDS: &str = r#"
 NAME = "rewards"
@@ -171,12 +171,7 @@ def verify(instance, answer):
     assert!(b.stdout.contains("noise ?"), "{:?}", b.stdout);
     let e = b.results[1].as_ref().unwrap_err().to_string();
     assert!(e.contains("ValueError: bad ? value"), "{e}");
-    let e = env
-        .try_generate_batch(&[(0, 2)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
+    let e = generate_error_at(&env, 0, 2);
     assert!(
         matches!(e, Error::BadReturn { .. }) && e.to_string().contains("surrogate"),
         "{e}"

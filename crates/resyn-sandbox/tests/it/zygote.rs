@@ -8,7 +8,7 @@ use std::time::Instant;
 use resyn_core::Environment;
 use resyn_sandbox::{Error, PythonEnv, Sandbox, SandboxConfig};
 
-use crate::common::{CALL_TIMEOUT, config};
+use crate::common::{CALL_TIMEOUT, config, generate_error_at};
 
 /// Sleeps `difficulty - 1` eighths of the call limit in generate (so 6 is
 /// 0.625 of the limit and 10 is over it); returns which process answered.
@@ -97,12 +97,7 @@ def verify(instance, answer):
     let env = PythonEnv::from_source("crasher.py", src.into(), &sb).unwrap();
     let t1 = token(&env);
     assert_eq!(token(&env), t1, "an idle worker is reused");
-    let e = env
-        .try_generate_batch(&[(0, 9)], false)
-        .results
-        .pop()
-        .unwrap()
-        .unwrap_err();
+    let e = generate_error_at(&env, 0, 9);
     assert!(matches!(e, Error::Crash { .. }), "{e}");
     assert!(e.to_string().contains("signal 9"), "{e}");
     let t2 = token(&env);
