@@ -59,7 +59,7 @@ pub(crate) struct Lookahead<'e, R> {
 impl<'e, R: Send> Lookahead<'e, R> {
     /// Jobs indexed like the build's candidates (`None`: nothing to prepare
     /// ahead for that one).
-    pub fn new(jobs: Vec<Option<Job<'e>>>, window: usize) -> Self {
+    pub(crate) fn new(jobs: Vec<Option<Job<'e>>>, window: usize) -> Self {
         let slots = jobs
             .iter()
             .map(|j| {
@@ -84,12 +84,12 @@ impl<'e, R: Send> Lookahead<'e, R> {
     }
 
     /// Whether any job is worth threads.
-    pub fn has_jobs(&self) -> bool {
+    pub(crate) fn has_jobs(&self) -> bool {
         self.jobs.iter().any(Option::is_some)
     }
 
     /// Whether candidate `k` is (or was) prepared ahead.
-    pub fn covers(&self, k: usize) -> bool {
+    pub(crate) fn covers(&self, k: usize) -> bool {
         self.jobs.get(k).is_some_and(Option::is_some)
     }
 
@@ -101,7 +101,7 @@ impl<'e, R: Send> Lookahead<'e, R> {
     /// A thread's loop: claim the next job within the window, prepare it
     /// with `prepare`, store the result; until every job is claimed or the
     /// look-ahead is stopped.
-    pub fn run(&self, prepare: impl Fn(&Job<'e>) -> R) {
+    pub(crate) fn run(&self, prepare: impl Fn(&Job<'e>) -> R) {
         loop {
             let k = {
                 let mut st = self.lock();
@@ -136,7 +136,7 @@ impl<'e, R: Send> Lookahead<'e, R> {
     /// The consumer is at candidate `k`: its prepared result if its job's
     /// requests are `requests` (waiting for a thread still on it), else
     /// `None` (the job is dropped). Jobs before `k` are dropped too.
-    pub fn take(&self, k: usize, requests: &[(u64, u8)]) -> Option<R> {
+    pub(crate) fn take(&self, k: usize, requests: &[(u64, u8)]) -> Option<R> {
         let mut st = self.lock();
         let end = k.min(st.slots.len());
         let start = st.at.min(end);

@@ -117,7 +117,7 @@ impl Launcher {
     /// A new worker's private directory: `(as the worker sees it, the host
     /// directory to remove once the worker is dead)`. With bubblewrap the
     /// worker mounts its own tmpfs there.
-    pub fn worker_scratch(&self) -> std::io::Result<(PathBuf, Option<ScratchDir>)> {
+    pub(crate) fn worker_scratch(&self) -> std::io::Result<(PathBuf, Option<ScratchDir>)> {
         match &self.scratch {
             Some(root) => {
                 let dir = root.worker_dir()?;
@@ -132,7 +132,7 @@ impl Launcher {
     /// Landlock (with reads confined to the system paths without
     /// bubblewrap, whose workers would otherwise see the host), the
     /// module filter.
-    pub fn worker_spec(&self) -> serde_json::Value {
+    pub(crate) fn worker_spec(&self) -> serde_json::Value {
         let bwrap = matches!(self.isolation, Isolation::Bubblewrap(_));
         serde_json::json!({
             "tmp_bytes": if bwrap { Some(self.limits.tmp_bytes) } else { None },
@@ -160,11 +160,11 @@ impl Launcher {
     }
 
     /// The zygote's own filter (no exec), for its init request.
-    pub fn exec_filter_hex(&self) -> String {
+    pub(crate) fn exec_filter_hex(&self) -> String {
         seccomp::to_hex(&seccomp::exec_filter())
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.isolation {
             Isolation::Bubblewrap(p) => format!("bubblewrap ({})", p.display()),
             Isolation::Direct => "direct (no bubblewrap)".into(),
@@ -192,7 +192,7 @@ impl Launcher {
     }
 
     /// Prepare a zygote command whose fd 3 is `control`.
-    pub fn prepare(&self, control: &OwnedFd, stderr: OwnedFd) -> std::io::Result<Prepared> {
+    pub(crate) fn prepare(&self, control: &OwnedFd, stderr: OwnedFd) -> std::io::Result<Prepared> {
         let mut fd_map = vec![(control.as_raw_fd(), 3)];
         let mut keep = Vec::new();
         let (mut command, direct, filter) = match &self.isolation {

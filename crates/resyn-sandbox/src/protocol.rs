@@ -43,18 +43,18 @@ pub(crate) struct Channel {
 }
 
 impl Channel {
-    pub fn new(sock: UnixStream) -> io::Result<Self> {
+    pub(crate) fn new(sock: UnixStream) -> io::Result<Self> {
         sock.set_nonblocking(true)?;
         Ok(Self { sock })
     }
 
     /// Whether reply bytes (or a hang-up) are pending: nothing should be,
     /// between calls.
-    pub fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         sys::has_pending(self.sock.as_fd())
     }
 
-    pub fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
+    pub(crate) fn send(&mut self, payload: &[u8], deadline: Instant) -> Result<(), ChanError> {
         let len = u32::try_from(payload.len()).map_err(|_| ChanError::TooBig(payload.len()))?;
         let mut frame = Vec::with_capacity(payload.len() + 4);
         frame.extend_from_slice(&len.to_le_bytes());

@@ -56,7 +56,7 @@ impl Module {
     }
 
     /// What identifies the module's workers in the pool.
-    pub fn key(&self) -> ModuleKey {
+    pub(crate) fn key(&self) -> ModuleKey {
         *self.key.get_or_init(|| {
             resyn_core::content_hash(&[
                 b"resyn-python-module",
@@ -620,7 +620,7 @@ impl Inner {
     /// already starting, or the pool is full; it joins the idle workers.
     /// `check` sees the module's reported metadata first (a worker failing
     /// it is not kept).
-    pub fn warm_up(
+    pub(crate) fn warm_up(
         self: &Arc<Self>,
         module: &Arc<Module>,
         check: impl FnOnce(&Value) -> bool + Send + 'static,

@@ -104,7 +104,7 @@ impl Fault {
 
 impl Worker {
     /// Fork a worker from `zygote` and run the init exchange.
-    pub fn start(st: Start<'_>) -> Result<(Worker, InitReply)> {
+    pub(crate) fn start(st: Start<'_>) -> Result<(Worker, InitReply)> {
         let init_call = match st.init["filename"].as_str() {
             Some(f) if !st.init["source"].is_null() => {
                 format!("loading `{f}` (module top-level code)")
@@ -206,13 +206,13 @@ impl Worker {
     }
 
     /// Host pid of the worker's zygote's top process.
-    pub fn zygote_pid(&self) -> u32 {
+    pub(crate) fn zygote_pid(&self) -> u32 {
         self.zygote.pid()
     }
 
     /// Whether the worker can serve: not broken, its zygote alive, nothing
     /// pending on its socket (a hang-up or bytes nobody asked for).
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         !self.broken && self.zygote.alive() && !self.chan.pending()
     }
 
@@ -336,7 +336,7 @@ impl Worker {
 
     /// Kill the worker now and reap it (with a dedicated zygote, the whole
     /// sandbox).
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.broken = true;
         if !self.reaped {
             self.reaped = true;

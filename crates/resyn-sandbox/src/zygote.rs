@@ -78,7 +78,7 @@ impl Zygote {
     /// Start a zygote and wait until it is ready to fork. `spawn` runs the
     /// command on the pool's spawner thread; `init` is merged into the init
     /// request (e.g. a marker file to create).
-    pub fn start(
+    pub(crate) fn start(
         launcher: &Launcher,
         spawn: &dyn Fn(std::process::Command) -> std::io::Result<Child>,
         init: Value,
@@ -191,17 +191,17 @@ impl Zygote {
     }
 
     /// Host pid of the zygote's top process.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 
     /// CPU seconds the zygote has used itself (forking).
-    pub fn cpu(&self) -> f64 {
+    pub(crate) fn cpu(&self) -> f64 {
         f64::from_bits(self.cpu.load(Ordering::Relaxed))
     }
 
     /// Whether the zygote is still running.
-    pub fn alive(&self) -> bool {
+    pub(crate) fn alive(&self) -> bool {
         if self.dead.load(Ordering::Relaxed) {
             return false;
         }
@@ -251,7 +251,7 @@ impl Zygote {
     /// Fork a worker whose socket is `chan` and whose private directory is
     /// `scratch`; `strict`: the worker exits rather than run with a layer
     /// that failed. Returns the worker's id in this zygote.
-    pub fn spawn(&self, chan: BorrowedFd<'_>, scratch: &Path, strict: bool) -> Result<u64> {
+    pub(crate) fn spawn(&self, chan: BorrowedFd<'_>, scratch: &Path, strict: bool) -> Result<u64> {
         let cid = self.next_cid.fetch_add(1, Ordering::Relaxed);
         let msg = json!({
             "op": "spawn", "cid": cid, "strict": strict,
@@ -272,7 +272,7 @@ impl Zygote {
 
     /// The worker's exit status, if it has exited (`None` while it runs or
     /// when the zygote is gone).
-    pub fn poll(&self, cid: u64) -> Option<Exit> {
+    pub(crate) fn poll(&self, cid: u64) -> Option<Exit> {
         exit(
             &self
                 .request(&json!({"op": "poll", "cid": cid}), None)
@@ -281,7 +281,7 @@ impl Zygote {
     }
 
     /// SIGKILL the worker (if it still runs) and reap it; its exit status.
-    pub fn kill(&self, cid: u64) -> Option<Exit> {
+    pub(crate) fn kill(&self, cid: u64) -> Option<Exit> {
         exit(
             &self
                 .request(&json!({"op": "kill", "cid": cid}), None)
@@ -290,7 +290,7 @@ impl Zygote {
     }
 
     /// Kill the zygote (and with it every worker it forked).
-    pub fn kill_all(&self) {
+    pub(crate) fn kill_all(&self) {
         self.dead.store(true, Ordering::Relaxed);
         self.lock().kill();
     }
@@ -300,7 +300,7 @@ impl Zygote {
     /// accounted to this process), and wait briefly for it to exit. Later
     /// requests fail at once (the zygote is gone), so workers dropped
     /// afterwards cost no round trip each.
-    pub fn hang_up(&self) {
+    pub(crate) fn hang_up(&self) {
         self.dead.store(true, Ordering::Relaxed);
         let mut ctl = self.lock();
         if ctl.status.is_some() {
@@ -321,7 +321,7 @@ impl Zygote {
     }
 
     /// How the zygote's top process ended, in words (once it has).
-    pub fn describe_end(&self) -> String {
+    pub(crate) fn describe_end(&self) -> String {
         let status = self.lock().reap();
         describe_top(status, self.bwrap)
     }
