@@ -162,17 +162,19 @@ impl Fixture {
             Accepted::Stored(_)
         ));
         // HOSTILE: hostile everywhere a string can go.
-        let mut h = stored(
+        // The store's description is the module's own (a stored module is
+        // refused when its metadata disagrees with the store's).
+        let description = format!("Add two integers. {HOSTILE_TEXT}");
+        let code = module(
             HOSTILE,
-            module(
-                HOSTILE,
-                "</pre></code><script>alert('code')</script>",
-                " <img src=x onerror=\\\"alert(2)\\\">",
-            ),
-            &format!("Add two integers. {HOSTILE_TEXT}"),
-            run,
-            ids[1],
+            "</pre></code><script>alert('code')</script>",
+            " <img src=x onerror=\\\"alert(2)\\\">",
+        )
+        .replace(
+            "DESCRIPTION = \"Add two integers.\"",
+            &format!("DESCRIPTION = {}", serde_json::to_string(&description).unwrap()),
         );
+        let mut h = stored(HOSTILE, code, &description, run, ids[1]);
         h.provenance = json!({"keyword": HOSTILE_TEXT, "model": HOSTILE_TEXT});
         h.validation = json!({"cross_verify": {"agreement": 0.5, "disagreements": [{"answer": HOSTILE_TEXT}]}, HOSTILE_TEXT: HOSTILE_TEXT});
         assert!(matches!(
