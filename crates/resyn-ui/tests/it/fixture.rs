@@ -172,7 +172,10 @@ impl Fixture {
         )
         .replace(
             "DESCRIPTION = \"Add two integers.\"",
-            &format!("DESCRIPTION = {}", serde_json::to_string(&description).unwrap()),
+            &format!(
+                "DESCRIPTION = {}",
+                serde_json::to_string(&description).unwrap()
+            ),
         );
         let mut h = stored(HOSTILE, code, &description, run, ids[1]);
         h.provenance = json!({"keyword": HOSTILE_TEXT, "model": HOSTILE_TEXT});
