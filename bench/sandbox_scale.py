@@ -21,6 +21,9 @@ Steps (``--skip`` takes a comma-separated list of these names):
   list      ``resyn envs --env-dir DIR --json``, 40 vs ``--envs`` modules
   verify    ``resyn verify`` of 20 reference responses per environment, shuffled (mixed,
             distinct, single)
+  each      with verify: the same count from one environment, for each envs/python module
+            in turn (``each``: the mean over the modules of their wall and CPU time, the
+            issue's baseline for a typical environment rather than for ``single``'s)
   dataset   ``resyn dataset build`` of 40 instances per environment (mixed, distinct, single)
   serve     ``resyn serve``: batches of ``--batch`` items (default 8000: 20 per environment),
             2 clients; one item per request over 8 keep-alive clients; the server's CPU per
@@ -175,7 +178,7 @@ def summary(n):
         out = {"summary": label,
                "list_%d_over_40" % n: {k: ratio("list", str(n), "40", k) for k in ("wall_s", "cpu_s")}}
         for step in ("verify", "dataset"):
-            for base in ("single", "distinct"):
+            for base in ("single", "distinct", "each"):
                 out["%s_mixed_over_%s" % (step, base)] = {
                     k: ratio(step, "mixed", base, k) for k in ("wall_s", "cpu_s")}
         sm = by.get(("serve", label + "/mixed"))
@@ -236,6 +239,26 @@ def instances(bin_, work, big, ids, per_env):
         with open(resp, "w") as f:
             f.writelines(json.dumps({"id": r["id"], "response": r["reference"]}) + "\n" for r in rows)
         out[label] = (path, resp, rows)
+    return out
+
+
+def each_instances(bin_, work, big, ids, n):
+    """For each envs/python module (its ``_c0`` copy): ``n`` instances of it alone
+    (difficulties 1-5) and their reference responses. {env: (instances, responses)}."""
+    out = {}
+    for eid in distinct_ids(ids):
+        path = os.path.join(work, "each_%s.jsonl" % eid)
+        resp = os.path.join(work, "each_resp_%s.jsonl" % eid)
+        subprocess.run([bin_, "generate", eid, "--env-dir", big, "--count", str(-(-n // 5)),
+                        "--difficulty", "1-5", "--seed", "0", "-o", path], check=True)
+        rows = [json.loads(line) for line in open(path)][:n]
+        random.Random(7).shuffle(rows)
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+        with open(resp, "w") as f:
+            f.writelines(json.dumps({"id": r["id"], "response": r["reference"]}) + "\n"
+                         for r in rows)
+        out[eid] = (path, resp)
     return out
 
 
@@ -451,6 +474,25 @@ def main():
                                        "--responses", resp, "-o", out], env)))
             for name, m in interleaved(args.rounds, cases).items():
                 emit({"step": "verify", "case": name, "items": len(data["mixed"][2]), **m})
+            if "each" not in skip:
+                each = each_instances(args.resyn, work, big, ids, len(data["mixed"][2]))
+                cases = []
+                for label, b in bins:
+                    for eid, (inst, resp) in each.items():
+                        out = os.path.join(work, "scores.jsonl")
+                        cases.append(("%s/each/%s" % (label, eid),
+                                      lambda b=b, inst=inst, resp=resp, out=out:
+                                      run([b, "verify", "--env-dir", big, "--instances", inst,
+                                           "--responses", resp, "-o", out], env)))
+                got = interleaved(args.rounds, cases)
+                for label, _ in bins:
+                    runs = [m for name, m in got.items() if name.startswith(label + "/each/")]
+                    worst = max(runs, key=lambda m: m["cpu_s"])
+                    emit({"step": "verify", "case": "%s/each" % label,
+                          "items": len(data["mixed"][2]), "environments": len(runs),
+                          "wall_s": round(statistics.mean(m["wall_s"] for m in runs), 3),
+                          "cpu_s": round(statistics.mean(m["cpu_s"] for m in runs), 3),
+                          "max_cpu_s": worst["cpu_s"]})
         if "dataset" not in skip:
             cases = []
             n = 40 * len(ids)

@@ -2,6 +2,7 @@
 //! decides which layers are required.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -169,6 +170,53 @@ pub struct SandboxConfig {
     pub scratch_parent: Option<PathBuf>,
     /// Whether workers share a zygote.
     pub zygotes: Zygotes,
+    /// Where compiled module code is kept between runs.
+    pub code_cache: CodeCache,
+}
+
+/// Where compiled module code is kept, so a module's next worker, in this
+/// process or a later one, loads its code instead of compiling its source
+/// (compiling is about half of a module's start-up).
+///
+/// Entries are keyed by the module's file name and source and the
+/// interpreter's bytecode version; the code is what the worker compiled from
+/// that source before any of the module's code ran. A missing, unreadable or
+/// corrupt entry only means compiling again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeCache {
+    /// `$RESYN_CODE_CACHE` when set (a directory, or `off`), else
+    /// `resyn/python-code` in the user's cache directory
+    /// (`$XDG_CACHE_HOME`, else `~/.cache`), else off.
+    #[default]
+    Auto,
+    /// This directory (created when missing).
+    Dir(PathBuf),
+    /// Compile every module's source every time a worker loads it.
+    Off,
+}
+
+impl CodeCache {
+    /// The directory this setting resolves to, if any.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.dir_in(|k| std::env::var_os(k))
+    }
+
+    fn dir_in(&self, var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+        let var = |k: &str| var(k).filter(|v| !v.is_empty());
+        match self {
+            CodeCache::Dir(d) => Some(d.clone()),
+            CodeCache::Off => None,
+            CodeCache::Auto => match var("RESYN_CODE_CACHE") {
+                Some(v) if matches!(v.to_str(), Some("off" | "0" | "false" | "no")) => None,
+                Some(v) => Some(PathBuf::from(v)),
+                None => var("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                    .map(|c| c.join("resyn").join("python-code")),
+            },
+        }
+    }
 }
 
 /// The default [`SandboxConfig::max_workers`].
@@ -201,4 +249,35 @@ impl SandboxConfig {
 
 fn parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_code_cache_directory_comes_from_the_environment() {
+        let auto = |vars: &[(&str, &str)]| {
+            CodeCache::Auto.dir_in(|k| {
+                vars.iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| OsString::from(v))
+            })
+        };
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(auto(&[("HOME", "/h")]), p("/h/.cache/resyn/python-code"));
+        assert_eq!(
+            auto(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x")]),
+            p("/x/resyn/python-code")
+        );
+        assert_eq!(auto(&[("HOME", "/h"), ("RESYN_CODE_CACHE", "/c")]), p("/c"));
+        assert_eq!(auto(&[("HOME", "/h"), ("RESYN_CODE_CACHE", "off")]), None);
+        assert_eq!(
+            auto(&[("HOME", "/h"), ("RESYN_CODE_CACHE", "")]),
+            p("/h/.cache/resyn/python-code")
+        );
+        assert_eq!(auto(&[]), None);
+        assert_eq!(CodeCache::Dir("/d".into()).dir(), p("/d"));
+        assert_eq!(CodeCache::Off.dir(), None);
+    }
 }

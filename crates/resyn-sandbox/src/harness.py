@@ -40,10 +40,12 @@ def _boot():
 
 _boot()
 
+import binascii  # noqa: E402
 import ctypes  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
+import marshal  # noqa: E402
 import math  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
@@ -438,7 +440,24 @@ def _op_solve(req):
 
 # ---------------------------------------------------------------- loading
 
-def _load(source, filename):
+def _code(init):
+    """The module's code object and how it was obtained: "hit" (the cached
+    code the host sent), "rejected" (the cached code was unusable, so the
+    source was compiled) or "compiled" (nothing was sent)."""
+    source, filename = init["source"], init["filename"]
+    how = "compiled"
+    if init.get("code") is not None:
+        how = "rejected"
+        try:
+            code = marshal.loads(binascii.a2b_base64(init["code"]))
+            if type(code) is types.CodeType and code.co_filename == filename:
+                return code, "hit"
+        except Exception:
+            pass
+    return compile(source, filename, "exec", dont_inherit=True), how
+
+
+def _load(code, source, filename):
     # A fixed name: a module called e.g. random.py must not shadow the stdlib.
     name = "resyn_env"
     lines = source.splitlines(True)
@@ -446,7 +465,6 @@ def _load(source, filename):
     mod = types.ModuleType(name)
     mod.__file__ = filename
     sys.modules[name] = mod
-    code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, mod.__dict__)
     problems = []
     meta = {}
@@ -491,7 +509,8 @@ def _filter(hexprog):
     """A seccomp program, ready to install (the buffer kept alive with it)."""
     prog = bytes.fromhex(hexprog)
     buf = ctypes.create_string_buffer(prog, len(prog))
-    return buf, _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    fprog = _FProg(len(prog) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    return buf, fprog, ctypes.byref(fprog)
 
 
 def _seccomp(prepared):
@@ -499,7 +518,7 @@ def _seccomp(prepared):
     already set by the sandbox). Filters stack: the strictest verdict of all
     wins."""
     # PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2
-    if _LIBC.prctl(22, 2, ctypes.byref(prepared[1]), 0, 0) != 0:
+    if _LIBC.prctl(22, 2, prepared[2], 0, 0) != 0:
         return "failed: errno %d" % _errno()
     return "installed"
 
@@ -534,12 +553,15 @@ def _private_tmp(size):
     return "private tmpfs at /tmp"
 
 
+# Argument objects made once: in a forked worker, every ctypes object made
+# touches (and so copies) pages of the zygote's ctypes machinery.
 _NO_CAPS = (_CapHeader(0x20080522, 0), (ctypes.c_uint32 * 6)())
+_NO_CAPS = (ctypes.byref(_NO_CAPS[0]), _NO_CAPS[1], _NO_CAPS)
 
 
 def _drop_caps():
     """No capabilities (a new user namespace grants a full set in it)."""
-    if _LIBC.capset(ctypes.byref(_NO_CAPS[0]), _NO_CAPS[1]) != 0:
+    if _LIBC.capset(_NO_CAPS[0], _NO_CAPS[1]) != 0:
         return "failed: capset errno %d" % _errno()
     return "dropped"
 
@@ -580,7 +602,9 @@ def _landlock_plan(reads):
     return {
         "abi": abi, "fs": fs, "rules": rules,
         "attr": ctypes.create_string_buffer(struct.pack("<QQQ", fs, net, scoped), 24),
-        "size": size, "status": "enforced: ABI %d, %s" % (abi, ", ".join(parts)),
+        # The call arguments, made here once (see _NO_CAPS).
+        "size": ctypes.c_size_t(size), "zero": ctypes.c_uint32(0), "beneath": ctypes.c_int(1),
+        "rule": ctypes.create_string_buffer(12), "status": "enforced: ABI %d, %s" % (abi, ", ".join(parts)),
     }
 
 
@@ -593,7 +617,8 @@ def _landlock(scratch, plan):
     a status string."""
     if plan["abi"] < 1:
         return "unavailable: errno %d" % plan["errno"]
-    fd = _LIBC.syscall(_LL_CREATE, plan["attr"], ctypes.c_size_t(plan["size"]), ctypes.c_uint32(0))
+    zero, rule = plan["zero"], plan["rule"]
+    fd = _LIBC.syscall(_LL_CREATE, plan["attr"], plan["size"], zero)
     if fd < 0:
         return "failed: create_ruleset errno %d" % _errno()
     try:
@@ -605,12 +630,12 @@ def _landlock(scratch, plan):
                     return "failed: cannot open the private directory: errno %d" % e.errno
                 continue
             try:
-                rule = ctypes.create_string_buffer(struct.pack("<Qi", access, pfd), 12)
-                if _LIBC.syscall(_LL_ADD_RULE, fd, ctypes.c_int(1), rule, ctypes.c_uint32(0)) != 0:
+                struct.pack_into("<Qi", rule, 0, access, pfd)
+                if _LIBC.syscall(_LL_ADD_RULE, fd, plan["beneath"], rule, zero) != 0:
                     return "failed: add_rule(%s) errno %d" % (path, _errno())
             finally:
                 os.close(pfd)
-        if _LIBC.syscall(_LL_RESTRICT, fd, ctypes.c_uint32(0)) != 0:
+        if _LIBC.syscall(_LL_RESTRICT, fd, zero) != 0:
             return "failed: restrict_self errno %d" % _errno()
     finally:
         os.close(fd)
@@ -805,10 +830,19 @@ def _serve(layers, zygote):
         extra["probe"] = facts
     if init.get("source") is not None:
         try:
-            extra["meta"] = _load(init["source"], init["filename"])
-            # Hand the compiler's scratch memory back: hundreds of workers
-            # stay resident.
-            _LIBC.malloc_trim(0)
+            code, how = _code(init)
+            if how == "compiled" and init.get("want_code"):
+                # For the host's code cache; sent before any of the module's
+                # code runs, so the module cannot choose what is kept.
+                _send(b'{"id":%d,"end":false,"items":[],"code":"%s"}'
+                      % (rid, binascii.b2a_base64(marshal.dumps(code), newline=False)))
+            if how != "compiled":
+                extra["code_cache"] = how
+            extra["meta"] = _load(code, init["source"], init["filename"])
+            if how != "hit":
+                # Hand the compiler's scratch memory back: hundreds of
+                # workers stay resident.
+                _LIBC.malloc_trim(0)
         except BaseException as e:
             err = _error(e, "load", skip=2)
             if isinstance(e, _Bad):
@@ -817,7 +851,10 @@ def _serve(layers, zygote):
                 err["kind"] = "syntax"
             elif isinstance(e, ImportError):
                 err["kind"] = "import"
-            _reply(rid, [], True, {"ok": False, "error": err})
+            failed = {"ok": False, "error": err}
+            if "code_cache" in extra:
+                failed["code_cache"] = extra["code_cache"]
+            _reply(rid, [], True, failed)
             return
     _reply(rid, [], True, extra)
     ops = {"generate": _op_generate, "verify": _op_verify, "solve": _op_solve}

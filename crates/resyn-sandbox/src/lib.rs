@@ -98,7 +98,9 @@
 )))]
 compile_error!("resyn-sandbox supports Linux on x86_64 and aarch64");
 
-pub use config::{Backend, DEFAULT_MAX_WORKERS, Limits, SandboxConfig, SandboxPolicy, Zygotes};
+pub use config::{
+    Backend, CodeCache, DEFAULT_MAX_WORKERS, Limits, SandboxConfig, SandboxPolicy, Zygotes,
+};
 pub use enforcement::{Enforcement, Layer, LayerReport, LayerStatus};
 pub use env::{Batch, Generated, PythonEnv, env_files, load_dir, open_dir};
 pub use error::{Error, LoadErrorKind, PyException, Result};
@@ -106,6 +108,7 @@ pub use lazy::LazySandbox;
 pub use sandbox::{PoolStats, ProcessModel, Sandbox};
 pub use sys::{Memory, process_memory, rss_bytes, tree_memory};
 
+mod code_cache;
 mod config;
 mod conformance;
 mod enforcement;

@@ -13,6 +13,12 @@
 //! ~10 ms while items complete, so the per-call deadline is re-armed per
 //! frame. The last frame has `"end": true` and carries the captured
 //! `out`/`err` text and the worker's CPU seconds (`cpu`).
+//!
+//! The init request (id 0) loads the module. When it carries `want_code`,
+//! the worker's first frame after the hello is `{"id": 0, "end": false,
+//! "code": ...}` (the compiled module, for [`crate::code_cache`]), sent
+//! before any of the module's code runs; when it carries `code`, the worker
+//! uses that instead of compiling and reports `code_cache: hit|rejected`.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -151,4 +157,11 @@ pub(crate) struct Frame {
     /// Hello frames: `false` when the worker could not apply its layers.
     #[serde(default)]
     pub hello: Option<bool>,
+    /// The code frame of an init exchange: the compiled module (base64 of
+    /// its marshal), sent before the module's code runs.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Init replies when cached code was sent: `hit` or `rejected`.
+    #[serde(default)]
+    pub code_cache: Option<String>,
 }

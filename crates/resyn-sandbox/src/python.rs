@@ -18,12 +18,17 @@ pub(crate) struct PythonInfo {
     pub executable: PathBuf,
     /// `X.Y.Z`.
     pub version: String,
+    /// What compiled code depends on: the implementation's cache tag and the
+    /// bytecode magic number (`cpython-311-a70d0d0a`). Keys the code cache.
+    pub code_tag: String,
     /// Directories the interpreter needs (its prefixes), canonical and deduplicated.
     pub prefixes: Vec<PathBuf>,
 }
 
 const QUERY: &str = "import sys, json; print(json.dumps({'executable': sys.executable, \
-'version': sys.version.split()[0], 'prefixes': sorted({sys.prefix, sys.base_prefix, \
+'version': sys.version.split()[0], \
+'code_tag': '%s-%s' % (sys.implementation.cache_tag, \
+__import__('_frozen_importlib_external').MAGIC_NUMBER.hex()), 'prefixes': sorted({sys.prefix, sys.base_prefix, \
 sys.exec_prefix, sys.base_exec_prefix})}))";
 
 /// Resolve `explicit`, else `$RESYN_PYTHON`, else `python3` on `PATH`.
@@ -58,6 +63,7 @@ pub(crate) fn resolve(explicit: Option<&Path>) -> Result<PythonInfo> {
     struct Reply {
         executable: String,
         version: String,
+        code_tag: String,
         prefixes: Vec<String>,
     }
     let r: Reply = serde_json::from_slice(&out.stdout).map_err(|e| {
@@ -100,6 +106,7 @@ pub(crate) fn resolve(explicit: Option<&Path>) -> Result<PythonInfo> {
     Ok(PythonInfo {
         executable,
         version: r.version,
+        code_tag: r.code_tag,
         prefixes,
     })
 }

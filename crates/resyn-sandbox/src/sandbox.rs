@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::code_cache::CodeStore;
 use crate::config::{Backend, SandboxConfig, Zygotes};
 use crate::enforcement::{self, Enforcement};
 use crate::env::PythonEnv;
@@ -101,6 +102,8 @@ pub(crate) struct Inner {
     pool: Mutex<PoolState>,
     cv: Condvar,
     spawner: Mutex<mpsc::Sender<SpawnJob>>,
+    /// Compiled module code kept between workers and runs.
+    code: CodeStore,
 }
 
 /// The sandboxed Python runtime: create one per process and share it.
@@ -242,8 +245,10 @@ impl Sandbox {
         );
         let zygote = (model == ProcessModel::SharedZygote).then(|| Arc::new(zygote));
         raise_open_files(config.max_workers());
+        let code = CodeStore::new(config.code_cache.dir(), &launcher.python.code_tag);
         Ok(Sandbox {
             inner: Arc::new(Inner {
+                code,
                 config,
                 launcher,
                 enforcement,
@@ -535,12 +540,32 @@ impl Inner {
     /// Start a worker hosting `module`; returns it with its init reply's
     /// module metadata.
     fn start(&self, module: &Module) -> Result<(Worker, Value)> {
+        let key = module.key();
+        let cached = self.code.get(&key);
+        match self.start_with(module, cached.as_deref()) {
+            // `marshal` trusts its input: an entry damaged on disk may crash
+            // the worker instead of failing to load. Compile instead.
+            Err(Error::Crash { .. } | Error::Protocol { .. }) if cached.is_some() => {
+                self.code.forget(&key);
+                self.start_with(module, None)
+            }
+            started => started,
+        }
+    }
+
+    /// [`Inner::start`] with the module's cached code, if any.
+    fn start_with(&self, module: &Module, cached: Option<&str>) -> Result<(Worker, Value)> {
         let l = &self.config.limits;
-        let init = json!({
+        let mut init = json!({
             "op": "init", "id": 0,
             "source": module.source, "filename": module.filename,
             "out_cap": l.output_chars, "flush_ms": 10, "max_item": l.max_instance_bytes,
         });
+        match cached {
+            Some(code) => init["code"] = Value::from(code),
+            None if self.code.enabled() => init["want_code"] = Value::Bool(true),
+            None => {}
+        }
         let (zygote, dedicated) = self.zygote()?;
         let scratch = self
             .launcher
@@ -558,9 +583,15 @@ impl Inner {
             init_budget: l.call_timeout,
         })?;
         let f = reply.frame;
+        if f.code_cache.as_deref() == Some("rejected") {
+            self.code.forget(&module.key());
+        }
         if f.ok == Some(true)
             && let Some(meta) = f.meta
         {
+            if let Some(code) = &reply.code {
+                self.code.put(&module.key(), code);
+            }
             return Ok((w, meta));
         }
         w.kill();

@@ -70,6 +70,9 @@ pub(crate) struct Start<'a> {
 /// What the init exchange returned.
 pub(crate) struct InitReply {
     pub frame: Frame,
+    /// The module's compiled code (base64 of its marshal), when the init
+    /// request asked for it (`want_code`) and the source compiled.
+    pub code: Option<String>,
 }
 
 /// The outcome of one call (a batch of items).
@@ -131,6 +134,8 @@ impl Worker {
             reaped: false,
             _scratch: scratch,
         };
+        let want_code = st.init["want_code"] == true;
+        let mut code = None;
         let payload = serde_json::to_vec(st.init).map_err(|e| Error::Protocol {
             call: "init".into(),
             detail: e.to_string(),
@@ -152,16 +157,28 @@ impl Worker {
                 let why = f.error.as_ref().and_then(Value::as_str).unwrap_or("?");
                 return Ok(Err(why.to_string()));
             }
-            w.chan
-                .recv(st.max_frame, Instant::now() + st.init_budget)
-                .map(Ok)
-                .map_err(|e| (e, st.init_budget, true))
+            let deadline = Instant::now() + st.init_budget;
+            let mut reply = w.chan.recv(st.max_frame, deadline);
+            // A worker asked to compile sends its code first, before any of
+            // the module's code runs; only that frame is taken as the code
+            // (anything else before the reply is a protocol error below).
+            if want_code
+                && let Ok(bytes) = &reply
+                && let Ok(f) = serde_json::from_slice::<Frame>(bytes)
+                && f.id == 0
+                && !f.end
+                && f.code.is_some()
+            {
+                code = f.code;
+                reply = w.chan.recv(st.max_frame, deadline);
+            }
+            reply.map(Ok).map_err(|e| (e, st.init_budget, true))
         });
         match got {
             Ok(Ok(bytes)) => match serde_json::from_slice::<Frame>(&bytes) {
                 Ok(frame) if frame.id == 0 && frame.end => {
                     w.cpu = frame.cpu;
-                    Ok((w, InitReply { frame }))
+                    Ok((w, InitReply { frame, code }))
                 }
                 Ok(_) => {
                     w.kill();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use resyn_sandbox::{Error, Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
+use resyn_sandbox::{CodeCache, Error, Limits, PythonEnv, Sandbox, SandboxConfig, SandboxPolicy};
 
 /// Wall-clock limit per call in tests.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(2500);
@@ -19,6 +19,9 @@ pub(crate) fn config() -> SandboxConfig {
         },
         policy: SandboxPolicy::strict(),
         max_workers: 8,
+        // Shared by every test process and kept between runs, so that the
+        // whole suite runs with both cache misses and hits.
+        code_cache: CodeCache::Dir(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("code-cache")),
         ..SandboxConfig::default()
     }
 }

@@ -4,6 +4,7 @@
 // Test helpers outside #[test] fns unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used)]
 
+mod code_cache;
 mod common;
 mod concurrency;
 mod conformance;
