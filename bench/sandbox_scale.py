@@ -21,9 +21,9 @@ Steps (``--skip`` takes a comma-separated list of these names):
   list      ``resyn envs --env-dir DIR --json``, 40 vs ``--envs`` modules
   verify    ``resyn verify`` of 20 reference responses per environment, shuffled (mixed,
             distinct, single)
-  each      with verify: the same count from one environment, for each envs/python module
-            in turn (``each``: the mean over the modules of their wall and CPU time, the
-            issue's baseline for a typical environment rather than for ``single``'s)
+  each      with verify, serve and score: the same count from one environment, for each
+            envs/python module in turn (``each``: averaged over the modules; the issue's
+            baseline for a typical environment rather than for ``single``'s cheap one)
   dataset   ``resyn dataset build`` of 40 instances per environment (mixed, distinct, single)
   serve     ``resyn serve``: batches of ``--batch`` items (default 8000: 20 per environment),
             2 clients; one item per request over 8 keep-alive clients; the server's CPU per
@@ -178,11 +178,11 @@ def summary(n):
         out = {"summary": label,
                "list_%d_over_40" % n: {k: ratio("list", str(n), "40", k) for k in ("wall_s", "cpu_s")}}
         for step in ("verify", "dataset"):
-            for base in ("single", "distinct", "each"):
+            for base in ("single", "distinct") + (("each",) if step == "verify" else ()):
                 out["%s_mixed_over_%s" % (step, base)] = {
                     k: ratio(step, "mixed", base, k) for k in ("wall_s", "cpu_s")}
         sm = by.get(("serve", label + "/mixed"))
-        for base in ("single", "distinct"):
+        for base in ("single", "distinct", "each"):
             sb = by.get(("serve", "%s/%s" % (label, base)))
             if sm and sb:
                 key = [k for k in sm if k.startswith("batch") and k.endswith("clients2")][0]
@@ -193,7 +193,7 @@ def summary(n):
                     / sb[key]["server_cpu_us_per_verification"], 2) if sb[key].get(
                         "server_cpu_us_per_verification") else None
         qm = by.get(("score", label + "/mixed"))
-        for base in ("single", "distinct"):
+        for base in ("single", "distinct", "each"):
             qb = by.get(("score", "%s/%s" % (label, base)))
             if qm and qb:
                 for call in ("first", "warm"):
@@ -262,6 +262,44 @@ def each_instances(bin_, work, big, ids, n):
     return out
 
 
+def serve_each(bin_, label, big, each, args):
+    """``resyn serve`` batches from one environment at a time, for each envs/python module:
+    the time per verification averaged over the modules (as a rate) and the mean server CPU
+    per verification."""
+    rates, cpus = [], []
+    for inst, _ in each.values():
+        rows = [json.loads(line) for line in open(inst)]
+        got = serve(bin_, label, big, inst, rows, args, light=True)
+        key = "batch%d_clients2" % args.batch
+        rates.append(got[key]["verifications_per_sec"])
+        if got[key].get("server_cpu_us_per_verification"):
+            cpus.append(got[key]["server_cpu_us_per_verification"])
+    return {"step": "serve", "case": "%s/each" % label, "environments": len(rates),
+            "batch%d_clients2" % args.batch: {
+                "verifications_per_sec": round(len(rates) / sum(1 / r for r in rates)),
+                "server_cpu_us_per_verification": round(statistics.mean(cpus), 1)
+                if cpus else None,
+                "slowest_per_sec": min(rates)}}
+
+
+def score_each(py, label, env, big, each):
+    """``compute_score`` of the same items from one environment at a time, for each
+    envs/python module: wall and CPU of the first and warm calls, averaged."""
+    runs = []
+    for inst, _ in each.values():
+        cg = Cgroup("score")
+        penv = dict(env, RESYN_ENV_DIRS=big, RESYN_BENCH_CGROUP=cg.path or "")
+        try:
+            out = subprocess.run([py, "-c", SCORE, inst], check=True, env=penv,
+                                 capture_output=True, text=True, preexec_fn=cg.enter).stdout
+        finally:
+            cg.close()
+        runs.append(json.loads(out))
+    return {"step": "score", "case": "%s/each" % label, "environments": len(runs),
+            **{call: {k: round(statistics.mean(r[call][k] for r in runs), 3)
+                      for k in ("wall_s", "cpu_s")} for call in ("first", "warm", "warm2")}}
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -319,8 +357,9 @@ def tree_memory(pid):
     return {k: (round(v / 1024, 1) if k != "processes" else v) for k, v in tot.items()}
 
 
-def serve(bin_, label, env_dir, inst_path, rows, args, extra_args=()):
-    """Start a server; measure batches, single requests, first requests, memory."""
+def serve(bin_, label, env_dir, inst_path, rows, args, extra_args=(), light=False):
+    """Start a server; measure batches, single requests, first requests, memory (with
+    ``light``: batches only, for ``--secs``/2 seconds)."""
     port = free_port()
     addr = "127.0.0.1:%d" % port
     cg = Cgroup("serve")
@@ -341,7 +380,7 @@ def serve(bin_, label, env_dir, inst_path, rows, args, extra_args=()):
         old = label == "before"
         # Warm: start the sandbox and some workers, leaving the environments of the
         # first-request figure unstarted.
-        n_first = min(10 if old else args.first_calls, len(envs) // 2)
+        n_first = 0 if light else min(10 if old else args.first_calls, len(envs) // 2)
         first_envs = set(envs[len(envs) // 2:][:n_first])
         warm = [r for r in rows if r["env"] not in first_envs]
         t = time.perf_counter()
@@ -364,15 +403,18 @@ def serve(bin_, label, env_dir, inst_path, rows, args, extra_args=()):
                 for k in range(0, len(rows), 2000):
                     post(addr, {"items": [{"id": r["id"], "response": r["reference"]}
                                           for r in rows[k:k + 2000]]})
-        res["resident_workers"] = sum(1 for p in descendants(proc.pid)
-                                      if open("/proc/%d/comm" % p).read().startswith("python"))
-        res["memory_mib"] = tree_memory(proc.pid)
-        for batch, clients in ((args.batch, 2), (1, 8)):
+        if not light:
+            res["resident_workers"] = sum(
+                1 for p in descendants(proc.pid)
+                if open("/proc/%d/comm" % p).read().startswith("python"))
+            res["memory_mib"] = tree_memory(proc.pid)
+        secs = max(2.0, args.secs / 2) if light else args.secs
+        for batch, clients in ((args.batch, 2),) + (() if light else ((1, 8),)):
             c0 = cg.usage() if cg.path else None
             out = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "rewards_load.py"),
                                   "--addr", addr, "--instances", inst_path, "--mode", "id",
                                   "--batch", str(batch), "--clients", str(clients),
-                                  "--secs", str(args.secs)],
+                                  "--secs", str(secs)],
                                  check=True, capture_output=True, text=True).stdout
             got = json.loads(out)
             if c0 is not None:
@@ -462,6 +504,13 @@ def main():
             for name, m in interleaved(args.rounds, cases).items():
                 emit({"step": "list", "case": name, **m})
         data = instances(args.resyn, work, big, ids, args.per_env)
+        each_cache = {}
+
+        def each_data():
+            if not each_cache:
+                each_cache.update(each_instances(args.resyn, work, big, ids,
+                                                 len(data["mixed"][2])))
+            return each_cache
         if "verify" not in skip:
             cases = []
             for label, b in bins:
@@ -475,7 +524,7 @@ def main():
             for name, m in interleaved(args.rounds, cases).items():
                 emit({"step": "verify", "case": name, "items": len(data["mixed"][2]), **m})
             if "each" not in skip:
-                each = each_instances(args.resyn, work, big, ids, len(data["mixed"][2]))
+                each = each_data()
                 cases = []
                 for label, b in bins:
                     for eid, (inst, resp) in each.items():
@@ -517,6 +566,8 @@ def main():
                     inst, _, rows = data["mixed" if tag == "bounded" else tag]
                     emit({"step": "serve", "case": "%s/%s" % (label, tag),
                           "args": list(extra), **serve(b, label, big, inst, rows, args, extra)})
+                if "each" not in skip:
+                    emit(serve_each(b, label, big, each_data(), args))
         if "score" not in skip:
             for label, py in (("before", args.python_before), ("after", args.python_after)):
                 if not py:
@@ -532,6 +583,8 @@ def main():
                     finally:
                         cg.close()
                     emit({"step": "score", "case": "%s/%s" % (label, tag), **json.loads(out)})
+                if "each" not in skip:
+                    emit(score_each(py, label, env, big, each_data()))
         emit({"load_after": open("/proc/loadavg").read().split()[:3]})
         summary(args.envs)
     finally:

@@ -86,36 +86,34 @@ fn read_inner(source: &str) -> R<ModuleMeta> {
     if source.contains('\r') {
         return Err("the source contains carriage returns".into());
     }
-    let lines = logical_lines(source)?;
     let mut values: [Option<Literal>; 4] = [None, None, None, None];
     let mut defs = [false; 3];
     // Enclosing compound statements: (header indent, kind).
     let mut blocks: Vec<(usize, Block)> = Vec::new();
-    for line in &lines {
-        let toks = &line.tokens;
-        while blocks.last().is_some_and(|&(i, _)| i >= line.indent) {
+    logical_lines(source, |toks, indent| {
+        while blocks.last().is_some_and(|&(i, _)| i >= indent) {
             blocks.pop();
         }
         let kind = block_kind(toks);
         let in_def = blocks.iter().any(|&(_, k)| k == Block::Def);
         let in_class = blocks.last().is_some_and(|&(_, k)| k == Block::Class);
         if let Some(k) = kind {
-            blocks.push((line.indent, k));
+            blocks.push((indent, k));
         }
         check_global(toks)?;
         if in_def {
             // A function body runs only when called.
-            continue;
+            return Ok(());
         }
         if in_class {
             // Class bodies run at load time, but bind class attributes.
             check_dynamic(toks)?;
-            continue;
+            return Ok(());
         }
-        if line.indent > 0 {
+        if indent > 0 {
             // The body of a top-level if/for/try/with/...: runs at load time.
             check_executed(toks)?;
-            continue;
+            return Ok(());
         }
         if let Some(name) = def_name(toks) {
             if let Some(k) = FUNC_NAMES.iter().position(|f| *f == name) {
@@ -126,13 +124,13 @@ fn read_inner(source: &str) -> R<ModuleMeta> {
             } else if META_NAMES.contains(&name) {
                 return Err(format!("`{name}` is bound by a def"));
             }
-            continue;
+            return Ok(());
         }
         if let Some(name) = class_name(toks) {
             if is_key(name) {
                 return Err(format!("`{name}` is bound by a class"));
             }
-            continue;
+            return Ok(());
         }
         if let Some((name, value)) = meta_assignment(toks) {
             let k = META_NAMES
@@ -143,10 +141,10 @@ fn read_inner(source: &str) -> R<ModuleMeta> {
                 return Err(format!("`{name}` is assigned twice"));
             }
             values[k] = Some(value?);
-            continue;
+            return Ok(());
         }
-        check_executed(toks)?;
-    }
+        check_executed(toks)
+    })?;
     if !defs[0] || !defs[1] {
         return Err("generate() or verify() is not a top-level def".into());
     }
@@ -435,13 +433,6 @@ struct StrLit<'a> {
     body: &'a str,
 }
 
-/// One logical line: its tokens and the indentation of its first line.
-#[derive(Debug)]
-struct Line<'a> {
-    tokens: Vec<Tok<'a>>,
-    indent: usize,
-}
-
 /// Operators and delimiters by length (the longest match wins).
 const OPS3: [&str; 5] = ["**=", "//=", ">>=", "<<=", "..."];
 const OPS2: [&str; 19] = [
@@ -472,7 +463,12 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn peek(&self) -> Option<char> {
-        self.s[self.pos..].chars().next()
+        // Sources are mostly ASCII: decode only when they are not.
+        match self.s.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            Some(_) => self.s[self.pos..].chars().next(),
+            None => None,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -495,15 +491,31 @@ impl<'a> Lexer<'a> {
     /// consumed); returns its body. Replacement fields of f- and t-strings
     /// are skipped with their nested strings and brackets.
     fn string(&mut self, prefix: &str) -> R<&'a str> {
-        let lower = prefix.to_ascii_lowercase();
-        let formatted = lower.contains('f') || lower.contains('t');
+        let formatted = prefix
+            .bytes()
+            .any(|b| matches!(b.to_ascii_lowercase(), b'f' | b't'));
         let q = self.bump().ok_or("unterminated string")?;
         let triple = self.at_two(q);
         if triple {
             self.pos += 2;
         }
         let start = self.pos;
+        let bytes = self.s.as_bytes();
+        // `q` is a quote character, so ASCII.
+        let quote = q as u8;
         loop {
+            // Skip plain characters at once; the match below handles the rest.
+            while let Some(&b) = bytes.get(self.pos) {
+                if b.is_ascii()
+                    && !matches!(b, b'\\' | b'\n')
+                    && b != quote
+                    && !(formatted && b == b'{')
+                {
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
             let at = self.pos;
             let Some(c) = self.bump() else {
                 return Err("unterminated string".into());
@@ -569,6 +581,13 @@ impl<'a> Lexer<'a> {
 
     fn name(&mut self) -> &'a str {
         let start = self.pos;
+        let bytes = self.s.as_bytes();
+        while bytes
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            self.pos += 1;
+        }
         while let Some(c) = self.peek() {
             if c.is_alphanumeric() || c == '_' {
                 self.pos += c.len_utf8();
@@ -583,16 +602,16 @@ impl<'a> Lexer<'a> {
 /// String prefixes Python accepts (any case): u, r, b, f, t and the raw
 /// combinations.
 fn is_prefix(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "r" | "u" | "b" | "f" | "t" | "br" | "rb" | "fr" | "rf" | "tr" | "rt"
-    )
+    ["r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt"]
+        .iter()
+        .any(|p| name.eq_ignore_ascii_case(p))
 }
 
-/// Split `src` into logical lines.
-fn logical_lines(src: &str) -> R<Vec<Line<'_>>> {
+/// Split `src` into logical lines, handing each to `each` with the
+/// indentation of its first physical line (one token buffer, reused: listing
+/// reads hundreds of modules).
+fn logical_lines<'a>(src: &'a str, mut each: impl FnMut(&[Tok<'a>], usize) -> R<()>) -> R<()> {
     let mut lx = Lexer { s: src, pos: 0 };
-    let mut lines = Vec::new();
     let mut cur: Vec<Tok> = Vec::new();
     let mut indent = 0usize;
     let mut depth = 0usize;
@@ -610,17 +629,15 @@ fn logical_lines(src: &str) -> R<Vec<Line<'_>>> {
                 lx.pos += 1;
                 at_line_start = true;
                 if depth == 0 && !cur.is_empty() {
-                    lines.push(Line {
-                        tokens: std::mem::take(&mut cur),
-                        indent,
-                    });
+                    each(&cur, indent)?;
+                    cur.clear();
                 }
             }
             ' ' | '\t' | '\x0c' => lx.pos += 1,
             '#' => {
-                while !matches!(lx.peek(), None | Some('\n')) {
-                    lx.bump();
-                }
+                // To the end of the line ('\n' is ASCII: never inside a
+                // multi-byte character).
+                lx.pos += lx.rest().find('\n').unwrap_or(lx.rest().len());
             }
             '\\' => {
                 lx.pos += 1;
@@ -651,7 +668,7 @@ fn logical_lines(src: &str) -> R<Vec<Line<'_>>> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let name = lx.name();
-                if is_prefix(name) && matches!(lx.peek(), Some('\'' | '"')) {
+                if matches!(lx.peek(), Some('\'' | '"')) && is_prefix(name) {
                     let body = lx.string(name)?;
                     cur.push(Tok::Str(StrLit { prefix: name, body }));
                 } else {
@@ -676,12 +693,9 @@ fn logical_lines(src: &str) -> R<Vec<Line<'_>>> {
         return Err("unbalanced brackets".into());
     }
     if !cur.is_empty() {
-        lines.push(Line {
-            tokens: cur,
-            indent,
-        });
+        each(&cur, indent)?;
     }
-    Ok(lines)
+    Ok(())
 }
 
 impl StrLit<'_> {
@@ -929,9 +943,13 @@ print(json.dumps([run(k, s) for k, s in json.load(sys.stdin)]))
     /// The reader's value of `NAME = <lit>` (unstripped).
     fn read_literal(lit: &str) -> R<Literal> {
         let src = format!("NAME = {lit}\n");
-        let lines = logical_lines(&src)?;
+        let mut lines = Vec::new();
+        logical_lines(&src, |toks, _| {
+            lines.push(toks.to_vec());
+            Ok(())
+        })?;
         match lines.as_slice() {
-            [line] => meta_assignment(&line.tokens).ok_or("no assignment")?.1,
+            [toks] => meta_assignment(toks).ok_or("no assignment")?.1,
             _ => Err("more than one logical line".into()),
         }
     }
