@@ -298,3 +298,51 @@ def test_the_sandbox_pool_size_is_configurable(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=bad, capture_output=True, text=True,
                          timeout=120)
     assert "RESYN_SANDBOX_WORKERS" in out.stdout, out
+
+
+def test_warm_up_starts_workers_in_the_background(tmp_path):
+    """warm_up() returns at once, counting the Python environments; their workers appear
+    as processes (descendants of this process) without any call; native and unknown ids."""
+    import os
+    import pathlib
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = (
+        "import os, time, resyn\n"
+        "def python_descendants():\n"
+        "    kids = {}\n"
+        "    for p in os.listdir('/proc'):\n"
+        "        if p.isdigit():\n"
+        "            try:\n"
+        "                stat = open('/proc/%s/stat' % p).read()\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            comm = stat[stat.index('(') + 1:stat.rindex(')')]\n"
+        "            ppid = int(stat[stat.rindex(')') + 2:].split()[1])\n"
+        "            kids.setdefault(ppid, []).append((int(p), comm))\n"
+        "    todo, n = [os.getpid()], 0\n"
+        "    while todo:\n"
+        "        for pid, comm in kids.get(todo.pop(), []):\n"
+        "            n += comm.startswith('python')\n"
+        "            todo.append(pid)\n"
+        "    return n\n"
+        "py = [m['id'] for m in resyn.envs() if m['source'] == 'python']\n"
+        "assert resyn.warm_up(['tower_of_hanoi']) == 0\n"
+        "try:\n"
+        "    resyn.warm_up(['no_such_env'])\n"
+        "    raise SystemExit('an unknown id was accepted')\n"
+        "except resyn.UnknownEnvironmentError:\n"
+        "    pass\n"
+        "assert resyn.warm_up() == len(py), py\n"
+        "deadline = time.monotonic() + 300\n"
+        "while python_descendants() < len(py) + 1:  # the workers and their zygote\n"
+        "    assert time.monotonic() < deadline, python_descendants()\n"
+        "    time.sleep(0.05)\n"
+        "print('ok', len(py))\n"
+    )
+    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok %d" % len(list((root / "envs" / "python").glob("[a-z]*.py")))

@@ -170,6 +170,33 @@ fn verify_batch(
     .map_err(PyErr::from)
 }
 
+/// Start the sandbox workers of Python environments (`envs`, else every
+/// one) in the background; returns how many environments that covers.
+#[pyfunction]
+#[pyo3(signature = (envs=None))]
+fn warm_up(py: Python<'_>, envs: Option<Vec<String>>) -> PyResult<usize> {
+    py.detach(|| -> Result<usize> {
+        let registry = scorer()?.registry();
+        let chosen: Vec<&std::sync::Arc<dyn resyn_core::Environment>> = match &envs {
+            Some(ids) => ids
+                .iter()
+                .map(|id| registry.get(id))
+                .collect::<resyn_core::Result<_>>()?,
+            None => registry.iter().collect(),
+        };
+        let python: Vec<_> = chosen
+            .into_iter()
+            .filter(|e| e.meta().source != resyn_core::Source::Native)
+            .collect();
+        // Queued in the sandbox and started by its own threads.
+        for env in &python {
+            env.warm_up();
+        }
+        Ok(python.len())
+    })
+    .map_err(PyErr::from)
+}
+
 /// Choose where environments come from; only before the first use. `None`
 /// keeps what the process environment selects.
 #[pyfunction]
@@ -208,6 +235,7 @@ fn _resyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envs, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(verify_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(warm_up, m)?)?;
     m.add_class::<curriculum::Curriculum>()?;
     Ok(())
 }

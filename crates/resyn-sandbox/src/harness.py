@@ -604,7 +604,8 @@ def _landlock_plan(reads):
         "attr": ctypes.create_string_buffer(struct.pack("<QQQ", fs, net, scoped), 24),
         # The call arguments, made here once (see _NO_CAPS).
         "size": ctypes.c_size_t(size), "zero": ctypes.c_uint32(0), "beneath": ctypes.c_int(1),
-        "rule": ctypes.create_string_buffer(12), "status": "enforced: ABI %d, %s" % (abi, ", ".join(parts)),
+        "rule": ctypes.create_string_buffer(12),
+        "status": "enforced: ABI %d, %s" % (abi, ", ".join(parts)),
     }
 
 

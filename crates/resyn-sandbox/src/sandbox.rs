@@ -76,7 +76,17 @@ struct PoolState {
     /// ([`Inner::warm_up`]): a checkout waits for it instead of starting
     /// another.
     warming: Vec<ModuleKey>,
+    /// Modules waiting in the warm-up queue, each holding a place in `live`:
+    /// a checkout takes the place over and starts the worker itself.
+    queued: Vec<ModuleKey>,
 }
+
+/// A background start: the module and the check of its metadata.
+type WarmJob = (Arc<Module>, Box<dyn FnOnce(&Value) -> bool + Send>);
+
+/// Threads serving the warm-up queue: starts are serialized by the zygote
+/// anyway, and warming hundreds of modules must not make hundreds of threads.
+const WARM_THREADS: usize = 2;
 
 /// How workers relate to zygotes, as chosen when the sandbox started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +114,8 @@ pub(crate) struct Inner {
     spawner: Mutex<mpsc::Sender<SpawnJob>>,
     /// Compiled module code kept between workers and runs.
     code: CodeStore,
+    /// The warm-up queue, made on first use.
+    warm: Mutex<Option<mpsc::Sender<WarmJob>>>,
 }
 
 /// The sandboxed Python runtime: create one per process and share it.
@@ -258,9 +270,11 @@ impl Sandbox {
                     idle: Vec::new(),
                     live: 0,
                     warming: Vec::new(),
+                    queued: Vec::new(),
                 }),
                 cv: Condvar::new(),
                 spawner: Mutex::new(spawn_tx),
+                warm: Mutex::new(None),
             }),
         })
     }
@@ -620,6 +634,12 @@ impl Inner {
                     st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
                     continue;
                 }
+                if let Some(i) = st.queued.iter().position(|k| *k == key) {
+                    // Queued for a warm-up that has not begun: start it now,
+                    // in the place it holds.
+                    st.queued.swap_remove(i);
+                    break None;
+                }
                 if st.live < max {
                     st.live += 1;
                     break None;
@@ -660,38 +680,85 @@ impl Inner {
         {
             let mut st = lock(&self.pool);
             let idle = st.idle.iter().any(|w| w.key == Some(key));
-            if idle || st.warming.contains(&key) || st.live >= self.config.max_workers() {
+            if idle
+                || st.warming.contains(&key)
+                || st.queued.contains(&key)
+                || st.live >= self.config.max_workers()
+            {
                 return;
             }
             st.live += 1;
+            st.queued.push(key);
+        }
+        let job: WarmJob = (Arc::clone(module), Box::new(check));
+        if self.warm_queue().is_none_or(|tx| tx.send(job).is_err()) {
+            let mut st = lock(&self.pool);
+            if let Some(i) = st.queued.iter().position(|k| *k == key) {
+                st.queued.swap_remove(i);
+                st.live -= 1;
+            }
+        }
+    }
+
+    /// The warm-up queue, its threads started on first use; `None` when no
+    /// thread could be started.
+    fn warm_queue(self: &Arc<Self>) -> Option<mpsc::Sender<WarmJob>> {
+        let mut slot = self.warm.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = &*slot {
+            return Some(tx.clone());
+        }
+        let (tx, rx) = mpsc::channel::<WarmJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        for _ in 0..WARM_THREADS {
+            // Weak: queued work must not keep a dropped sandbox alive.
+            let (rx, inner) = (Arc::clone(&rx), Arc::downgrade(self));
+            let spawned = std::thread::Builder::new()
+                .name("resyn-sandbox-warm".into())
+                .spawn(move || {
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let (Ok((module, check)), Some(inner)) = (job, inner.upgrade()) else {
+                            return;
+                        };
+                        inner.warm_one(&module, check);
+                    }
+                });
+            started += usize::from(spawned.is_ok());
+        }
+        (started > 0).then(|| {
+            *slot = Some(tx.clone());
+            tx
+        })
+    }
+
+    /// Start a queued module's worker, unless a checkout took its place.
+    fn warm_one(&self, module: &Module, check: Box<dyn FnOnce(&Value) -> bool + Send>) {
+        let key = module.key();
+        {
+            let mut st = lock(&self.pool);
+            let Some(i) = st.queued.iter().position(|k| *k == key) else {
+                return;
+            };
+            st.queued.swap_remove(i);
             st.warming.push(key);
         }
-        let (inner, module) = (Arc::clone(self), Arc::clone(module));
-        let started = std::thread::Builder::new()
-            .name("resyn-sandbox-warm".into())
-            .spawn(move || {
-                let got = inner.start(&module);
-                let mut st = lock(&inner.pool);
-                st.warming.retain(|k| *k != key);
-                match got {
-                    Ok((mut w, meta)) => {
-                        drop(st);
-                        w.broken |= !check(&meta);
-                        inner.checkin(w);
-                    }
-                    Err(_) => {
-                        // The caller's own checkout will start it again and
-                        // report the error.
-                        st.live -= 1;
-                        drop(st);
-                        inner.cv.notify_all();
-                    }
-                }
-            });
-        if started.is_err() {
-            let mut st = lock(&self.pool);
-            st.warming.retain(|k| *k != key);
-            st.live -= 1;
+        let got = self.start(module);
+        let mut st = lock(&self.pool);
+        st.warming.retain(|k| *k != key);
+        match got {
+            Ok((mut w, meta)) => {
+                drop(st);
+                w.broken |= !check(&meta);
+                self.checkin(w);
+            }
+            Err(_) => {
+                // The caller's own checkout will start it again and
+                // report the error.
+                st.live -= 1;
+                drop(st);
+                self.cv.notify_all();
+            }
         }
     }
 

@@ -190,3 +190,37 @@ fn warming_up_starts_one_worker_in_the_background() {
     token(&b);
     assert_eq!(sb.stats().live, 2, "{:?}", sb.stats());
 }
+
+#[test]
+fn warming_up_many_modules_uses_a_few_threads() {
+    use resyn_sandbox::LazySandbox;
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let sb = Sandbox::new(SandboxConfig {
+        max_workers: 40,
+        ..config()
+    })
+    .unwrap();
+    let lazy = LazySandbox::from(sb.clone());
+    let envs: Vec<PythonEnv> = (0..30)
+        .map(|k| {
+            let name = format!("many_{k}");
+            PythonEnv::open_source(&format!("{name}.py"), sleeper_source(&name), &lazy).unwrap()
+        })
+        .collect();
+    let before = threads();
+    for env in &envs {
+        env.warm_up();
+    }
+    let most = threads();
+    assert!(most <= before + 2, "{before} threads before, {most} after");
+    let until = Instant::now() + CALL_TIMEOUT * 20;
+    while sb.stats().idle < envs.len() {
+        assert!(Instant::now() < until, "{:?}", sb.stats());
+        std::thread::sleep(CALL_TIMEOUT / 100);
+    }
+    // Every call finds its worker: none is started twice.
+    for env in &envs {
+        token(env);
+    }
+    assert_eq!(sb.stats().live, envs.len());
+}
