@@ -8,7 +8,7 @@ use resyn_core::{
 };
 use resyn_registry::Loaded;
 
-use crate::judges::{Second, second_verifier, solutions};
+use crate::judges::{Second, Which, solutions, stored_verifier};
 use crate::report::{EnvAudit, Errors, Example, Report, SecondStatus, SolveCheck};
 use crate::{Error, Result};
 
@@ -105,11 +105,28 @@ fn audit_env(
         .map(|r| (&r.instance, r.response.as_str()))
         .collect();
     let ours = env.verify_batch(&items);
-    let second = second_verifier(loaded, meta)?;
+    let second = stored_verifier(loaded, meta, Which::Second)?;
     let theirs = match &second {
         Second::Stored(py) => Some(py.verify_batch(&items)),
         Second::Missing | Second::Unloadable(_) => None,
     };
+    let failed = |v: &Verdict| v.reason == ReasonCode::EnvError;
+    // The tie-breaker judges the disagreements only.
+    let disputed: Vec<usize> = theirs.as_ref().map_or_else(Vec::new, |t| {
+        (0..rs.len())
+            .filter(|&k| !failed(&ours[k]) && !failed(&t[k]) && ours[k].correct != t[k].correct)
+            .collect()
+    });
+    let third = if disputed.is_empty() {
+        Second::Missing
+    } else {
+        stored_verifier(loaded, meta, Which::TieBreaker)?
+    };
+    let mut tie: HashMap<usize, Verdict> = HashMap::new();
+    if let Second::Stored(py) = &third {
+        let items: Vec<(&Instance, &str)> = disputed.iter().map(|&k| items[k]).collect();
+        tie.extend(disputed.iter().copied().zip(py.verify_batch(&items)));
+    }
     let extract = ExtractConfig::default();
     let answers: Vec<Option<&str>> = rs
         .iter()
@@ -134,6 +151,11 @@ fn audit_env(
             Second::Missing => SecondStatus::None,
             Second::Unloadable(_) => SecondStatus::Unloadable,
         },
+        tie_breaker: match &third {
+            Second::Stored(_) => SecondStatus::Stored,
+            Second::Missing => SecondStatus::None,
+            Second::Unloadable(_) => SecondStatus::Unloadable,
+        },
         has_solve: solved.is_some(),
         scored: rs.len(),
         compared: 0,
@@ -141,6 +163,8 @@ fn audit_env(
         disagreement_rate: None,
         module_only_accepts: 0,
         second_only_accepts: 0,
+        module_outvoted: 0,
+        second_outvoted: 0,
         solve_matches: 0,
         solve_rejected_by_module: 0,
         solve_rejected_by_second: 0,
@@ -152,6 +176,12 @@ fn audit_env(
         a.errors.second = rs.len();
         a.errors.first = Some(format!("second verifier: {e}"));
     }
+    if let Second::Unloadable(e) = &third {
+        a.errors.tie_breaker = disputed.len();
+        a.errors
+            .first
+            .get_or_insert_with(|| format!("tie-breaker: {e}"));
+    }
     let mut questions = Questions::new(env);
     for (k, r) in rs.iter().enumerate() {
         let ours = &ours[k];
@@ -160,7 +190,6 @@ fn audit_env(
         if let Some(t) = theirs {
             note_error(&mut a.errors, t, "second verifier", |e| &mut e.second);
         }
-        let failed = |v: &Verdict| v.reason == ReasonCode::EnvError;
         let mut finding = false;
         if let Some(t) = theirs.filter(|t| !failed(t) && !failed(ours)) {
             a.compared += 1;
@@ -170,6 +199,16 @@ fn audit_env(
                     a.module_only_accepts += 1;
                 } else {
                     a.second_only_accepts += 1;
+                }
+                if let Some(v) = tie.get(&k) {
+                    note_error(&mut a.errors, v, "tie-breaker", |e| &mut e.tie_breaker);
+                    if !failed(v) {
+                        if v.correct == ours.correct {
+                            a.second_outvoted += 1;
+                        } else {
+                            a.module_outvoted += 1;
+                        }
+                    }
                 }
                 finding = true;
             }
@@ -208,6 +247,7 @@ fn audit_env(
                 answer: answers[k].map(|t| cap(t, ANSWER_CHARS)),
                 verify: ours.clone(),
                 second: theirs.cloned(),
+                tie_breaker: tie.get(&k).cloned(),
                 solve,
             });
         }

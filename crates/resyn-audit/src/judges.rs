@@ -1,6 +1,7 @@
 //! The judges of one environment besides its own verifier: the second
-//! verifier `resyn synth` stored with it, and the module's `solve()`. Both
-//! are untrusted Python and run only in the registry's sandbox.
+//! verifier `resyn synth` stored with it, the tie-breaking verifier drawn
+//! for its last dispute, and the module's `solve()`. All are untrusted
+//! Python and run only in the registry's sandbox.
 
 use std::collections::HashMap;
 
@@ -15,6 +16,10 @@ use crate::{Error, Result};
 /// second verifier (a module defining `verify(instance, answer)`).
 pub const VERIFIER_CODE_POINTER: &str = "/cross_verify/verifier_code";
 
+/// Where it keeps the tie-breaking verifier drawn for its last dispute, if
+/// any (the same form).
+pub const TIE_BREAKER_CODE_POINTER: &str = "/cross_verify/tie_breaker_code";
+
 /// The second verifier of an environment.
 pub(crate) enum Second {
     /// Loaded from the store.
@@ -26,20 +31,32 @@ pub(crate) enum Second {
     Unloadable(String),
 }
 
-/// Load the second verifier stored with `meta`'s environment, if any.
+/// Which stored verifier to load.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Which {
+    Second,
+    TieBreaker,
+}
+
+/// Load the second verifier (or the tie-breaker) stored with `meta`'s
+/// environment, if any.
 ///
 /// # Errors
 /// [`Error::Sandbox`] when the sandbox cannot start.
-pub(crate) fn second_verifier(loaded: &Loaded, meta: &EnvMeta) -> Result<Second> {
+pub(crate) fn stored_verifier(loaded: &Loaded, meta: &EnvMeta, which: Which) -> Result<Second> {
+    let (pointer, file) = match which {
+        Which::Second => (VERIFIER_CODE_POINTER, "second_verifier"),
+        Which::TieBreaker => (TIE_BREAKER_CODE_POINTER, "tie_breaker"),
+    };
     let code = loaded
         .stored(&meta.id)
-        .and_then(|row| row.env.validation.pointer(VERIFIER_CODE_POINTER))
+        .and_then(|row| row.env.validation.pointer(pointer))
         .and_then(Value::as_str);
     let Some(code) = code else {
         return Ok(Second::Missing);
     };
     let source = resyn_synth::verifier_module(code, meta);
-    match loaded.load_module(&format!("{}_second_verifier.py", meta.id), source) {
+    match loaded.load_module(&format!("{}_{file}.py", meta.id), source) {
         Ok(env) => Ok(Second::Stored(env)),
         Err(e @ resyn_registry::Error::Sandbox(_)) => Err(Error::Sandbox(e)),
         Err(e) => Ok(Second::Unloadable(e.to_string())),

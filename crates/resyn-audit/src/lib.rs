@@ -12,6 +12,10 @@
 //!   and stored with the environment (its source at
 //!   [`VERIFIER_CODE_POINTER`] in the validation report, loaded with
 //!   [`resyn_synth::verifier_module`]);
+//! - on each disagreement, the tie-breaking verifier `resyn synth` drew for
+//!   the environment's last dispute, if one is stored (at
+//!   [`TIE_BREAKER_CODE_POINTER`]): the side it agrees with wins two to one,
+//!   which says which verifier is likely wrong;
 //! - the module's `solve()`, where it has one: an answer equal to
 //!   `solve()`'s must be accepted by a correct verifier. A different answer
 //!   proves nothing, since a task may have several solutions.
@@ -47,7 +51,7 @@
 
 pub use audit::{Options, Response, audit};
 pub use error::{Error, Result};
-pub use judges::VERIFIER_CODE_POINTER;
+pub use judges::{TIE_BREAKER_CODE_POINTER, VERIFIER_CODE_POINTER};
 pub use report::{EnvAudit, Errors, Example, Report, SecondStatus, SolveCheck};
 
 mod audit;

@@ -46,6 +46,9 @@ pub struct EnvAudit {
     pub source: Source,
     /// Its second verifier.
     pub second_verifier: SecondStatus,
+    /// The tie-breaking verifier, loaded when there were disagreements
+    /// (`none` when there were none or none is stored).
+    pub tie_breaker: SecondStatus,
     /// Whether its module defines `solve()`.
     pub has_solve: bool,
     /// Responses scored by its own verifier.
@@ -62,6 +65,12 @@ pub struct EnvAudit {
     /// Disagreements the second verifier accepts and the environment's
     /// rejects: a possible false reject.
     pub second_only_accepts: usize,
+    /// Disagreements on which the tie-breaker sides with the second verifier:
+    /// the environment's `verify()` is outvoted two to one (likely wrong).
+    pub module_outvoted: usize,
+    /// Disagreements on which the tie-breaker sides with `verify()`: the
+    /// second verifier is outvoted.
+    pub second_outvoted: usize,
     /// Responses whose extracted answer equals `solve()`'s answer (after
     /// trimming whitespace). A correct verifier accepts every one; a
     /// different answer proves nothing (a task may have several solutions).
@@ -87,6 +96,8 @@ pub struct Errors {
     pub module: usize,
     /// The second verifier (every response when it does not load).
     pub second: usize,
+    /// The tie-breaker (every disagreement when it does not load).
+    pub tie_breaker: usize,
     /// `solve()`.
     pub solve: usize,
     /// The first error, saying whose.
@@ -125,6 +136,8 @@ pub struct Example {
     pub verify: Verdict,
     /// The second verifier, when there is one.
     pub second: Option<Verdict>,
+    /// The tie-breaker, on a disagreement when one is stored.
+    pub tie_breaker: Option<Verdict>,
     /// The answer against `solve()`'s.
     pub solve: SolveCheck,
 }
@@ -184,7 +197,7 @@ impl Report {
                 dash(e.disagreements.to_string(), stored),
                 e.disagreement_rate.map_or_else(|| "-".into(), percent),
                 dash(e.solve_rejections().to_string(), e.has_solve),
-                e.errors.module + e.errors.second + e.errors.solve,
+                e.errors.module + e.errors.second + e.errors.tie_breaker + e.errors.solve,
                 e.result()
             );
         }
@@ -227,7 +240,7 @@ fn percent(rate: f64) -> String {
 }
 
 fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
-    let errors = e.errors.module + e.errors.second + e.errors.solve;
+    let errors = e.errors.module + e.errors.second + e.errors.tie_breaker + e.errors.solve;
     if e.disagreements == 0 && e.solve_rejections() == 0 && errors == 0 {
         return;
     }
@@ -246,6 +259,13 @@ fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
             e.second_only_accepts
         );
     }
+    if e.module_outvoted + e.second_outvoted > 0 {
+        let _ = writeln!(
+            out,
+            "  tie-breaker: sided with the second verifier on {} (verify() outvoted), with verify() on {}",
+            e.module_outvoted, e.second_outvoted
+        );
+    }
     if e.solve_rejections() > 0 {
         let _ = writeln!(
             out,
@@ -257,9 +277,10 @@ fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
         let first = e.errors.first.as_deref().unwrap_or("");
         let _ = writeln!(
             out,
-            "  errors: {} in verify(), {} in the second verifier, {} in solve(); first: {}",
+            "  errors: {} in verify(), {} in the second verifier, {} in the tie-breaker, {} in solve(); first: {}",
             e.errors.module,
             e.errors.second,
+            e.errors.tie_breaker,
             e.errors.solve,
             crate::audit::excerpt(first.lines().next().unwrap_or(""), 200)
         );
@@ -267,7 +288,7 @@ fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
     for x in &e.examples {
         let _ = writeln!(
             out,
-            "  example {}  instance {} (seed {}, difficulty {})\n    question: {}\n    answer:   {}\n    verify(): {}   second verifier: {}   solve(): {}",
+            "  example {}  instance {} (seed {}, difficulty {})\n    question: {}\n    answer:   {}\n    verify(): {}   second verifier: {}{}   solve(): {}",
             x.origin,
             x.instance,
             x.seed,
@@ -278,6 +299,9 @@ fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
                 .map_or_else(|| "(none)".into(), |a| format!("{a:?}")),
             judgement(&x.verify),
             x.second.as_ref().map_or_else(|| "-".into(), judgement),
+            x.tie_breaker
+                .as_ref()
+                .map_or_else(String::new, |t| format!("   tie-breaker: {}", judgement(t))),
             match x.solve {
                 SolveCheck::Equal => "equal",
                 SolveCheck::Differs => "differs",

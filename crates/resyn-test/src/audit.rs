@@ -2,12 +2,12 @@
 //! environments whose verifiers agree or not, in the ways an audit must
 //! tell apart.
 //!
-//! | environment | module `verify()` | stored second verifier | `solve()` |
-//! |---|---|---|---|
-//! | [`AGREE`] | correct | correct | yes |
-//! | [`HACKED`] | also accepts the sum with its sign flipped | correct | no |
-//! | [`WRONG_SECOND`] | correct | rejects negative sums | yes |
-//! | [`PLAIN`] | correct | none (a store row from before it was kept) | no |
+//! | environment | module `verify()` | stored second verifier | stored tie-breaker | `solve()` |
+//! |---|---|---|---|---|
+//! | [`AGREE`] | correct | correct | none | yes |
+//! | [`HACKED`] | also accepts the sum with its sign flipped | correct | correct | no |
+//! | [`WRONG_SECOND`] | correct | rejects negative sums | correct | yes |
+//! | [`PLAIN`] | correct | none (a store row from before it was kept) | none | no |
 
 use std::path::Path;
 
@@ -57,14 +57,25 @@ pub fn audit_store(path: &Path) {
         "the fixture must change verify()"
     );
     let rows = [
-        env(AGREE, add_module(AGREE) + SOLVE, Some(add_verifier(true))),
-        env(HACKED, hacked, Some(add_verifier(true))),
+        env(
+            AGREE,
+            add_module(AGREE) + SOLVE,
+            Some(add_verifier(true)),
+            None,
+        ),
+        env(
+            HACKED,
+            hacked,
+            Some(add_verifier(true)),
+            Some(add_verifier(true)),
+        ),
         env(
             WRONG_SECOND,
             add_module(WRONG_SECOND) + SOLVE,
             Some(add_verifier(false)),
+            Some(add_verifier(true)),
         ),
-        env(PLAIN, add_module(PLAIN), None),
+        env(PLAIN, add_module(PLAIN), None, None),
     ];
     let store = Store::open(path).expect("creating the audit store");
     for row in rows {
@@ -75,11 +86,14 @@ pub fn audit_store(path: &Path) {
     }
 }
 
-fn env(name: &str, code: String, second: Option<String>) -> NewEnvironment {
-    let cross = match second {
-        Some(code) => serde_json::json!({"agreement": 1.0, "verifier_code": code}),
-        None => serde_json::json!({"agreement": 1.0}),
-    };
+fn env(name: &str, code: String, second: Option<String>, tie: Option<String>) -> NewEnvironment {
+    let mut cross = serde_json::json!({"agreement": 1.0});
+    if let Some(code) = second {
+        cross["verifier_code"] = code.into();
+    }
+    if let Some(code) = tie {
+        cross["tie_breaker_code"] = code.into();
+    }
     NewEnvironment {
         validation: serde_json::json!({"offline": {}, "cross_verify": cross}),
         ..stored_env(name, &code)

@@ -18,6 +18,8 @@ const UNLOADABLE: &str = "unloadable_second_add";
 /// A directory module whose verify() rejects negative sums, which its
 /// solve() returns.
 const STRICT: &str = "strict_add";
+/// A hacked module (like `HACKED`) whose stored tie-breaker does not parse.
+const BROKEN_TIE: &str = "broken_tie_add";
 
 fn setup(tmp: &Path) -> Loaded {
     let db = tmp.join("resyn.db");
@@ -34,6 +36,16 @@ fn setup(tmp: &Path) -> Loaded {
         };
         store.accept(&row, &store_event()).unwrap();
     }
+    let hacked = add_module(BROKEN_TIE).replace(
+        "return 1.0 if int(text) == d[\"a\"] + d[\"b\"] else 0.0",
+        "return 1.0 if abs(int(text)) == abs(d[\"a\"] + d[\"b\"]) else 0.0",
+    );
+    let row = resyn_store::NewEnvironment {
+        validation: serde_json::json!({"cross_verify": {
+            "verifier_code": add_verifier(true), "tie_breaker_code": "def verify(:\n"}}),
+        ..stored_env(BROKEN_TIE, &hacked)
+    };
+    store.accept(&row, &store_event()).unwrap();
     drop(store);
     let dir = tmp.join("envs");
     std::fs::create_dir(&dir).unwrap();
@@ -96,6 +108,7 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
         RAISING,
         UNLOADABLE,
         STRICT,
+        BROKEN_TIE,
     ] {
         all.extend(responses(&loaded, id, 12));
     }
@@ -116,7 +129,7 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "environments in id order");
-    assert_eq!(ids.len(), 8);
+    assert_eq!(ids.len(), 9);
 
     // Expected counts, from each environment's own instances.
     let n = 12 * 4;
@@ -142,6 +155,8 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
 
     let agree = env(&report, AGREE);
     assert_eq!(agree.second_verifier, SecondStatus::Stored);
+    // No disagreement: no tie-breaker is loaded.
+    assert_eq!(agree.tie_breaker, SecondStatus::None);
     assert!(agree.has_solve);
     assert_eq!(
         (agree.scored, agree.compared, agree.disagreements),
@@ -163,11 +178,19 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
         (flipped, 0)
     );
     assert_eq!(hacked.disagreement_rate, Some(flipped as f64 / n as f64));
+    // The stored tie-breaker sides with the second verifier every time.
+    assert_eq!(hacked.tie_breaker, SecondStatus::Stored);
+    assert_eq!(
+        (hacked.module_outvoted, hacked.second_outvoted),
+        (flipped, 0)
+    );
     assert!(hacked.failed && !hacked.has_solve);
     assert_eq!(hacked.examples.len(), 3, "Options::examples");
     let x = &hacked.examples[0];
     assert!(
-        x.verify.correct && !x.second.as_ref().unwrap().correct,
+        x.verify.correct
+            && !x.second.as_ref().unwrap().correct
+            && !x.tie_breaker.as_ref().unwrap().correct,
         "{x:?}"
     );
     assert_eq!(x.solve, SolveCheck::Unavailable);
@@ -196,6 +219,11 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
         ),
         (0, wrong_negative)
     );
+    // Here the tie-breaker sides with verify(): the second verifier is outvoted.
+    assert_eq!(
+        (wrong.module_outvoted, wrong.second_outvoted),
+        (0, wrong_negative)
+    );
     assert!(wrong.failed);
     assert!(
         wrong
@@ -203,6 +231,24 @@ fn every_judge_is_compared_and_each_finding_is_counted_and_shown() {
             .iter()
             .all(|x| x.solve == SolveCheck::Equal && x.verify.correct)
     );
+
+    // A tie-breaker that does not load: every disagreement counts an error.
+    let broken = env(&report, BROKEN_TIE);
+    assert_eq!(broken.tie_breaker, SecondStatus::Unloadable);
+    assert_eq!(broken.disagreements, nonzero(BROKEN_TIE));
+    assert_eq!(broken.errors.tie_breaker, broken.disagreements);
+    assert_eq!((broken.module_outvoted, broken.second_outvoted), (0, 0));
+    assert!(
+        broken
+            .errors
+            .first
+            .as_deref()
+            .unwrap()
+            .starts_with("tie-breaker:"),
+        "{:?}",
+        broken.errors
+    );
+    assert!(broken.examples.iter().all(|x| x.tie_breaker.is_none()));
 
     // No second verifier: no rate, no failure, not an error.
     let plain = env(&report, PLAIN);

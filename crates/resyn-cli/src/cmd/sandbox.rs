@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use resyn_sandbox::{Sandbox, SandboxConfig};
+use resyn_sandbox::{CodeCache, Sandbox, SandboxConfig};
 
 use crate::registry::EnvSources;
 
@@ -39,6 +39,13 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
         writeln!(out)?;
     } else {
         write!(out, "{}", report.to_text())?;
+    }
+    match CodeCache::Auto.dir() {
+        Some(d) => eprintln!(
+            "compiled module code is cached in {} (RESYN_CODE_CACHE=DIR or off)",
+            d.display()
+        ),
+        None => eprintln!("compiled module code is not cached (RESYN_CODE_CACHE)"),
     }
     let missing = report.missing_required();
     if missing.is_empty() {

@@ -190,7 +190,15 @@ fn agreeing_verifiers_pass_and_a_hacked_one_fails_with_examples() {
     assert!(table.contains("bad.jsonl:2  instance"), "{table}");
     assert!(table.contains("    question: What is "), "{table}");
     assert!(
-        table.contains("verify(): accepted   second verifier: rejected (wrong)"),
+        table.contains(
+            "verify(): accepted   second verifier: rejected (wrong)   tie-breaker: rejected (wrong)"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "  tie-breaker: sided with the second verifier on {nonzero} (verify() outvoted), with verify() on 0"
+        )),
         "{table}"
     );
 

@@ -391,10 +391,24 @@ fn sandbox_doctor_reports_every_layer() {
     ]}, {
         insta::assert_json_snapshot!("sandbox_doctor_json", v);
     });
-    let text = resyn().args(["sandbox", "doctor"]).assert().success();
+    let text = resyn()
+        .args(["sandbox", "doctor"])
+        .env("RESYN_CODE_CACHE", "/nonexistent/code-cache")
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&text.get_output().stderr).into_owned();
     let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
     assert!(text.contains("net_ns"), "{text}");
     assert!(text.contains("private_tmp"), "{text}");
+    // Where compiled module code is kept.
+    assert!(said.contains("cached in /nonexistent/code-cache"), "{said}");
+    let off = resyn()
+        .args(["sandbox", "doctor"])
+        .env("RESYN_CODE_CACHE", "off")
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&off.get_output().stderr).into_owned();
+    assert!(said.contains("not cached"), "{said}");
 }
 
 #[test]
