@@ -295,12 +295,9 @@ def _reply(rid, frags, end, extra=None):
 
 
 def _rusage():
-    try:
-        import resource
-        u = resource.getrusage(resource.RUSAGE_SELF)
-        return u.ru_utime + u.ru_stime
-    except Exception:
-        return 0.0
+    # This process's CPU seconds (user + system, as RUSAGE_SELF) without
+    # building a struct for every reply.
+    return time.process_time()
 
 
 def _run_items(rid, items, one, flush_each=False):
