@@ -172,6 +172,12 @@ pub struct SandboxConfig {
     pub zygotes: Zygotes,
     /// Where compiled module code is kept between runs.
     pub code_cache: CodeCache,
+    /// Standard-library modules the zygote imports once for all its workers
+    /// (their pages are shared), of a fixed list of common ones; `None`
+    /// imports that whole list. A smaller zygote is cheaper to fork and to
+    /// tear down, so [`crate::LazySandbox`] sets this to what the modules it
+    /// hosts import; a module importing something else imports it itself.
+    pub preload: Option<Vec<String>>,
 }
 
 /// Where compiled module code is kept, so a module's next worker, in this

@@ -181,9 +181,11 @@ impl PythonEnv {
         if let Some(h) = has_solve {
             let _ = known.set(h);
         }
+        let module = Arc::new(module);
+        sandbox.note(&module);
         PythonEnv {
             runtime: sandbox.clone(),
-            module: Arc::new(module),
+            module,
             meta,
             has_solve: Arc::new(known),
             extract: ExtractConfig::default(),

@@ -58,6 +58,8 @@ import types  # noqa: E402
 # Standard-library modules environments commonly import: imported once in
 # the zygote, so a worker's module load does not repeat it (workers get
 # copy-on-write pages). A module may change its copy; no one else sees it.
+# The host may ask for fewer (those its modules import): every page of the
+# zygote makes each fork and each worker's exit dearer.
 _PRELOAD = (
     "bisect", "collections", "copy", "dataclasses", "datetime", "decimal", "enum",
     "fractions", "functools", "hashlib", "heapq", "itertools", "operator", "re",
@@ -924,7 +926,9 @@ def _zygote():
     spec["_module_filter"] = _filter(spec["module_filter"])
     spec["_landlock"] = _landlock_plan(spec.get("reads"))
     info = {"pid": os.getpid(), "exec_filter": _seccomp(_filter(init["exec_filter"]))}
-    for name in _PRELOAD:
+    # The host may name fewer (what its modules import); never others.
+    wanted = init.get("preload")
+    for name in _PRELOAD if wanted is None else [n for n in _PRELOAD if n in wanted]:
         try:
             __import__(name)
         except ImportError:

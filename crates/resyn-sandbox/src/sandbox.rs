@@ -225,13 +225,13 @@ impl Sandbox {
             })
         };
         let launcher = launcher_for(isolation)?;
-        let (launcher, (zygote, facts), note) = match probe(&launcher, &spawn_tx) {
+        let (launcher, (zygote, facts), note) = match probe(&launcher, &config, &spawn_tx) {
             Ok(p) => (launcher, p, None),
             Err(e) if auto && matches!(launcher.isolation, Isolation::Bubblewrap(_)) => {
                 // bwrap exists but cannot run here (e.g. user namespaces are
                 // disabled): fall back, and say why in the report.
                 let direct = launcher_for(Isolation::Direct)?;
-                let p = probe(&direct, &spawn_tx)?;
+                let p = probe(&direct, &config, &spawn_tx)?;
                 (direct, p, Some(format!("bubblewrap failed: {e}")))
             }
             Err(e) => return Err(e),
@@ -414,9 +414,21 @@ fn shared_dirs(launcher: &Launcher) -> Vec<String> {
         .collect()
 }
 
+/// A zygote's init request: `init` and the modules to preload, if chosen.
+fn zygote_init(config: &SandboxConfig, mut init: Value) -> Value {
+    if let (Some(names), Value::Object(o)) = (&config.preload, &mut init) {
+        o.insert("preload".into(), json!(names));
+    }
+    init
+}
+
 /// Start a zygote and observe a worker of it from the inside. Returns the
 /// zygote (kept as the shared one when the facts allow) and the facts.
-fn probe(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<(Zygote, Value)> {
+fn probe(
+    launcher: &Launcher,
+    config: &SandboxConfig,
+    spawn_tx: &mpsc::Sender<SpawnJob>,
+) -> Result<(Zygote, Value)> {
     // The probe tries to create `<dir>/<nonce>` in each shared directory; the
     // host then looks whether the file arrived (with bubblewrap the attempt
     // succeeds inside, in the private tmpfs, and nothing reaches the host).
@@ -436,11 +448,14 @@ fn probe(launcher: &Launcher, spawn_tx: &mpsc::Sender<SpawnJob>) -> Result<(Zygo
     let zygote = Zygote::start(
         launcher,
         &spawn,
-        if bwrap {
-            json!({"marker": marker})
-        } else {
-            json!({})
-        },
+        zygote_init(
+            config,
+            if bwrap {
+                json!({"marker": marker})
+            } else {
+                json!({})
+            },
+        ),
     )?;
     let (_, neighbour) = launcher
         .worker_scratch()
@@ -533,7 +548,11 @@ impl Inner {
         let spawn = |cmd: Command| self.spawn(cmd);
         if self.model != ProcessModel::SharedZygote {
             return Ok((
-                Arc::new(Zygote::start(&self.launcher, &spawn, json!({}))?),
+                Arc::new(Zygote::start(
+                    &self.launcher,
+                    &spawn,
+                    zygote_init(&self.config, json!({})),
+                )?),
                 true,
             ));
         }
@@ -544,7 +563,11 @@ impl Inner {
             _ => {
                 // Dead or worn out: a new one. Workers of the old one keep it
                 // (an Arc each) until they end.
-                let z = Arc::new(Zygote::start(&self.launcher, &spawn, json!({}))?);
+                let z = Arc::new(Zygote::start(
+                    &self.launcher,
+                    &spawn,
+                    zygote_init(&self.config, json!({})),
+                )?);
                 *slot = Some(Arc::clone(&z));
                 Ok((z, false))
             }

@@ -181,6 +181,33 @@ fn read_inner(source: &str) -> R<ModuleMeta> {
     })
 }
 
+/// The top-level packages `source` imports (`import a.b`, `from a import
+/// x`; not relative imports), anywhere in the file, sorted and unique. A
+/// source the reader cannot split yields what it read before the problem:
+/// this only chooses what to preload.
+pub(crate) fn imports(source: &str) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let _ = logical_lines(source, |toks, _| {
+        for stmt in toks.split(|t| matches!(t, Tok::Op(";"))) {
+            match stmt {
+                [Tok::Name("import"), rest @ ..] => {
+                    for part in rest.split(|t| matches!(t, Tok::Op(","))) {
+                        if let [Tok::Name(first), ..] = part {
+                            out.insert((*first).to_string());
+                        }
+                    }
+                }
+                [Tok::Name("from"), Tok::Name(first), ..] => {
+                    out.insert((*first).to_string());
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    });
+    out.into_iter().collect()
+}
+
 fn is_key(name: &str) -> bool {
     META_NAMES.contains(&name) || FUNC_NAMES.contains(&name)
 }
@@ -938,6 +965,19 @@ print(json.dumps([run(k, s) for k, s in json.load(sys.stdin)]))
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success());
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    #[test]
+    fn imports_are_the_top_level_packages_named_anywhere() {
+        let src = "import re, os.path as p\nfrom collections import deque\nfrom . import x\n\
+                   import a.b; import c\ndef f():\n    import heapq\n    s = 'import nope'\n\
+                   # import comment\nfrom typing import (\n    List,\n)\n";
+        assert_eq!(
+            imports(src),
+            ["a", "c", "collections", "heapq", "os", "re", "typing"]
+        );
+        // What was read before a problem still counts.
+        assert_eq!(imports("import re\nx = (\n"), ["re"]);
     }
 
     /// The reader's value of `NAME = <lit>` (unstripped).

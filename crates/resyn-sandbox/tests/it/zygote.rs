@@ -224,3 +224,54 @@ fn warming_up_many_modules_uses_a_few_threads() {
     }
     assert_eq!(sb.stats().live, envs.len());
 }
+
+/// A module that reports which of `typing`, `re` and `dataclasses` were
+/// imported before its own code ran (it then imports `re` itself).
+const PRELOAD_PROBE: &str = r#"
+import sys
+SEEN = [m for m in ("dataclasses", "re", "typing") if m in sys.modules]
+import re
+NAME = "preload_probe"
+CATEGORY = "logic"
+DESCRIPTION = "Reports what its worker had imported before it loaded."
+
+def generate(rng, difficulty):
+    return {"prompt": "Say ok.", "data": {"seen": SEEN}, "reference": "ok"}
+
+def verify(instance, answer):
+    return answer.strip() == "ok"
+"#;
+
+#[test]
+fn a_lazy_sandbox_preloads_what_its_modules_import() {
+    use resyn_sandbox::LazySandbox;
+    let seen = |env: &PythonEnv| env.generate(0, 1).unwrap().data["seen"].clone();
+    // Started on first use after the module was opened: only what the
+    // modules import (`re`, and `sys`, built in) is preloaded.
+    let lazy = LazySandbox::new(config());
+    let env = PythonEnv::open_source("probe.py", PRELOAD_PROBE.into(), &lazy).unwrap();
+    assert_eq!(seen(&env), serde_json::json!(["re"]));
+    assert_eq!(
+        lazy.started().unwrap().config().preload.as_deref(),
+        Some(&["re".to_string(), "sys".to_string()][..])
+    );
+    // A sandbox started without knowing its modules preloads the whole list.
+    let sb = Sandbox::new(config()).unwrap();
+    let env = PythonEnv::from_source("probe.py", PRELOAD_PROBE.into(), &sb).unwrap();
+    assert_eq!(
+        seen(&env),
+        serde_json::json!(["dataclasses", "re", "typing"])
+    );
+    // A module importing what was not preloaded still works.
+    let lazy = LazySandbox::new(config());
+    let first = PythonEnv::open_source("probe.py", PRELOAD_PROBE.into(), &lazy).unwrap();
+    first.generate(0, 1).unwrap();
+    let late = PRELOAD_PROBE
+        .replace(
+            "import re\n",
+            "import re\nfrom dataclasses import dataclass\n",
+        )
+        .replace("preload_probe", "late_probe");
+    let env = PythonEnv::open_source("late.py", late, &lazy).unwrap();
+    assert_eq!(seen(&env), serde_json::json!(["re"]));
+}
