@@ -4,6 +4,9 @@ Run after `pip install .` at the repository root: `python -m pytest tests/python
 """
 
 import json
+import os
+import pathlib
+import subprocess
 import sys
 import threading
 
@@ -12,6 +15,15 @@ import pytest
 import resyn
 
 ENV = "tower_of_hanoi"
+PY_ENVS = pathlib.Path(__file__).resolve().parents[2] / "envs" / "python"
+
+
+def run_fresh(code, env_dirs=PY_ENVS, timeout=600, **env):
+    """Run `code` in a fresh interpreter (resyn's environment sources are fixed at first use)
+    with RESYN_ENV_DIRS=`env_dirs` and the extra environment variables `env`."""
+    full = dict(os.environ, RESYN_ENV_DIRS=str(env_dirs), **env)
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def ground_truth(inst, mode="verifier"):
@@ -216,16 +228,10 @@ def test_batch_scoring_releases_the_gil():
 # -- Python environments (sandboxed) -----------------------------------------------------------
 
 
-def test_python_environments_through_the_sandbox_pool(tmp_path):
+def test_python_environments_through_the_sandbox_pool():
     """In a fresh process (the environment sources are fixed at first use): load the bundled
     Python environments from RESYN_ENV_DIRS and score a batch over several of them."""
-    import os
-    import pathlib
-    import subprocess
-
-    root = pathlib.Path(__file__).resolve().parents[2]
-    script = tmp_path / "py_envs.py"
-    script.write_text(
+    out = run_fresh(
         "import json, resyn\n"
         "py = [m for m in resyn.envs() if m['source'] == 'python'][:4]\n"
         "assert len(py) == 4, py\n"
@@ -244,34 +250,19 @@ def test_python_environments_through_the_sandbox_pool(tmp_path):
         "    pass\n"
         "print('ok', len(insts))\n"
     )
-    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
-    out = subprocess.run(
-        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600
-    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok 12"
 
 
 def test_missing_env_dir_is_a_clear_error(tmp_path):
-    import os
-    import subprocess
-
     code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
-    env = dict(os.environ, RESYN_ENV_DIRS=str(tmp_path / "missing"))
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+    out = run_fresh(code, env_dirs=tmp_path / "missing", timeout=120)
     assert "does not exist" in out.stdout, out
 
 
-def test_the_sandbox_pool_size_is_configurable(tmp_path):
+def test_the_sandbox_pool_size_is_configurable():
     """configure(sandbox_workers=N) and RESYN_SANDBOX_WORKERS bound the pool; a pool of one
     worker still scores every environment (evicting); bad values are errors."""
-    import os
-    import pathlib
-    import subprocess
-
-    root = pathlib.Path(__file__).resolve().parents[2]
     code = (
         "import json, resyn\n"
         "try:\n"
@@ -287,27 +278,18 @@ def test_the_sandbox_pool_size_is_configurable(tmp_path):
         "print(resyn.compute_score(data_sources=None,"
         " solution_strs=[i['reference'] for i in insts], ground_truths=gts))\n"
     )
-    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=600)
+    out = run_fresh(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[1.0, 1.0, 1.0]", out.stdout
 
-    bad = dict(env, RESYN_SANDBOX_WORKERS="lots")
     code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
-    out = subprocess.run([sys.executable, "-c", code], env=bad, capture_output=True, text=True,
-                         timeout=120)
+    out = run_fresh(code, timeout=120, RESYN_SANDBOX_WORKERS="lots")
     assert "RESYN_SANDBOX_WORKERS" in out.stdout, out
 
 
-def test_warm_up_starts_workers_in_the_background(tmp_path):
+def test_warm_up_starts_workers_in_the_background():
     """warm_up() returns at once, counting the Python environments; their workers appear
     as processes (descendants of this process) without any call; native and unknown ids."""
-    import os
-    import pathlib
-    import subprocess
-
-    root = pathlib.Path(__file__).resolve().parents[2]
     code = (
         "import os, time, resyn\n"
         "def python_descendants():\n"
@@ -341,8 +323,6 @@ def test_warm_up_starts_workers_in_the_background(tmp_path):
         "    time.sleep(0.05)\n"
         "print('ok', len(py))\n"
     )
-    env = dict(os.environ, RESYN_ENV_DIRS=str(root / "envs" / "python"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=600)
+    out = run_fresh(code)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok %d" % len(list((root / "envs" / "python").glob("[a-z]*.py")))
+    assert out.stdout.strip() == "ok %d" % len(list(PY_ENVS.glob("[a-z]*.py")))
