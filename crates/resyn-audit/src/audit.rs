@@ -9,7 +9,7 @@ use resyn_core::{
 use resyn_registry::Loaded;
 
 use crate::judges::{Second, Which, solutions, stored_verifier};
-use crate::report::{EnvAudit, Errors, Example, Report, SecondStatus, SolveCheck};
+use crate::report::{EnvAudit, Errors, Example, Report, SolveCheck};
 use crate::{Error, Result};
 
 /// Characters of the question an example shows.
@@ -146,16 +146,8 @@ fn audit_env(
         env: meta.id.clone(),
         version: meta.version,
         source: meta.source,
-        second_verifier: match &second {
-            Second::Stored(_) => SecondStatus::Stored,
-            Second::Missing => SecondStatus::None,
-            Second::Unloadable(_) => SecondStatus::Unloadable,
-        },
-        tie_breaker: match &third {
-            Second::Stored(_) => SecondStatus::Stored,
-            Second::Missing => SecondStatus::None,
-            Second::Unloadable(_) => SecondStatus::Unloadable,
-        },
+        second_verifier: second.status(),
+        tie_breaker: third.status(),
         has_solve: solved.is_some(),
         scored: rs.len(),
         compared: 0,

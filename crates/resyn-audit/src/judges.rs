@@ -10,6 +10,7 @@ use resyn_registry::Loaded;
 use resyn_sandbox::PythonEnv;
 use serde_json::Value;
 
+use crate::report::SecondStatus;
 use crate::{Error, Result};
 
 /// Where a stored environment's validation report keeps the source of its
@@ -29,6 +30,17 @@ pub(crate) enum Second {
     Missing,
     /// Stored, but it does not load (the error).
     Unloadable(String),
+}
+
+impl Second {
+    /// How the report names it.
+    pub(crate) fn status(&self) -> SecondStatus {
+        match self {
+            Second::Stored(_) => SecondStatus::Stored,
+            Second::Missing => SecondStatus::None,
+            Second::Unloadable(_) => SecondStatus::Unloadable,
+        }
+    }
 }
 
 /// Which stored verifier to load.

@@ -142,6 +142,13 @@ pub struct Example {
     pub solve: SolveCheck,
 }
 
+impl Errors {
+    /// Failures of every judge together.
+    pub fn total(&self) -> usize {
+        self.module + self.second + self.tie_breaker + self.solve
+    }
+}
+
 impl EnvAudit {
     /// Responses on which some verifier contradicts `solve()`.
     pub fn solve_rejections(&self) -> usize {
@@ -197,7 +204,7 @@ impl Report {
                 dash(e.disagreements.to_string(), stored),
                 e.disagreement_rate.map_or_else(|| "-".into(), percent),
                 dash(e.solve_rejections().to_string(), e.has_solve),
-                e.errors.module + e.errors.second + e.errors.tie_breaker + e.errors.solve,
+                e.errors.total(),
                 e.result()
             );
         }
@@ -240,7 +247,7 @@ fn percent(rate: f64) -> String {
 }
 
 fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
-    let errors = e.errors.module + e.errors.second + e.errors.tie_breaker + e.errors.solve;
+    let errors = e.errors.total();
     if e.disagreements == 0 && e.solve_rejections() == 0 && errors == 0 {
         return;
     }
