@@ -24,6 +24,12 @@ Steps (``--skip`` takes a comma-separated list of these names):
   each      with verify, serve and score: the same count from one environment, for each
             envs/python module in turn (``each``: averaged over the modules; the issue's
             baseline for a typical environment rather than for ``single``'s cheap one)
+  floor     the floor of a process per module (bench/process_floor.py, with this Python and
+            no sandbox): for the verify cases (mixed, distinct, single, each), a child forked
+            per environment from an interpreter that imports what the zygote imports, which
+            loads the module's compiled code and verifies its items. Any design giving each
+            module a pristine process costs at least this; with ``verify``, the floor of
+            ``mixed`` is also compared with what resyn's ``each`` costs
   dataset   ``resyn dataset build`` of 40 instances per environment (mixed, distinct, single)
   serve     ``resyn serve``: batches of ``--batch`` items (default 8000: 20 per environment),
             2 clients; one item per request over 8 keep-alive clients; the server's CPU per
@@ -169,6 +175,22 @@ def emit(record):
 def summary(n):
     """Ratios the goals are about, per binary."""
     by = {(r.get("step"), r.get("case")): r for r in RECORDS}
+    fm = by.get(("floor", "mixed"))
+    if fm:
+        out = {"summary": "floor"}
+        for base in ("single", "distinct", "each"):
+            fb = by.get(("floor", base))
+            if fb:
+                out["floor_mixed_over_%s" % base] = {
+                    k: round(fm[k] / fb[k], 2) for k in ("wall_s", "cpu_s")}
+        # The bound on the verify goal: the floor of the mixed batch alone (no sandbox, no
+        # host) against the whole `resyn verify` of one environment.
+        for label in ("before", "after"):
+            each = by.get(("verify", label + "/each"))
+            if each:
+                out["floor_mixed_over_%s_verify_each" % label] = {
+                    k: round(fm[k] / each[k], 2) for k in ("wall_s", "cpu_s")}
+        print(json.dumps(out), flush=True)
     for label in ("before", "after"):
         def ratio(step, a, b, key):
             ra, rb = by.get((step, "%s/%s" % (label, a))), by.get((step, "%s/%s" % (label, b)))
@@ -542,6 +564,27 @@ def main():
                           "wall_s": round(statistics.mean(m["wall_s"] for m in runs), 3),
                           "cpu_s": round(statistics.mean(m["cpu_s"] for m in runs), 3),
                           "max_cpu_s": worst["cpu_s"]})
+        if "floor" not in skip:
+            floor = os.path.join(ROOT, "bench", "process_floor.py")
+
+            def floor_run(inst):
+                out = subprocess.run([sys.executable, "-S", floor, big, inst], check=True,
+                                     capture_output=True, text=True).stdout
+                got = json.loads(out)
+                if got["failed"]:
+                    sys.exit("process_floor: %d children failed on %s" % (got["failed"], inst))
+                return got["wall_s"], got["cpu_s"]
+            cases = [(tag, lambda inst=data[tag][0]: floor_run(inst))
+                     for tag in ("mixed", "distinct", "single")]
+            for name, m in interleaved(args.rounds, cases).items():
+                emit({"step": "floor", "case": name, "items": len(data["mixed"][2]), **m})
+            if "each" not in skip:
+                got = interleaved(args.rounds, [(eid, lambda inst=inst: floor_run(inst))
+                                                for eid, (inst, _) in each_data().items()])
+                emit({"step": "floor", "case": "each", "items": len(data["mixed"][2]),
+                      "environments": len(got),
+                      **{k: round(statistics.mean(m[k] for m in got.values()), 3)
+                         for k in ("wall_s", "cpu_s")}})
         if "dataset" not in skip:
             cases = []
             n = 40 * len(ids)
