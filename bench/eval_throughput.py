@@ -32,7 +32,8 @@ import urllib.request
 
 def start_server(bin_dir, latency_ms):
     proc = subprocess.Popen(
-        [os.path.join(bin_dir, "examples", "test_server"), "--latency-ms", str(latency_ms), "--workers", "1"],
+        [os.path.join(bin_dir, "examples", "test_server"),
+         "--latency-ms", str(latency_ms), "--workers", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -67,7 +68,8 @@ def run_eval(resyn, url, target_args, concurrency, workdir, label):
            "-o", out, "--cache", cache, *target_args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=600)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -95,7 +97,8 @@ def main():
     with open(gsm, "w") as f:
         for i in range(n_gsm):
             f.write(json.dumps({
-                "question": f"Problem {i}: a farmer has {i} sheep and buys {i % 7} more. How many sheep does he have now?",
+                "question": f"Problem {i}: a farmer has {i} sheep and buys {i % 7} more. "
+                            "How many sheep does he have now?",
                 "answer": f"{i} + {i % 7} = {i + i % 7}\n#### {i + i % 7}",
             }) + "\n")
     rows = []
@@ -105,7 +108,8 @@ def main():
         try:
             for label, target, conc in [
                 ("gsm8k synthetic", ["--gsm8k", gsm], 64),
-                ("all environments, d1-10", ["--env", "all", "-d", "1-10", "--per-level", str(per_level)], 64),
+                ("all environments, d1-10",
+                 ["--env", "all", "-d", "1-10", "--per-level", str(per_level)], 64),
             ]:
                 s_cpu0 = server_cpu(server.pid)
                 wall, cpu, rep = run_eval(resyn, url, target, conc, workdir, label.split()[0])
@@ -120,13 +124,15 @@ def main():
                     "max_in_flight": stats(url)["max_in_flight"], "ideal_req_per_s": None,
                 })
                 # Re-score from the cache: no calls at all.
-                wall2, cpu2, rep2 = run_eval_cached(resyn, url, target, conc, workdir, label.split()[0])
+                wall2, cpu2, rep2 = run_eval_cached(resyn, url, target, conc, workdir,
+                                                    label.split()[0])
                 assert rep2["usage"]["new_calls"] == 0
                 rows.append({
                     "run": f"{label}, rerun from cache", "concurrency": conc, "requests": 0,
                     "wall_s": wall2, "req_per_s": None, "eval_cpu_us_per_req": cpu2 / n * 1e6,
                     "server_cpu_us_per_req": None, "fetch_s": rep2["timings"]["fetch_s"],
-                    "score_s": rep2["timings"]["score_s"], "max_in_flight": None, "ideal_req_per_s": None,
+                    "score_s": rep2["timings"]["score_s"], "max_in_flight": None,
+                    "ideal_req_per_s": None,
                 })
         finally:
             server.kill()
@@ -141,14 +147,16 @@ def main():
                 with open(gsm) as src, open(sub, "w") as dst:
                     for _ in range(n):
                         dst.write(src.readline())
-                wall, cpu, rep = run_eval(resyn, url, ["--gsm8k", sub], conc, workdir, f"lat{latency_ms}")
+                wall, cpu, rep = run_eval(resyn, url, ["--gsm8k", sub], conc, workdir,
+                                          f"lat{latency_ms}")
                 st = stats(url)
                 rows.append({
                     "run": f"{latency_ms} ms latency", "concurrency": conc, "requests": n,
                     "wall_s": wall, "req_per_s": n / rep["timings"]["fetch_s"],
                     "eval_cpu_us_per_req": cpu / n * 1e6, "server_cpu_us_per_req": None,
                     "fetch_s": rep["timings"]["fetch_s"], "score_s": rep["timings"]["score_s"],
-                    "max_in_flight": st["max_in_flight"], "ideal_req_per_s": conc / (latency_ms / 1000),
+                    "max_in_flight": st["max_in_flight"],
+                    "ideal_req_per_s": conc / (latency_ms / 1000),
                     # Little's law: mean requests in flight = rate x latency.
                     "mean_in_flight": n / rep["timings"]["fetch_s"] * latency_ms / 1000,
                 })
@@ -158,13 +166,18 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    fmt = lambda x, f: "-" if x is None else format(x, f)
-    print("| run | concurrency | requests | wall s | req/s (fetch phase) | ideal req/s | evaluator CPU µs/req | server CPU µs/req | max in flight (server gauge) | mean in flight (rate × latency) |")
+    def fmt(x, f):
+        return "-" if x is None else format(x, f)
+
+    print("| run | concurrency | requests | wall s | req/s (fetch phase) | ideal req/s "
+          "| evaluator CPU µs/req | server CPU µs/req | max in flight (server gauge) "
+          "| mean in flight (rate × latency) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['run']} | {r['concurrency']} | {r['requests']} | {r['wall_s']:.2f} | "
               f"{fmt(r['req_per_s'], '.0f')} | {fmt(r['ideal_req_per_s'], '.0f')} | "
-              f"{fmt(r['eval_cpu_us_per_req'], '.0f')} | {fmt(r['server_cpu_us_per_req'], '.0f')} | "
+              f"{fmt(r['eval_cpu_us_per_req'], '.0f')} | "
+              f"{fmt(r['server_cpu_us_per_req'], '.0f')} | "
               f"{fmt(r['max_in_flight'], 'd')} | {fmt(r.get('mean_in_flight'), '.1f')} |")
     print()
     print("```json")
@@ -181,7 +194,8 @@ def run_eval_cached(resyn, url, target_args, concurrency, workdir, label):
            "-o", out, "--cache", cache, *target_args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=600)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -29,7 +29,8 @@ def bodies(a, insts):
         elif a.mode == "ground_truth":
             body = {"items": [{"ground_truth": gt(i), "response": i["reference"]} for i in pick]}
         else:
-            pr = [f"<|im_start|>user\n{i['prompt']}<|im_end|>\n<|im_start|>assistant\n" for i in pick]
+            pr = [f"<|im_start|>user\n{i['prompt']}<|im_end|>\n<|im_start|>assistant\n"
+                  for i in pick]
             body = {"query": [p + i["reference"] + "<|im_end|>" for p, i in zip(pr, pick)],
                     "prompts": pr, "labels": [gt(i) for i in pick]}
         out.append(json.dumps(body).encode())
@@ -62,15 +63,18 @@ def main():
     p.add_argument("--clients", type=int, default=2)
     p.add_argument("--secs", type=float, default=10)
     a = p.parse_args()
-    insts = [json.loads(l) for l in open(a.instances) if l.strip()]
+    insts = [json.loads(line) for line in open(a.instances) if line.strip()]
     bs = bodies(a, insts)
     client((a, bs, time.time() + 0.5, 0))  # warm-up
     t0 = time.time()
     with mp.Pool(a.clients) as pool:
         lats = pool.map(client, [(a, bs, t0 + a.secs, k) for k in range(a.clients)])
     wall = time.time() - t0
-    lat = sorted(x for l in lats for x in l)
-    pct = lambda q: round(lat[round((len(lat) - 1) * q)] * 1e3, 2)
+    lat = sorted(x for client_lat in lats for x in client_lat)
+
+    def pct(q):
+        return round(lat[round((len(lat) - 1) * q)] * 1e3, 2)
+
     print(json.dumps({"mode": a.mode, "batch": a.batch, "clients": a.clients, "requests": len(lat),
                       "verifications_per_sec": round(len(lat) * a.batch / wall),
                       "latency_ms": {"p50": pct(0.5), "p99": pct(0.99), "max": pct(1.0)}}))

@@ -37,11 +37,13 @@ def main():
     n = a.n
     t = time.perf_counter()
     for k in range(n):
-        resyn.compute_score(data_source="resyn", solution_str=sols[k % 1000], ground_truth=gts[k % 1000])
+        resyn.compute_score(data_source="resyn", solution_str=sols[k % 1000],
+                            ground_truth=gts[k % 1000])
     single = n / (time.perf_counter() - t)
     bg, bs = gts * (n // 1000), sols * (n // 1000)
     t = time.perf_counter()
-    scores = resyn.compute_score(data_sources=None, solution_strs=bs, ground_truths=bg, extra_infos=None)
+    scores = resyn.compute_score(data_sources=None, solution_strs=bs, ground_truths=bg,
+                                 extra_infos=None)
     batch = len(bs) / (time.perf_counter() - t)
     assert scores == [1.0] * len(bs)
     print(json.dumps({"envs": ENVS, "single_calls_per_sec": round(single), "batch_size": len(bs),

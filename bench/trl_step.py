@@ -30,9 +30,11 @@ import support  # noqa: E402  (offline variables before transformers is imported
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--generations", type=int, default=4, help="completions per prompt (2 are references)")
+    p.add_argument("--generations", type=int, default=4,
+                   help="completions per prompt (2 are references)")
     p.add_argument("--max-completion-length", type=int, default=64)
     args = p.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="trl-step-"))
@@ -54,7 +56,8 @@ def run(args, work: pathlib.Path) -> None:
     store = support.synth_store(work)
     resyn.configure([str(support.PYTHON_ENVS)], store=str(store))
     env_ids = support.NATIVE_ENVS + [support.PYTHON_ENV] + support.synth_env_ids(store)[:1]
-    support.build_dataset(work / "dataset", env_ids, store, instances_per_env=args.steps, validation=0.0)
+    support.build_dataset(work / "dataset", env_ids, store, instances_per_env=args.steps,
+                          validation=0.0)
     rows = support.read_jsonl(work / "dataset" / "train.jsonl")
     by_env = collections.defaultdict(list)
     for r in rows:
@@ -89,19 +92,22 @@ def run(args, work: pathlib.Path) -> None:
             steps.append((time.perf_counter() - self.t, new))
 
     config = GRPOConfig(
-        output_dir=str(work / "out"), max_steps=args.steps, per_device_train_batch_size=args.generations,
-        num_generations=args.generations, max_completion_length=args.max_completion_length,
-        learning_rate=1e-5, beta=0.0, loss_type="dapo", reward_weights=[1.0, 0.1], shuffle_dataset=False,
-        logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=0, disable_tqdm=True)
+        output_dir=str(work / "out"), max_steps=args.steps,
+        per_device_train_batch_size=args.generations, num_generations=args.generations,
+        max_completion_length=args.max_completion_length, learning_rate=1e-5, beta=0.0,
+        loss_type="dapo", reward_weights=[1.0, 0.1], shuffle_dataset=False, logging_steps=1,
+        save_strategy="no", report_to="none", use_cpu=True, seed=0, disable_tqdm=True)
     cls = support.grpo_trainer_class(support.reference_completions(order))
     trainer = cls(model=support.load_model(), processing_class=support.load_tokenizer(),
                   reward_funcs=[resyn.make_trl_reward(name="resyn_verifier"),
-                                resyn.make_trl_reward(verifier_weight=0.0, format_weight=1.0, name="resyn_format")],
+                                resyn.make_trl_reward(verifier_weight=0.0, format_weight=1.0,
+                                                      name="resyn_format")],
                   args=config, train_dataset=Dataset.from_list(order), callbacks=[StepTimer()])
     trainer.train()
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.generations} completions "
-          f"per step ({args.generations - 2} sampled, up to {args.max_completion_length} tokens)")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
+          f"{args.generations} completions per step ({args.generations - 2} sampled, "
+          f"up to {args.max_completion_length} tokens)")
     print(f"{'step':>4}  {'environment':<32} {'source':<7} {'step s':>7} {'generate s':>10} "
           f"{'reward ms':>9} {'reward/step':>11} {'gen CPU s':>9} {'reward CPU ms':>13}")
     cols = collections.defaultdict(list)
@@ -113,12 +119,15 @@ def run(args, work: pathlib.Path) -> None:
         for k, v in (("step", total), ("gen", gen[0]), ("reward", reward[0]), ("gen_cpu", gen[1]),
                      ("reward_cpu", reward[1])):
             cols[k].append(v)
-        print(f"{i + 1:>4}  {env:<32} {sources[env]:<7} {total:>7.2f} {gen[0]:>10.2f} {reward[0] * 1e3:>9.2f} "
-              f"{reward[0] / total:>10.3%} {gen[1]:>9.2f} {reward[1] * 1e3:>13.2f}")
+        print(f"{i + 1:>4}  {env:<32} {sources[env]:<7} {total:>7.2f} {gen[0]:>10.2f} "
+              f"{reward[0] * 1e3:>9.2f} {reward[0] / total:>10.3%} {gen[1]:>9.2f} "
+              f"{reward[1] * 1e3:>13.2f}")
     med = {k: statistics.median(v) for k, v in cols.items()}
-    print(f"median: step {med['step']:.2f} s, generation {med['gen']:.2f} s ({med['gen_cpu']:.2f} CPU s), "
+    print(f"median: step {med['step']:.2f} s, generation {med['gen']:.2f} s "
+          f"({med['gen_cpu']:.2f} CPU s), "
           f"reward {med['reward'] * 1e3:.2f} ms ({med['reward_cpu'] * 1e3:.2f} CPU ms); "
-          f"reward / generation {med['reward'] / med['gen']:.1e} wall, {med['reward_cpu'] / med['gen_cpu']:.1e} CPU")
+          f"reward / generation {med['reward'] / med['gen']:.1e} wall, "
+          f"{med['reward_cpu'] / med['gen_cpu']:.1e} CPU")
 
 if __name__ == "__main__":
     main()

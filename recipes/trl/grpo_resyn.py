@@ -1,8 +1,9 @@
-"""GRPO with TRL on a resyn dataset, rewards from resyn (a short example).
+r"""GRPO with TRL on a resyn dataset, rewards from resyn (a short example).
 
     resyn dataset build recipes/verl/dataset.toml --out data/resyn-400x40
     pip install . trl datasets
-    accelerate launch recipes/trl/grpo_resyn.py --data data/resyn-400x40 --model Qwen/Qwen2.5-7B-Instruct
+    accelerate launch recipes/trl/grpo_resyn.py --data data/resyn-400x40 \
+        --model Qwen/Qwen2.5-7B-Instruct
 
 The JSONL rows hold ``prompt`` (a chat message list: TRL's conversational format) and ``label``
 (the ground-truth string). TRL passes ``label`` to reward functions as a keyword list; the
@@ -18,7 +19,8 @@ def main() -> None:
     from datasets import load_dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="directory written by `resyn dataset build`")
     p.add_argument("--model", default="Qwen/Qwen2.5-7B-Instruct")
     p.add_argument("--output-dir", default="checkpoints/trl-grpo-resyn")
@@ -28,7 +30,8 @@ def main() -> None:
 
     data = load_dataset(
         "json",
-        data_files={"train": f"{args.data}/train.jsonl", "validation": f"{args.data}/validation.jsonl"},
+        data_files={"train": f"{args.data}/train.jsonl",
+                    "validation": f"{args.data}/validation.jsonl"},
     )
     config = GRPOConfig(
         output_dir=args.output_dir,

@@ -17,6 +17,7 @@ that computes rewards.
 import resyn
 
 
-def compute_score(data_source=None, solution_str=None, ground_truth=None, extra_info=None, **kwargs):
+def compute_score(data_source=None, solution_str=None, ground_truth=None, extra_info=None,
+                  **kwargs):
     """Delegate to :func:`resyn.compute_score` (see its docstring for the contract)."""
     return resyn.compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs)

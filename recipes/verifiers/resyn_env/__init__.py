@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import verifiers.v1 as vf
 from verifiers.v1.harnesses.null import NullHarness
@@ -54,7 +54,7 @@ class ResynTask(vf.Task[ResynData]):
     async def single_turn(self, trace: vf.Trace) -> bool:
         return trace.num_turns >= 1
 
-    async def _verdict(self, trace: vf.Trace) -> Dict[str, Any]:
+    async def _verdict(self, trace: vf.Trace) -> dict[str, Any]:
         # Only the model's messages count; a reasoning field is put back as <think>.
         text = _completion_text([m.model_dump() for m in trace.assistant_messages])
         # resyn releases the GIL (and a Python environment runs in its sandbox): off the loop.
@@ -79,7 +79,7 @@ class ResynTasksetConfig(vf.TasksetConfig):
 
 
 class ResynTaskset(vf.Taskset[ResynTask, ResynTasksetConfig]):
-    def load(self) -> List[ResynTask]:
+    def load(self) -> list[ResynTask]:
         cfg = self.config
         if not cfg.data:
             raise ValueError("resyn-env needs a dataset: --env.taskset.data DIR_OR_JSONL")
@@ -98,9 +98,10 @@ class ResynTaskset(vf.Taskset[ResynTask, ResynTasksetConfig]):
                 try:
                     row = json.loads(line)
                     messages = {m["role"]: m["content"] for m in row["prompt"]}
-                    data = ResynData(id=row["extra_info"]["instance_id"], name=row["extra_info"]["env"],
-                                     prompt=messages["user"], system_prompt=messages.get("system"),
-                                     label=row["label"], env=row["extra_info"]["env"])
+                    data = ResynData(id=row["extra_info"]["instance_id"],
+                                     name=row["extra_info"]["env"], prompt=messages["user"],
+                                     system_prompt=messages.get("system"), label=row["label"],
+                                     env=row["extra_info"]["env"])
                 except (KeyError, TypeError, ValueError) as e:
                     raise ValueError(f"{path}:{n}: not a resyn dataset row ({e!r})") from None
                 tasks.append(ResynTask(data, task_config))
