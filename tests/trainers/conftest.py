@@ -13,6 +13,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import support  # noqa: E402  (sets the offline variables before anything imports transformers)
 
+# isort: split
 import resyn  # noqa: E402
 
 

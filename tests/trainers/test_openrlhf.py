@@ -21,7 +21,8 @@ FORMAT_WEIGHT = 0.1
 @pytest.fixture(scope="module")
 def reward_url(store):
     server = support.Server(
-        [str(support.resyn_bin()), "serve", "--addr", "127.0.0.1:0", "--format-weight", str(FORMAT_WEIGHT),
+        [str(support.resyn_bin()), "serve", "--addr", "127.0.0.1:0",
+         "--format-weight", str(FORMAT_WEIGHT),
          "--env-dir", str(support.PYTHON_ENVS), "--store", str(store)],
         r"http://[0-9.:]+", "stderr")
     yield server.url + "/get_reward"
@@ -55,7 +56,8 @@ def responses_for(label):
 
     gt = json.loads(label)
     reference = resyn.generate(gt["env"], gt["seed"], gt["difficulty"])["reference"]
-    return [support.THINK + reference, reference, "<think>x</think><answer>wrong</answer>", "no idea"]
+    return [support.THINK + reference, reference, "<think>x</think><answer>wrong</answer>",
+            "no idea"]
 
 
 def want(text, label):
@@ -67,7 +69,8 @@ def want(text, label):
 def execute(executor, prompt, label, text, tokenizer, max_length=4096):
     ids = tokenizer.encode(text, add_special_tokens=False) + [tokenizer.eos_token_id]
     params = SimpleNamespace(max_tokens=len(ids), logprobs=None)
-    return asyncio.run(executor.execute(prompt, label, params, max_length, tokenizer, FixedResponseEngine(ids)))
+    return asyncio.run(executor.execute(prompt, label, params, max_length, tokenizer,
+                                        FixedResponseEngine(ids)))
 
 
 @pytest.fixture(scope="module")

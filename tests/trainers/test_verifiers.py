@@ -83,7 +83,8 @@ def test_verifiers_scoring_equals_resyn(env):
                                            format_weight=FORMAT_WEIGHT, return_dict=True)
                 assert trace.rewards["verifier"].score == want["verifier_reward"]
                 assert trace.rewards["format"].score == want["format_ok"]
-                assert (trace.rewards["verifier"].weight, trace.rewards["format"].weight) == (1.0, FORMAT_WEIGHT)
+                weights = (trace.rewards["verifier"].weight, trace.rewards["format"].weight)
+                assert weights == (1.0, FORMAT_WEIGHT)
                 assert trace.reward == pytest.approx(want["score"])
                 seen.add(want["score"])
 

@@ -50,7 +50,8 @@ def compose(overrides):
     for o in overrides:
         key = o.split("=", 1)[0].lstrip("+~")
         if key.split(".")[0] in legacy:
-            raise MovedKeyError(f"{o!r}: verl 0.9.1 ignores `{key.split('.')[0]}.*`; use `reward.*`")
+            raise MovedKeyError(
+                f"{o!r}: verl 0.9.1 ignores `{key.split('.')[0]}.*`; use `reward.*`")
     with initialize_config_dir(config_dir=str(verl_config_dir()), version_base=None):
         return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
 
@@ -256,7 +257,8 @@ def test_legacy_batch_reward_manager_calls_the_plural_form(recipe_config, tokeni
     from verl.workers.reward_manager import BatchRewardManager
 
     data, texts, lengths = batch
-    manager = BatchRewardManager(tokenizer, num_examine=0, compute_score=get_custom_reward_fn(recipe_config))
+    manager = BatchRewardManager(tokenizer, num_examine=0,
+                                 compute_score=get_custom_reward_fn(recipe_config))
     out = manager(data, return_dict=True)
     want = expected(data, texts)
     assert final_rewards(out["reward_tensor"], lengths) == pytest.approx([w["score"] for w in want])

@@ -111,7 +111,8 @@ def test_verl_builds_an_online_train_set_and_reads_the_validation_set(verl_confi
 
     trainer = ppo_trainer(verl_config, tokenizer)
     train, val = trainer.train_dataset, trainer.val_dataset
-    assert type(train).__name__ == "CurriculumDataset" and isinstance(train.curriculum, resyn.Curriculum)
+    assert type(train).__name__ == "CurriculumDataset"
+    assert isinstance(train.curriculum, resyn.Curriculum)
     assert len(train) == BATCH * STEPS and trainer.total_training_steps == STEPS
     # The validation parquet is read exactly as RLHFDataset reads it.
     plain = RLHFDataset(data_files=[str(dataset / "validation.parquet")], tokenizer=tokenizer,
@@ -151,7 +152,8 @@ def test_online_batches_train_and_update_the_controller(verl_config, tokenizer, 
     decisions = curriculum.take_decisions()
     stale_groups = sum(s["stale"] for s in stats) // N
     assert len(decisions) == STEPS * BATCH - stale_groups >= 1
-    assert {d["action"] for d in decisions} == {"up"} and all(d["accuracy"] == 0.5 for d in decisions)
+    assert {d["action"] for d in decisions} == {"up"}
+    assert all(d["accuracy"] == 0.5 for d in decisions)
 
     # RayPPOTrainer._load_checkpoint: a new trainer's dataloader restored from data.pt holds
     # the curriculum as saved, and continues its stream.
@@ -181,9 +183,10 @@ def test_on_batch_end_needs_the_verifier_reward(verl_config, tokenizer):
 
 
 def test_online_recipe_composes_against_verls_config(tmp_path, store):
-    import resyn.verl
     from verl.utils.config import validate_config
     from verl.utils.dataset.rl_dataset import get_dataset_class
+
+    import resyn.verl
 
     env = {"RESYN_ENV_DIRS": str(support.PYTHON_ENVS), "RESYN_STORE": str(store)}
     cfg = test_verl.compose(test_verl.recipe_overrides(tmp_path, env, recipe=ONLINE_RECIPE))
