@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use resyn_core::Environment;
 use resyn_llm::test_server::TestServer;
-use resyn_store::{CandidateStatus, Store};
+use resyn_store::{Accepted, CandidateStatus, NewEnvironment, StageEvent, Store};
 use resyn_synth::keywords::{Keyword, order};
 use resyn_synth::replay::Replay;
 use resyn_synth::validate::{Thresholds, ValidationConfig, Validator};
@@ -12,7 +13,7 @@ use resyn_synth::{Pipeline, Quiet, SynthConfig, create_run};
 
 use crate::common::fast_sandbox;
 
-fn config(url: &str) -> SynthConfig {
+pub(crate) fn config(url: &str) -> SynthConfig {
     SynthConfig {
         base_url: url.into(),
         model: "fixture-model".into(),
@@ -46,13 +47,36 @@ fn run(cfg: &SynthConfig) -> (tempfile::TempDir, Arc<Store>, i64) {
 }
 
 fn run_keyword(cfg: &SynthConfig, kw: &str) -> (tempfile::TempDir, Arc<Store>, i64) {
+    run_against(cfg, kw, &[], Vec::new())
+}
+
+/// A run of keyword `kw` in a store that already holds `stored`, with
+/// `natives` as the environments outside the store.
+pub(crate) fn run_against(
+    cfg: &SynthConfig,
+    kw: &str,
+    stored: &[NewEnvironment],
+    natives: Vec<Arc<dyn Environment>>,
+) -> (tempfile::TempDir, Arc<Store>, i64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path().join("s.db")).unwrap());
+    for env in stored {
+        let ev = StageEvent {
+            stage: "store".into(),
+            passed: true,
+            reason: "ok".into(),
+            detail: String::new(),
+            round: 0,
+        };
+        assert!(matches!(
+            store.accept(env, &ev).unwrap(),
+            Accepted::Stored(_)
+        ));
+    }
     let run = create_run(&store, cfg, &keyword(kw)).unwrap();
     let validator = Validator::new(fast_sandbox().clone(), cfg.validation.clone());
-    let p = Arc::new(
-        Pipeline::new(store.clone(), run, validator, Vec::new(), Arc::new(Quiet)).unwrap(),
-    );
+    let p =
+        Arc::new(Pipeline::new(store.clone(), run, validator, natives, Arc::new(Quiet)).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -63,7 +87,7 @@ fn run_keyword(cfg: &SynthConfig, kw: &str) -> (tempfile::TempDir, Arc<Store>, i
     (dir, store, run)
 }
 
-fn outcome(store: &Store, run: i64, key: &str) -> resyn_store::Candidate {
+pub(crate) fn outcome(store: &Store, run: i64, key: &str) -> resyn_store::Candidate {
     store
         .candidates(run)
         .unwrap()
