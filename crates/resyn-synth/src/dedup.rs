@@ -14,10 +14,15 @@
 //!   environment's verifier accepts its reference answers on its own
 //!   instances. Environments whose answers look alike ([`Shape`]: the data
 //!   keys or the shapes of the answers, digits and words abstracted) are run
-//!   that way (see `pipeline::unique`); data fields holding the answer itself
-//!   are removed first ([`without_answer_fields`]), so two verifiers that
-//!   merely compare with a stored answer do not make unrelated tasks
-//!   duplicates.
+//!   that way, in both directions (see `pipeline::unique`): the known
+//!   verifier on the candidate's instances, and the candidate's verifier on
+//!   the known environment's instances, which catches a candidate that only
+//!   checks the same task more leniently (any layout where the known one
+//!   wants one exact form). Data fields holding the answer itself are
+//!   removed first ([`without_answer_fields`]), so two verifiers that merely
+//!   compare with a stored answer do not make unrelated tasks duplicates.
+//!   A fingerprint stored before shapes were recorded has an empty (unknown)
+//!   shape; its environment's shape is taken from generated instances.
 //! - Decontamination: word n-grams ([`DedupConfig::ngram`], default 13, the
 //!   customary size) of generated prompts are looked up in the n-grams of
 //!   user-supplied benchmark files; any shared n-gram rejects the environment.
@@ -43,8 +48,9 @@ pub struct DedupConfig {
     pub behaviour_threshold: f64,
     /// Word n-gram size for decontamination.
     pub ngram: usize,
-    /// Share of a candidate's reference answers another environment's
-    /// verifier must accept (on the candidate's instances) to make it a
+    /// Share of one environment's reference answers the other's verifier
+    /// must accept (on the first one's instances), in either direction
+    /// between a candidate and a known environment, to make the candidate a
     /// behavioural duplicate.
     pub verifier_acceptance: f64,
 }
@@ -158,7 +164,7 @@ pub struct Fingerprint {
     /// MinHash of the prompt templates' word 5-shingles.
     pub behaviour: MinHash,
     /// What its answers look like (empty for environments stored before
-    /// it was recorded: those are compared by text only).
+    /// it was recorded: dedup takes theirs from instances it generates).
     #[serde(default)]
     pub shape: Shape,
 }
@@ -215,11 +221,16 @@ impl Shape {
         }
     }
 
+    /// Whether it was taken from any instance (an empty shape is unknown).
+    pub fn is_known(&self) -> bool {
+        !self.answers.is_empty()
+    }
+
     /// Whether two environments may pose the same task: same data keys, or
     /// at least half of their answer shapes in common. Unknown shapes
-    /// (empty) resemble nothing.
+    /// resemble nothing.
     pub fn resembles(&self, other: &Shape) -> bool {
-        if self.answers.is_empty() || other.answers.is_empty() {
+        if !self.is_known() || !other.is_known() {
             return false;
         }
         if self.data_keys == other.data_keys {
