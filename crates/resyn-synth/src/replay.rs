@@ -66,6 +66,10 @@ const PROPOSALS: &[(&str, &[&str])] = &[
         ],
     ),
     ("fixture eta", &["multi_answer_caves"]),
+    // Behavioural dedup against a known environment the test stores first.
+    ("fixture theta", &["lenient_sort"]),
+    ("fixture iota", &["descending_sort"]),
+    ("fixture kappa", &["depth_paraphrase"]),
 ];
 
 /// What the pipeline must decide: `(key, accepted NAME or "", stage, reason prefix)`.
@@ -119,6 +123,8 @@ fn code(key: &str) -> String {
         "infinite_loop" => fixture!("infinite_loop.py"),
         "hostile" => fixture!("hostile.py"),
         "depth_paraphrase" => fixture!("depth_paraphrase.py"),
+        "lenient_sort" => fixture!("order_lenient.py"),
+        "descending_sort" => fixture!("order_descending.py"),
         "rare_false_accept" => fixture!("list_sum_rare.py"),
         "multi_answer" => fixture!("prime_factor.py"),
         "saturated" => fixture!("add_pair.py"),
@@ -158,6 +164,8 @@ fn question_key(prompt: &str) -> &'static str {
         ("greatest common divisor", "slow_good"),
         ("even or odd", "cross_disagree"),
         ("parenthesis sequence", "depth_paraphrase"),
+        ("non-decreasing sequence", "lenient_sort"),
+        ("from biggest to smallest", "descending_sort"),
         ("Add up these numbers", "rare_false_accept"),
         ("Name a prime factor", "multi_answer"),
         ("Give one prime factor", "multi_answer_caves"),
@@ -204,6 +212,17 @@ fn cross(key: &str, draw: usize) -> &'static str {
             r#"xs = [int(x) for x in re.search(r"ascending order: ([\d, ]+)", instance["prompt"]).group(1).split(",")]
     toks = answer.split()
     return 1.0 if toks == [str(x) for x in sorted(xs)] else 0.0"#
+        }
+        "lenient_sort" => {
+            r#"xs = [int(x) for x in re.search(r"Values: ([\d; ]+)", instance["prompt"]).group(1).split(";")]
+    if not re.fullmatch(r"[\d\s,;]+", answer):
+        return 0.0
+    return 1.0 if [int(t) for t in re.findall(r"\d+", answer)] == sorted(xs) else 0.0"#
+        }
+        "descending_sort" => {
+            r#"xs = [int(x) for x in re.search(r"smallest: ([\d/ ]+)", instance["prompt"]).group(1).split("/")]
+    toks = answer.split()
+    return 1.0 if toks == [str(x) for x in sorted(xs, reverse=True)] else 0.0"#
         }
         "slow_good" => {
             r#"import math
