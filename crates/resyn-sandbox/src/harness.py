@@ -806,8 +806,6 @@ def _probe_neighbours(siblings, nonce):
 def _serve(layers, zygote):
     """A worker's life: hello, the init request (load the module, or probe),
     then requests until the host closes the socket."""
-    _State.out = _Capture(4096)
-    _State.err = _Capture(4096)
     sys.stdout = sys.__stdout__ = _State.out
     sys.stderr = sys.__stderr__ = _State.err
     _send(b'{"id":0,"end":true,"hello":true,"items":[]}')
@@ -909,10 +907,38 @@ def _wait_status(st):
     return {"exit": os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1}
 
 
+# A spawn request, the one made for every worker, is binary: b"S", the
+# worker's id (u64 LE), strict (u8), then its private directory. Parsing JSON
+# here would touch pages of the json module, and every page the zygote
+# touches after a fork is copied again (its children share them).
+_SPAWN = struct.Struct("<QB")
+
+
+def _spawn(ctl, msg, fds, spec, info, children):
+    """Fork a worker for a spawn request (see _SPAWN); the reply, as JSON bytes."""
+    try:
+        if len(fds) != 1:
+            raise ValueError("spawn carries %d descriptors" % len(fds))
+        if len(msg) < 1 + _SPAWN.size:
+            raise ValueError("spawn request of %d bytes" % len(msg))
+        cid, strict = _SPAWN.unpack_from(msg, 1)
+        scratch = os.fsdecode(msg[1 + _SPAWN.size:]) or "/tmp"
+        pid = os.fork()
+        if pid == 0:
+            _worker(ctl, fds[0], dict(spec, strict=bool(strict)), scratch, info)
+        children[cid] = pid
+        return b'{"pid":%d,"cpu":%r}' % (pid, _rusage())
+    except Exception as e:
+        return json.dumps({"error": "%s: %s" % (type(e).__name__, e), "cpu": _rusage()}).encode()
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def _zygote():
-    """Serve the host's control requests: spawn (fork a worker), poll (has it
-    exited?), kill (SIGKILL and reap). Single-threaded, never blocks but in
-    `recv`; runs no environment code."""
+    """Serve the host's control requests: spawn (fork a worker; binary, see
+    _SPAWN), poll (has it exited?), kill (SIGKILL and reap). Single-threaded,
+    never blocks but in `recv`; runs no environment code."""
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
     ctl = socket.socket(fileno=3)
     ctl.send(b'{"hello":true}')
@@ -940,6 +966,8 @@ def _zygote():
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 2)
     os.close(null)
+    # Every worker's captured streams, made here once (see _serve).
+    _State.out, _State.err = _Capture(4096), _Capture(4096)
     gc.collect()
     # Long-lived objects leave the collector's view: workers' collections do
     # not touch (and so do not copy) the zygote's pages.
@@ -967,19 +995,13 @@ def _zygote():
                 except OSError:
                     pass
             return
+        if msg[:1] == b"S":
+            ctl.send(_spawn(ctl, msg, fds, spec, info, children))
+            continue
         try:
             req = json.loads(msg)
             op, cid = req["op"], req["cid"]
-            if op == "spawn":
-                if len(fds) != 1:
-                    raise ValueError("spawn carries %d descriptors" % len(fds))
-                pid = os.fork()
-                if pid == 0:
-                    child_spec = dict(spec, strict=bool(req.get("strict")))
-                    _worker(ctl, fds[0], child_spec, req.get("scratch") or "/tmp", info)
-                children[cid] = pid
-                reply = {"pid": pid}
-            elif op == "poll":
+            if op == "poll":
                 reply = {"status": exited.get(cid)}
                 pid = children.get(cid)
                 if pid is not None:

@@ -7,9 +7,12 @@
 //! to it over a `SOCK_SEQPACKET` socket pair (the zygote's fd 3), one JSON
 //! message per request and reply, serialized by a mutex:
 //!
-//! - `spawn {cid, scratch, strict}` with the worker's socket attached
-//!   (`SCM_RIGHTS`): fork a worker, which applies its own layers and then
-//!   speaks the worker protocol ([`crate::protocol`]) on that socket;
+//! - spawn, with the worker's socket attached (`SCM_RIGHTS`): fork a
+//!   worker, which applies its own layers and then speaks the worker
+//!   protocol ([`crate::protocol`]) on that socket. Made for every worker,
+//!   so it is binary: `S`, the worker's id (u64, little-endian), strict
+//!   (u8), then its private directory (JSON parsing in the zygote would touch
+//!   pages that every fork makes it copy again);
 //! - `poll {cid}`: the worker's exit status if it has exited;
 //! - `kill {cid}`: SIGKILL the worker and reap it.
 //!
@@ -124,7 +127,7 @@ impl Zygote {
             let mut ctl = z.lock();
             recv(&ctl.sock, deadline)
                 .and_then(|_hello| {
-                    send(&ctl.sock, &request, None)?;
+                    send(&ctl.sock, &json_bytes(&request), None)?;
                     recv(&ctl.sock, deadline)
                 })
                 .inspect_err(|_| {
@@ -223,8 +226,9 @@ impl Zygote {
         self.lock().kill();
     }
 
-    /// One request and its reply. A zygote that fails an exchange is killed.
-    fn request(&self, msg: &Value, fd: Option<BorrowedFd<'_>>) -> Result<Value, CtlError> {
+    /// One request and its (JSON) reply. A zygote that fails an exchange is
+    /// killed.
+    fn request(&self, msg: &[u8], fd: Option<BorrowedFd<'_>>) -> Result<Value, CtlError> {
         if self.dead.load(Ordering::Relaxed) {
             return Err(CtlError::Dead("the zygote has exited".into()));
         }
@@ -252,11 +256,14 @@ impl Zygote {
     /// `scratch`; `strict`: the worker exits rather than run with a layer
     /// that failed. Returns the worker's id in this zygote.
     pub(crate) fn spawn(&self, chan: BorrowedFd<'_>, scratch: &Path, strict: bool) -> Result<u64> {
+        use std::os::unix::ffi::OsStrExt;
         let cid = self.next_cid.fetch_add(1, Ordering::Relaxed);
-        let msg = json!({
-            "op": "spawn", "cid": cid, "strict": strict,
-            "scratch": scratch.to_str(),
-        });
+        let dir = scratch.as_os_str().as_bytes();
+        let mut msg = Vec::with_capacity(10 + dir.len());
+        msg.push(b'S');
+        msg.extend_from_slice(&cid.to_le_bytes());
+        msg.push(u8::from(strict));
+        msg.extend_from_slice(dir);
         match self.request(&msg, Some(chan)) {
             Ok(_) => Ok(cid),
             Err(CtlError::Refused(why)) => Err(Error::io(
@@ -275,7 +282,7 @@ impl Zygote {
     pub(crate) fn poll(&self, cid: u64) -> Option<Exit> {
         exit(
             &self
-                .request(&json!({"op": "poll", "cid": cid}), None)
+                .request(&json_bytes(&json!({"op": "poll", "cid": cid})), None)
                 .ok()?,
         )
     }
@@ -284,7 +291,7 @@ impl Zygote {
     pub(crate) fn kill(&self, cid: u64) -> Option<Exit> {
         exit(
             &self
-                .request(&json!({"op": "kill", "cid": cid}), None)
+                .request(&json_bytes(&json!({"op": "kill", "cid": cid})), None)
                 .ok()?,
         )
     }
@@ -373,8 +380,12 @@ fn exit(reply: &Value) -> Option<Exit> {
     st["exit"].as_i64().map(|c| Exit::Code(c as i32))
 }
 
-fn send(sock: &OwnedFd, msg: &Value, fd: Option<BorrowedFd<'_>>) -> Result<(), CtlError> {
-    let bytes = serde_json::to_vec(msg).map_err(|e| CtlError::Refused(e.to_string()))?;
+fn json_bytes(msg: &Value) -> Vec<u8> {
+    // A `Value` always serializes.
+    serde_json::to_vec(msg).unwrap_or_default()
+}
+
+fn send(sock: &OwnedFd, bytes: &[u8], fd: Option<BorrowedFd<'_>>) -> Result<(), CtlError> {
     let fds: Vec<BorrowedFd<'_>> = fd.into_iter().collect();
     let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];
     let mut control = SendAncillaryBuffer::new(&mut space);
@@ -384,7 +395,7 @@ fn send(sock: &OwnedFd, msg: &Value, fd: Option<BorrowedFd<'_>>) -> Result<(), C
     loop {
         match rustix::net::sendmsg(
             sock,
-            &[IoSlice::new(&bytes)],
+            &[IoSlice::new(bytes)],
             &mut control,
             SendFlags::NOSIGNAL,
         ) {
