@@ -254,6 +254,50 @@ def test_python_environments_through_the_sandbox_pool():
     assert out.stdout.strip() == "ok 12"
 
 
+def test_an_environment_that_cannot_run_raises_never_scores_zero():
+    """A machine whose sandbox cannot start (here: no such interpreter) raises
+    EnvironmentUnavailableError from compute_score, verl's batch form and verify: a reward of
+    0 would pass for the response's fault. Native environments still score."""
+    made = run_fresh(
+        "import json, resyn\n"
+        "i = resyn.generate('base_conversion', 3, 2)\n"
+        "print(json.dumps([i, {'reward_mode': 'verifier', **{k: i[k] for k in "
+        "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}]))\n"
+    )
+    assert made.returncode == 0, made.stderr
+    inst, gt = json.loads(made.stdout)
+    code = (
+        "import json, sys, resyn\n"
+        "inst, gt = json.loads(sys.argv[1])\n"
+        "gt = json.dumps(gt)\n"
+        "calls = [\n"
+        "    lambda: resyn.compute_score('resyn', inst['reference'], gt),\n"
+        "    lambda: resyn.compute_score(data_sources=None, solution_strs=[inst['reference']],\n"
+        "                                ground_truths=[gt]),\n"
+        "    lambda: resyn.verify(inst, inst['reference']),\n"
+        "]\n"
+        "for call in calls:\n"
+        "    try:\n"
+        "        print('scored', call())\n"
+        "    except resyn.EnvironmentUnavailableError as e:\n"
+        "        assert isinstance(e, resyn.ResynError)\n"
+        "        print('unavailable:', e)\n"
+        "native = resyn.generate('tower_of_hanoi', 1, 1)\n"
+        "print('native', resyn.verify(native, native['reference'])['score'])\n"
+    )
+    full = dict(os.environ, RESYN_ENV_DIRS=str(PY_ENVS), RESYN_PYTHON="/nonexistent/python3")
+    out = subprocess.run([sys.executable, "-c", code, json.dumps([inst, gt])], env=full,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == 4, out.stdout
+    for line in lines[:3]:
+        assert line.startswith("unavailable: "), line
+        assert "environment `base_conversion` cannot run on this machine" in line, line
+        assert "/nonexistent/python3" in line, line
+    assert lines[3] == "native 1.0", out.stdout
+
+
 def test_missing_env_dir_is_a_clear_error(tmp_path):
     code = "import resyn\ntry:\n    resyn.envs()\nexcept resyn.ResynError as e:\n    print(e)\n"
     out = run_fresh(code, env_dirs=tmp_path / "missing", timeout=120)

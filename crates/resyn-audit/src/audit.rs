@@ -110,7 +110,6 @@ fn audit_env(
         Second::Stored(py) => Some(py.verify_batch(&items)),
         Second::Missing | Second::Unloadable(_) => None,
     };
-    let failed = |v: &Verdict| v.reason == ReasonCode::EnvError;
     // The tie-breaker judges the disagreements only.
     let disputed: Vec<usize> = theirs.as_ref().map_or_else(Vec::new, |t| {
         (0..rs.len())
@@ -251,9 +250,15 @@ fn audit_env(
     Ok(a)
 }
 
+/// Whether a verifier failed rather than judged: it raised, or could not
+/// run at all.
+fn failed(v: &Verdict) -> bool {
+    matches!(v.reason, ReasonCode::EnvError | ReasonCode::Unavailable)
+}
+
 /// Count a verifier failure, keeping the first error's text.
 fn note_error(errors: &mut Errors, v: &Verdict, who: &str, count: fn(&mut Errors) -> &mut usize) {
-    if v.reason == ReasonCode::EnvError {
+    if failed(v) {
         *count(errors) += 1;
         errors
             .first

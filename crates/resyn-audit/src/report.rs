@@ -321,7 +321,7 @@ fn write_findings(out: &mut String, e: &EnvAudit, max: f64) {
 fn judgement(v: &Verdict) -> String {
     match v.reason {
         _ if v.correct => "accepted".into(),
-        ReasonCode::EnvError => format!(
+        ReasonCode::EnvError | ReasonCode::Unavailable => format!(
             "error ({})",
             crate::audit::excerpt(v.detail.lines().next().unwrap_or(""), 120)
         ),

@@ -26,6 +26,12 @@ pub enum ReasonCode {
     /// The environment itself failed (e.g. sandboxed verifier raised, timed
     /// out or returned a non-reward); never the model's fault, never credit.
     EnvError,
+    /// The environment could not be run at all: its sandbox, its
+    /// interpreter or a worker process could not be started (no Python, a
+    /// required isolation layer missing, a process limit reached). A failure
+    /// of the machine, not a judgement of the response: the reward scorers
+    /// raise it as an error instead of scoring 0, and `resyn verify` fails.
+    Unavailable,
 }
 
 impl ReasonCode {
@@ -40,6 +46,7 @@ impl ReasonCode {
             Self::Wrong => "wrong",
             Self::InvalidInstance => "invalid_instance",
             Self::EnvError => "env_error",
+            Self::Unavailable => "unavailable",
         }
     }
 }

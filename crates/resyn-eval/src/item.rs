@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use resyn_core::{Category, Environment, Instance, Registry, Verdict};
+use resyn_core::{Category, Environment, Instance, ReasonCode, Registry, Verdict};
 
 use crate::bench::BenchItem;
 use crate::{Error, Result};
@@ -69,6 +69,10 @@ pub struct Scored {
     pub reason: String,
     /// The extracted answer (benchmarks only).
     pub extracted: Option<String>,
+    /// Why the response could not be scored at all: the environment could
+    /// not run on this machine (reason `unavailable`). Such a sample counts
+    /// as not scored, like a failed request, never as a 0.
+    pub unavailable: Option<String>,
 }
 
 impl EvalItem {
@@ -131,6 +135,7 @@ impl EvalItem {
                     correct,
                     reason: reason.into(),
                     extracted,
+                    unavailable: None,
                 }
             }
         }
@@ -143,6 +148,7 @@ pub(crate) fn from_verdict(v: Verdict) -> Scored {
         correct: v.correct,
         reason: v.reason.as_str().to_string(),
         extracted: None,
+        unavailable: (v.reason == ReasonCode::Unavailable).then_some(v.detail),
     }
 }
 

@@ -431,10 +431,13 @@ fn sample_result(
                 correct,
                 reason,
                 extracted,
+                unavailable,
             } = verdict.unwrap_or_else(|| item.score(&record.text));
             SampleResult {
                 index,
-                scored: true,
+                // An environment that could not run judged nothing: not
+                // scored (the report is incomplete), as a failed request.
+                scored: unavailable.is_none(),
                 correct,
                 reward,
                 reason,
@@ -444,7 +447,7 @@ fn sample_result(
                 prompt_tokens: record.prompt_tokens,
                 completion_tokens: record.completion_tokens,
                 latency_ms: record.latency_ms,
-                error: None,
+                error: unavailable,
                 response: with_text.then(|| record.text.clone()),
             }
         }
@@ -786,6 +789,60 @@ mod tests {
         let a = report("base", 2, table_items(false));
         let b = report("trained", 2, table_items(true));
         insta::assert_snapshot!(crate::compare::compare(&a, &b).table());
+    }
+
+    /// A completion of an environment that could not run on this machine
+    /// (verdict `unavailable`) is not scored, as a failed request: never a 0.
+    #[test]
+    fn an_unavailable_environment_leaves_the_sample_unscored() {
+        use crate::bench::{BenchItem, Benchmark, Matcher};
+        let item = EvalItem::from_bench(BenchItem {
+            id: "gsm8k/0".into(),
+            benchmark: Benchmark::Gsm8k,
+            subtask: "gsm8k".into(),
+            question: "1 + 1?".into(),
+            target: "2".into(),
+            matcher: Matcher::Numeric,
+        });
+        let done = Outcome::Done {
+            record: crate::CacheRecord {
+                key: "k".into(),
+                model: "m".into(),
+                sample: 0,
+                text: "<answer>2</answer>".into(),
+                finish_reason: None,
+                refusal: None,
+                prompt_tokens: 3,
+                completion_tokens: 4,
+                latency_ms: 1.0,
+            },
+            cached: true,
+        };
+        let verdict = resyn_core::Verdict::zero(
+            resyn_core::ReasonCode::Unavailable,
+            "the sandbox could not start",
+        );
+        let s = sample_result(
+            &item,
+            0,
+            &done,
+            false,
+            Some(crate::item::from_verdict(verdict)),
+        );
+        assert!(!s.scored, "{s:?}");
+        assert_eq!(s.reason, "unavailable");
+        assert_eq!(s.error.as_deref(), Some("the sandbox could not start"));
+        assert_eq!(s.completion_tokens, 4, "the completion itself is kept");
+        // An ordinary verdict is scored.
+        let wrong = resyn_core::Verdict::zero(resyn_core::ReasonCode::Wrong, "no");
+        let s = sample_result(
+            &item,
+            0,
+            &done,
+            false,
+            Some(crate::item::from_verdict(wrong)),
+        );
+        assert!(s.scored && s.error.is_none(), "{s:?}");
     }
 
     #[test]

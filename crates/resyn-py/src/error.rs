@@ -3,6 +3,9 @@
 //! Exceptions (all subclasses of `resyn.ResynError`):
 //! - `GroundTruthError`: a `ground_truth` string is not a resyn ground truth;
 //! - `UnknownEnvironmentError`: an environment id this process does not know;
+//! - `EnvironmentUnavailableError`: an environment that cannot run on this
+//!   machine (its sandbox, interpreter or a worker process could not start):
+//!   raised instead of a reward of 0 the response did not earn;
 //! - `InstanceError`: an instance that does not parse, or an instance the
 //!   environment could not generate (difficulty out of range, backend error);
 //! - `CurriculumError`: an online curriculum that cannot start (dataset
@@ -37,6 +40,14 @@ create_exception!(
     UnknownEnvironmentError,
     ResynError,
     "An environment id that this process does not know."
+);
+create_exception!(
+    resyn,
+    EnvironmentUnavailableError,
+    ResynError,
+    "An environment that cannot run on this machine: its sandbox, its interpreter or a worker \
+     process could not be started (e.g. no Python, a required isolation layer missing, a \
+     process limit reached). Raised instead of scoring 0."
 );
 create_exception!(
     resyn,
@@ -105,6 +116,9 @@ impl From<Error> for PyErr {
             Error::Reward(e @ R::GroundTruth(_)) => GroundTruthError::new_err(e.to_string()),
             Error::Reward(e @ R::UnknownEnvironment(_)) => {
                 UnknownEnvironmentError::new_err(e.to_string())
+            }
+            Error::Reward(e @ R::Unavailable { .. }) => {
+                EnvironmentUnavailableError::new_err(e.to_string())
             }
             Error::Reward(e) => ResynError::new_err(e.to_string()),
             Error::Core(e @ resyn_core::Error::UnknownEnvironment(_)) => {

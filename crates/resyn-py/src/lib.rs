@@ -25,8 +25,8 @@ use resyn_core::Instance;
 use resyn_reward::{Reward, RewardConfig, Target};
 
 use crate::error::{
-    CurriculumError, Error, GroundTruthError, InstanceError, Result, ResynError,
-    UnknownEnvironmentError,
+    CurriculumError, EnvironmentUnavailableError, Error, GroundTruthError, InstanceError, Result,
+    ResynError, UnknownEnvironmentError,
 };
 use crate::registry::scorer;
 
@@ -225,6 +225,10 @@ fn _resyn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "UnknownEnvironmentError",
         py.get_type::<UnknownEnvironmentError>(),
+    )?;
+    m.add(
+        "EnvironmentUnavailableError",
+        py.get_type::<EnvironmentUnavailableError>(),
     )?;
     m.add("InstanceError", py.get_type::<InstanceError>())?;
     m.add("CurriculumError", py.get_type::<CurriculumError>())?;

@@ -1,5 +1,6 @@
-//! Errors of reward computation: problems with the input, never with the
-//! model's response (those are zero-reward verdicts).
+//! Errors of reward computation: problems with the input or with the
+//! machine, never with the model's response (those are zero-reward
+//! verdicts).
 
 /// Why a reward could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,16 @@ pub enum Error {
     /// A reward weight is not a finite number.
     #[error("invalid reward config: {0}")]
     Config(String),
+    /// The environment could not be run at all (its sandbox, interpreter or
+    /// a worker could not be started: [`resyn_core::ReasonCode::Unavailable`]).
+    /// Scoring 0 would train on a reward the response did not earn.
+    #[error("environment `{env}` cannot run on this machine: {detail}")]
+    Unavailable {
+        /// The environment.
+        env: String,
+        /// Why, as the runtime said.
+        detail: String,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use resyn_core::ground_truth::llm_answer_verdict;
-use resyn_core::{Environment, GroundTruth, Instance, Registry};
+use resyn_core::{Environment, GroundTruth, Instance, ReasonCode, Registry, Verdict};
 
 use crate::{Error, Result, Reward, RewardConfig, compose, parallel};
 
@@ -147,7 +147,7 @@ impl Scorer {
                 }),
             Target::Answer { answer, .. } => llm_answer_verdict(answer.as_deref(), response),
         };
-        Ok(compose(verdict, response, config))
+        reward(target, verdict, response, config)
     }
 
     /// Decode a ground-truth string and score one response against it.
@@ -301,7 +301,7 @@ impl Scorer {
                         )
                     }),
                 };
-                Ok(compose(verdict, resp, config))
+                reward(target, verdict, resp, config)
             })
             .collect()
     }
@@ -311,6 +311,24 @@ impl Scorer {
             .get(id)
             .map_err(|_| Error::UnknownEnvironment(id.to_string()))
     }
+}
+
+/// The reward for `verdict`, or the error of an environment that could not
+/// run at all ([`Error::Unavailable`]: never a reward of 0 the response did
+/// not earn).
+fn reward(
+    target: &Target,
+    verdict: Verdict,
+    response: &str,
+    config: &RewardConfig,
+) -> Result<Reward> {
+    if verdict.reason == ReasonCode::Unavailable {
+        return Err(Error::Unavailable {
+            env: target.env().to_string(),
+            detail: verdict.detail,
+        });
+    }
+    Ok(compose(verdict, response, config))
 }
 
 /// Split `0..n` into index ranges of [`parallel::piece_size`].

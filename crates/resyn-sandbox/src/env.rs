@@ -16,7 +16,10 @@
 //! - answers are extracted in Rust with [`resyn_core::extract_answer`] before
 //!   Python sees them; any failure of the verifier (exception, timeout, NaN,
 //!   out-of-range or non-numeric reward, crash) is a zero-reward verdict with
-//!   [`ReasonCode::EnvError`], never a panic.
+//!   [`ReasonCode::EnvError`], never a panic; a runtime that cannot run the
+//!   module at all (no interpreter, a sandbox or worker that cannot start:
+//!   [`Error::is_infra`]) gives [`ReasonCode::Unavailable`], which scorers
+//!   raise instead of scoring 0.
 
 use std::ops::Range;
 use std::path::Path;
@@ -800,6 +803,9 @@ fn parse_meta(file: &str, v: &Value) -> Result<(EnvMeta, bool)> {
 }
 
 /// A verdict for a sandbox failure during verification.
+/// The verdict for a failed call: [`ReasonCode::Unavailable`] when the
+/// runtime failed (the module never ran: no reward can be given, and scorers
+/// raise it), else [`ReasonCode::EnvError`].
 fn env_error(e: &Error) -> Verdict {
     let mut text = e.to_string();
     if text.len() > DETAIL_CAP {
@@ -810,7 +816,12 @@ fn env_error(e: &Error) -> Verdict {
         text.truncate(cut);
         text.push_str(" [...]");
     }
-    Verdict::zero(ReasonCode::EnvError, text)
+    let reason = if e.is_infra() {
+        ReasonCode::Unavailable
+    } else {
+        ReasonCode::EnvError
+    };
+    Verdict::zero(reason, text)
 }
 
 fn to_verdict(r: Result<std::result::Result<f64, Verdict>>) -> Verdict {

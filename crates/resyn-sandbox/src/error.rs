@@ -238,12 +238,13 @@ impl Error {
     }
 
     /// Whether the runtime failed rather than the environment's code (no
-    /// usable interpreter, the host refusing the sandbox, I/O of the
-    /// runtime): nothing can be concluded about the environment.
+    /// usable interpreter, the host refusing the sandbox, a sandbox that
+    /// could not start, I/O of the runtime such as a fork refused by a
+    /// process limit): nothing can be concluded about the environment.
     pub fn is_infra(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable { .. } | Self::Python(_) | Self::Io { .. }
+            Self::Unavailable { .. } | Self::Python(_) | Self::Sandbox(_) | Self::Io { .. }
         )
     }
 

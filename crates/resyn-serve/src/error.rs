@@ -25,8 +25,9 @@ pub enum Error {
 
 /// An error answered to a client: a status and `{"error": {"code", "message"}}`.
 ///
-/// Client errors (4xx) carry their message; internal errors (5xx other
-/// than timeouts) answer a generic message and log the details to stderr.
+/// Client errors (4xx), timeouts and environments that cannot run (503)
+/// carry their message; other internal errors (500) answer a generic
+/// message and log the details to stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.
@@ -68,6 +69,16 @@ impl ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
             format!("request did not finish within {limit:?}; retry, or send smaller batches"),
+        )
+    }
+
+    /// 503: an environment cannot run on this machine (its sandbox or a
+    /// worker could not start); no reward was given for the batch.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "environment_unavailable",
+            message,
         )
     }
 

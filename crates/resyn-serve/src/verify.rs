@@ -147,7 +147,9 @@ pub(crate) fn check_env(state: &AppState, target: &Target) -> Result<(), ApiErro
     Ok(())
 }
 
-/// Score resolved items; any error left at this point is a server bug.
+/// Score resolved items: a 503 when an environment cannot run on this
+/// machine (never a reward of 0 for it); any other error left at this point
+/// is a server bug.
 pub(crate) fn score(
     state: &AppState,
     items: &[(&Target, &str)],
@@ -158,7 +160,10 @@ pub(crate) fn score(
         .score_targets(items, config)
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::internal)
+        .map_err(|e| match e {
+            resyn_reward::Error::Unavailable { .. } => ApiError::unavailable(e.to_string()),
+            other => ApiError::internal(other),
+        })
 }
 
 pub(crate) fn check_batch(state: &AppState, n: usize, what: &str) -> Result<(), ApiError> {

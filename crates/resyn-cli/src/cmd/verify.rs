@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use resyn_core::{Instance, Verdict};
+use resyn_core::{Instance, ReasonCode, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::output::Output;
@@ -90,8 +90,16 @@ pub(crate) fn run(args: &Args, sources: &EnvSources) -> anyhow::Result<ExitCode>
         registry.get(env_id).map(|env| env.verify_batch(&items))
     });
     let mut verdicts: Vec<Option<Verdict>> = vec![None; responses.len()];
-    for ((_, batch), vs) in pieces.iter().zip(results) {
+    for ((env_id, batch), vs) in pieces.iter().zip(results) {
         for (&k, v) in batch.iter().zip(vs?) {
+            // The machine could not run it: no verdict to write (scoring it 0
+            // would pass for the response's fault).
+            if v.reason == ReasonCode::Unavailable {
+                bail!(
+                    "environment `{env_id}` cannot run on this machine: {}",
+                    v.detail
+                );
+            }
             verdicts[k] = Some(v);
         }
     }

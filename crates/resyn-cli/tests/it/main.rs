@@ -319,6 +319,48 @@ fn python_environments_generate_and_verify_like_native_ones() {
 }
 
 #[test]
+fn verify_fails_when_a_python_environment_cannot_run() {
+    // Instances made with a working sandbox; verified where the sandbox
+    // cannot start (no such interpreter): an error naming the environment
+    // and why, a failing exit code (2, as every error), no output file (not
+    // a 0 for every response).
+    let dir = TempDir::new("unavailable");
+    let dir_arg = python_env_dir();
+    let insts = dir.join("instances.jsonl");
+    resyn()
+        .args(["generate", "robot_walk", "-n", "2", "-o"])
+        .arg(&insts)
+        .arg("--env-dir")
+        .arg(&dir_arg)
+        .assert()
+        .success();
+    let responses = dir.join("responses.jsonl");
+    write_responses(&responses, &insts, |_, inst| {
+        inst["reference"].as_str().unwrap().to_string()
+    });
+    let out = dir.join("scores.jsonl");
+    let failed = resyn()
+        .env("RESYN_PYTHON", dir.join("no-such-python"))
+        .args(["verify", "--env-dir"])
+        .arg(&dir_arg)
+        .arg("--instances")
+        .arg(&insts)
+        .arg("--responses")
+        .arg(&responses)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr);
+    assert!(
+        stderr.contains("environment `robot_walk` cannot run on this machine")
+            && stderr.contains("no-such-python"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no scores may be written");
+}
+
+#[test]
 fn broken_python_modules_are_skipped_with_a_warning() {
     let dir = TempDir::new("broken");
     std::fs::write(dir.join("broken.py"), "NAME = 'broken'\ndef generate(:\n").unwrap();

@@ -111,7 +111,9 @@ impl Subject for Native<'_> {
             .verify_batch(items)
             .into_iter()
             .map(|v| match v.reason {
-                ReasonCode::EnvError => Err(CallError::env("env_error", v.detail)),
+                ReasonCode::EnvError | ReasonCode::Unavailable => {
+                    Err(CallError::env(v.reason.as_str(), v.detail))
+                }
                 ReasonCode::NoAnswer | ReasonCode::TooLong => Ok(Scored::Unreadable(v)),
                 _ if v.correct != (v.reward == 1.0) => Err(CallError::env(
                     "inconsistent_verdict",

@@ -45,8 +45,12 @@ Errors
 Bad input raises, it never scores 0: a malformed ground truth raises
 :class:`GroundTruthError`, an unknown environment :class:`UnknownEnvironmentError`
 (both subclasses of :class:`ResynError`). A dataset that does not decode is a bug to fix,
-not a signal to train on. Anything wrong with the *response* (no answer, unparsable,
-wrong) is a reward of 0, never an error.
+not a signal to train on. So does a machine that cannot run an environment: when the sandbox,
+its interpreter or a worker process cannot start (no Python, a required isolation layer
+missing, a process limit reached), scoring raises :class:`EnvironmentUnavailableError`
+instead of a reward of 0 the response did not earn. Anything wrong with the *response* (no
+answer, unparsable, wrong) is a reward of 0, never an error; so is an environment's own
+failure on it (its verifier raising, timing out or crashing: reason ``env_error``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from typing import Any, Callable, Optional, Union
 from . import _resyn
 from ._resyn import (
     CurriculumError,
+    EnvironmentUnavailableError,
     GroundTruthError,
     InstanceError,
     ResynError,
@@ -71,6 +76,7 @@ __version__: str = _resyn.__version__
 __all__ = [
     "Curriculum",
     "CurriculumError",
+    "EnvironmentUnavailableError",
     "GroundTruthError",
     "InstanceError",
     "ResynError",
@@ -135,6 +141,8 @@ def compute_score(
     Raises:
         GroundTruthError: a ground truth is not a resyn ground truth (also for ``None``).
         UnknownEnvironmentError: a ground truth names an environment this process lacks.
+        EnvironmentUnavailableError: an environment cannot run on this machine (its sandbox
+            or a worker could not start).
     """
     del data_source, extra_info, data_sources, extra_infos, kwargs
     if solution_strs is not None:
@@ -279,6 +287,11 @@ def verify(
 
     Returns ``{"score", "format_ok", "reward", "correct", "reason", "detail"}``: the composed
     score, the format check, and the verifier's verdict as ``resyn verify`` prints it.
+
+    Raises:
+        InstanceError: ``instance`` does not parse.
+        UnknownEnvironmentError: no environment of that id.
+        EnvironmentUnavailableError: the environment cannot run on this machine.
     """
     return verify_batch([instance], [response], verifier_weight=verifier_weight,
                         format_weight=format_weight)[0]

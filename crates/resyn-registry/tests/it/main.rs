@@ -229,6 +229,9 @@ fn listing_a_store_does_not_start_the_sandbox() {
         v.reward, 0.0,
         "an environment that cannot run never rewards"
     );
+    // ... and says so: scorers raise this reason instead of scoring 0.
+    assert_eq!(v.reason, resyn_core::ReasonCode::Unavailable, "{v:?}");
+    assert!(v.detail.contains("no-such-python"), "{v:?}");
 }
 
 #[test]

@@ -125,3 +125,55 @@ fn stale_env_version_is_an_invalid_instance_verdict() {
         (0.0, ReasonCode::InvalidInstance)
     );
 }
+
+/// An environment whose runtime cannot start, as a sandboxed one reports it:
+/// every verdict is [`ReasonCode::Unavailable`].
+struct CannotRun(resyn_core::EnvMeta);
+
+impl Environment for CannotRun {
+    fn meta(&self) -> &resyn_core::EnvMeta {
+        &self.0
+    }
+    fn generate(&self, _: u64, _: u8) -> resyn_core::Result<Instance> {
+        Err(resyn_core::Error::Backend("no sandbox".into()))
+    }
+    fn verify(&self, _: &Instance, _: &str) -> resyn_core::Verdict {
+        resyn_core::Verdict::zero(ReasonCode::Unavailable, "the sandbox could not start")
+    }
+}
+
+#[test]
+fn an_environment_that_cannot_run_is_an_error_never_a_zero() {
+    let mut reg = resyn_envs::registry();
+    let mut meta = reg.iter().next().unwrap().meta().clone();
+    meta.id = "cannot_run".into();
+    reg.register(Arc::new(CannotRun(meta))).unwrap();
+    let scorer = Scorer::new(reg);
+    let cfg = RewardConfig::default();
+    let good = &mixed()[0];
+    let mut stuck = good.clone();
+    stuck.env = "cannot_run".into();
+    let (good_gt, stuck_gt) = (ground_truth(good), ground_truth(&stuck));
+    let items = [
+        (good_gt.as_str(), good.reference.as_str()),
+        (stuck_gt.as_str(), good.reference.as_str()),
+        (stuck_gt.as_str(), "<answer>anything</answer>"),
+    ];
+    let out = scorer.score_ground_truths(&items, &cfg);
+    assert!(out[0].as_ref().unwrap().verdict.correct, "{:?}", out[0]);
+    for r in &out[1..] {
+        match r {
+            Err(e @ Error::Unavailable { env, detail }) => {
+                assert_eq!(env, "cannot_run");
+                assert!(detail.contains("could not start"), "{detail}");
+                assert!(e.to_string().contains("cannot run on this machine"), "{e}");
+            }
+            other => panic!("expected Error::Unavailable, got {other:?}"),
+        }
+    }
+    // One at a time too.
+    assert!(matches!(
+        scorer.score_ground_truth(&stuck_gt, &good.reference, &cfg),
+        Err(Error::Unavailable { .. })
+    ));
+}
