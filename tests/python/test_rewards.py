@@ -256,8 +256,8 @@ def test_python_environments_through_the_sandbox_pool():
 
 def test_an_environment_that_cannot_run_raises_never_scores_zero():
     """A machine whose sandbox cannot start (here: no such interpreter) raises
-    EnvironmentUnavailableError from compute_score, verl's batch form and verify: a reward of
-    0 would pass for the response's fault. Native environments still score."""
+    EnvironmentUnavailableError from compute_score, verl's batch form, verify and generate: a
+    reward of 0 would pass for the response's fault. Native environments still score."""
     made = run_fresh(
         "import json, resyn\n"
         "i = resyn.generate('base_conversion', 3, 2)\n"
@@ -282,6 +282,10 @@ def test_an_environment_that_cannot_run_raises_never_scores_zero():
         "    except resyn.EnvironmentUnavailableError as e:\n"
         "        assert isinstance(e, resyn.ResynError)\n"
         "        print('unavailable:', e)\n"
+        "try:\n"
+        "    resyn.generate('base_conversion', 1, 1)\n"
+        "except resyn.EnvironmentUnavailableError as e:\n"
+        "    print('unavailable:', e)\n"
         "native = resyn.generate('tower_of_hanoi', 1, 1)\n"
         "print('native', resyn.verify(native, native['reference'])['score'])\n"
     )
@@ -290,12 +294,12 @@ def test_an_environment_that_cannot_run_raises_never_scores_zero():
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
-    assert len(lines) == 4, out.stdout
-    for line in lines[:3]:
+    assert len(lines) == 5, out.stdout
+    for line in lines[:4]:
         assert line.startswith("unavailable: "), line
         assert "environment `base_conversion` cannot run on this machine" in line, line
         assert "/nonexistent/python3" in line, line
-    assert lines[3] == "native 1.0", out.stdout
+    assert lines[4] == "native 1.0", out.stdout
 
 
 def test_missing_env_dir_is_a_clear_error(tmp_path):

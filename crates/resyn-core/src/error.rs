@@ -45,6 +45,19 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The environment cannot run on this machine: its runtime (the
+    /// sandbox, its interpreter, a worker process) could not start. Not the
+    /// environment's fault and nothing was generated: callers stop rather
+    /// than skip the environment as broken. The backend's error is the
+    /// source.
+    #[error("environment `{env}` cannot run on this machine: {source}")]
+    Unavailable {
+        /// Environment id.
+        env: String,
+        /// Why, as the backend reported it.
+        #[source]
+        source: BoxError,
+    },
     /// Instance data could not be (de)serialized.
     #[error("instance data: {0}")]
     Data(#[from] serde_json::Error),

@@ -43,6 +43,11 @@ pub enum Error {
     /// Every environment is retired or disabled: nothing is left to draw.
     #[error("every environment is retired or disabled; nothing left to draw ({0})")]
     Exhausted(String),
+    /// An environment cannot run on this machine (its sandbox, interpreter
+    /// or a worker could not start): the draw stops instead of disabling it,
+    /// which would outlive the machine's problem in the saved state.
+    #[error(transparent)]
+    Unavailable(resyn_core::Error),
     /// A saved state does not fit the environments it is restored with
     /// (an environment missing, added, or at another version), or is not
     /// a curriculum state of this format.

@@ -293,7 +293,8 @@ impl Generator {
     /// `max_generation_failures` times in a row is disabled.
     ///
     /// # Errors
-    /// [`Error::Exhausted`] when every environment is retired or disabled.
+    /// [`Error::Exhausted`] when every environment is retired or disabled;
+    /// [`Error::Unavailable`] when an environment cannot run on this machine.
     /// The generation failures and draws made before it stay counted.
     pub fn draw(&mut self, n: usize) -> Result<Vec<Instance>> {
         let mut out: Vec<Option<Instance>> = vec![None; n];
@@ -313,6 +314,9 @@ impl Generator {
                         state.stats.drawn += 1;
                         self.open_group(plan, &inst);
                         out[*slot] = Some(inst);
+                    }
+                    Err(e @ resyn_core::Error::Unavailable { .. }) => {
+                        return Err(Error::Unavailable(e));
                     }
                     Err(e) => {
                         let limit = self.config.max_generation_failures;

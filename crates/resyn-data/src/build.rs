@@ -397,6 +397,7 @@ impl<'a> DatasetBuilder<'a> {
                 s.generated += chunk.len() as u64;
                 for p in prepared {
                     match p {
+                        Prepared::Unavailable(e) => return Err(Error::Unavailable(e)),
                         Prepared::GenError(msg) => {
                             s.generation_errors += 1;
                             s.first_failure.get_or_insert(msg);
@@ -735,6 +736,8 @@ pub(crate) enum Prepared {
     Row(Row),
     GenError(String),
     RefFail(String),
+    /// The environment cannot run on this machine: the build stops.
+    Unavailable(resyn_core::Error),
 }
 
 /// Generate, validate and render one sub-batch of requests. Never panics:
@@ -747,6 +750,9 @@ fn prepare(env: &dyn Environment, sub: &[(u64, u8)], cfg: &DatasetConfig) -> Vec
         for (&(seed, d), r) in sub.iter().zip(results) {
             let m = env.meta();
             match r {
+                Err(e @ resyn_core::Error::Unavailable { .. }) => {
+                    out.push(Some(Prepared::Unavailable(e)));
+                }
                 Err(e) => out.push(Some(Prepared::GenError(format!("seed {seed}, difficulty {d}: {e}")))),
                 Ok(inst)
                     if inst.env != m.id

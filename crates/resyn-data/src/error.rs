@@ -35,6 +35,11 @@ pub enum Error {
     /// far stay cached.
     #[error("llm_answer: {0}")]
     Answers(#[source] resyn_core::BoxError),
+    /// A selected environment cannot run on this machine (its sandbox,
+    /// interpreter or a worker could not start); nothing was written. Not
+    /// skipped as a broken environment: the dataset would silently lack it.
+    #[error(transparent)]
+    Unavailable(resyn_core::Error),
     /// The selection matched no environment.
     #[error("no environment matches the selection: {0}")]
     NoEnvironments(String),

@@ -82,6 +82,7 @@ impl From<resyn_curriculum::Error> for Error {
     fn from(e: resyn_curriculum::Error) -> Self {
         match e {
             resyn_curriculum::Error::Io { path, source } => Self::Io(path, source),
+            resyn_curriculum::Error::Unavailable(e) => Self::Core(e),
             other => Self::Curriculum(other.to_string()),
         }
     }
@@ -92,6 +93,7 @@ impl From<resyn_data::Error> for Error {
         match e {
             resyn_data::Error::Io { path, source } => Self::Io(path, source),
             resyn_data::Error::Curriculum(e) => e.into(),
+            resyn_data::Error::Unavailable(e) => Self::Core(e),
             other => Self::Curriculum(other.to_string()),
         }
     }
@@ -123,6 +125,9 @@ impl From<Error> for PyErr {
             Error::Reward(e) => ResynError::new_err(e.to_string()),
             Error::Core(e @ resyn_core::Error::UnknownEnvironment(_)) => {
                 UnknownEnvironmentError::new_err(e.to_string())
+            }
+            Error::Core(e @ resyn_core::Error::Unavailable { .. }) => {
+                EnvironmentUnavailableError::new_err(e.to_string())
             }
             Error::Core(e) => InstanceError::new_err(e.to_string()),
             Error::Instance(m) => InstanceError::new_err(m),

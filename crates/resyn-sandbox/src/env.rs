@@ -599,15 +599,20 @@ impl PythonEnv {
             stdout: String::new(),
             stderr: String::new(),
         };
+        // Nothing to run: no sandbox to start, and one result per item (none).
+        if range.is_empty() {
+            return out;
+        }
         let inner = match self.inner() {
             Ok(i) => i,
             Err(e) => {
-                let reason = format!("{e}");
+                let (reason, infra) = (format!("{e}"), e.is_infra());
                 out.results.push(Err(e));
                 out.results.extend(range.clone().skip(1).map(|k| {
                     Err(Error::Skipped {
                         call: call(k),
                         reason: reason.clone(),
+                        infra,
                     })
                 }));
                 return out;
@@ -637,11 +642,13 @@ impl PythonEnv {
                 Ok(w) => w,
                 Err(e) => {
                     let reason = format!("no worker could be started: {e}");
+                    let infra = e.is_infra();
                     out.results.push(Err(e));
                     out.results.extend((next + 1..range.end).map(|k| {
                         Err(Error::Skipped {
                             call: call(k),
                             reason: reason.clone(),
+                            infra,
                         })
                     }));
                     break;
@@ -687,6 +694,7 @@ impl PythonEnv {
                     Err(Error::Skipped {
                         call: call(k),
                         reason: reason.clone(),
+                        infra: false,
                     })
                 }));
                 break;
@@ -865,13 +873,21 @@ impl Environment for PythonEnv {
             .zip(requests)
             .map(|(r, &(seed, difficulty))| {
                 self.check_difficulty(difficulty)?;
-                r.map(|g| g.instance)
-                    .map_err(|e| resyn_core::Error::Generation {
-                        env: self.meta.id.clone(),
-                        seed,
-                        difficulty,
-                        source: Box::new(e),
-                    })
+                r.map(|g| g.instance).map_err(|e| {
+                    if e.is_infra() {
+                        resyn_core::Error::Unavailable {
+                            env: self.meta.id.clone(),
+                            source: Box::new(e),
+                        }
+                    } else {
+                        resyn_core::Error::Generation {
+                            env: self.meta.id.clone(),
+                            seed,
+                            difficulty,
+                            source: Box::new(e),
+                        }
+                    }
+                })
             })
             .collect()
     }

@@ -194,6 +194,8 @@ pub enum Error {
         call: String,
         /// Why.
         reason: String,
+        /// The cause was a failure of the runtime ([`Error::is_infra`]).
+        infra: bool,
     },
 }
 
@@ -244,7 +246,11 @@ impl Error {
     pub fn is_infra(&self) -> bool {
         matches!(
             self,
-            Self::Unavailable { .. } | Self::Python(_) | Self::Sandbox(_) | Self::Io { .. }
+            Self::Unavailable { .. }
+                | Self::Python(_)
+                | Self::Sandbox(_)
+                | Self::Io { .. }
+                | Self::Skipped { infra: true, .. }
         )
     }
 

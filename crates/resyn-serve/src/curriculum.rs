@@ -95,7 +95,7 @@ impl Online {
 }
 
 /// A curriculum error as an answer: bad outcomes are 422, an exhausted
-/// run 409, anything else internal.
+/// run 409, an environment that cannot run 503, anything else internal.
 fn curriculum_error(e: resyn_curriculum::Error) -> ApiError {
     use resyn_curriculum::Error as E;
     match e {
@@ -103,6 +103,7 @@ fn curriculum_error(e: resyn_curriculum::Error) -> ApiError {
             ApiError::invalid("invalid_outcome", e.to_string())
         }
         E::Exhausted(_) => ApiError::new(StatusCode::CONFLICT, "exhausted", e.to_string()),
+        E::Unavailable(_) => ApiError::unavailable(e.to_string()),
         other => ApiError::internal(other),
     }
 }

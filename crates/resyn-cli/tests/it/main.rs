@@ -570,6 +570,33 @@ fn dataset_build_without_config_uses_the_defaults() {
 }
 
 #[test]
+fn dataset_build_fails_when_a_python_environment_cannot_run() {
+    // Not an excluded environment and a dataset without it: the machine
+    // cannot run it (no such interpreter), so the build stops, writes
+    // nothing, and says why.
+    let dir = TempDir::new("dataset-unavailable");
+    let out = dir.join("ds");
+    let cfg = small_dataset_config(&dir, "[select]\nids = [\"tower_of_hanoi\", \"robot_walk\"]");
+    let run = resyn()
+        .env("RESYN_PYTHON", dir.join("no-such-python"))
+        .args(["dataset", "build"])
+        .arg(&cfg)
+        .arg("--env-dir")
+        .arg(python_env_dir())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr);
+    assert!(
+        stderr.contains("environment `robot_walk` cannot run on this machine")
+            && stderr.contains("no-such-python"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may be written");
+}
+
+#[test]
 fn dataset_config_errors_exit_2_and_name_the_field() {
     let dir = TempDir::new("dataset-errors");
     let out = dir.join("ds");

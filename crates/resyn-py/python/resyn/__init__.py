@@ -272,6 +272,7 @@ def generate(env: str, seed: int, difficulty: int = 1) -> dict[str, Any]:
     Raises:
         UnknownEnvironmentError: no environment ``env``.
         InstanceError: ``difficulty`` out of the environment's range, or generation failed.
+        EnvironmentUnavailableError: the environment cannot run on this machine.
     """
     return json.loads(_resyn.generate(env, int(seed), int(difficulty)))
 
