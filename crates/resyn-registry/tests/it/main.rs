@@ -232,6 +232,17 @@ fn listing_a_store_does_not_start_the_sandbox() {
     // ... and says so: scorers raise this reason instead of scoring 0.
     assert_eq!(v.reason, resyn_core::ReasonCode::Unavailable, "{v:?}");
     assert!(v.detail.contains("no-such-python"), "{v:?}");
+    // Nothing to verify or generate: nothing to start, no result (this
+    // used to panic on a sandbox that cannot start).
+    assert!(env.verify_batch(&[]).is_empty());
+    assert!(env.generate_batch(&[]).is_empty());
+    // Generating says it cannot run, not that the environment failed.
+    let err = env.generate_batch(&[(1, 1), (2, 1)]);
+    assert!(
+        err.iter()
+            .all(|r| matches!(r, Err(resyn_core::Error::Unavailable { .. }))),
+        "{err:?}"
+    );
 }
 
 #[test]
