@@ -987,3 +987,51 @@ pub fn open_dir(dir: impl AsRef<Path>, sandbox: &LazySandbox) -> Vec<Result<Pyth
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use resyn_core::ReasonCode;
+
+    use super::{Error, env_error};
+
+    #[test]
+    fn runtime_failures_are_unavailable_the_modules_own_are_env_errors() {
+        let unavailable = [
+            Error::io(
+                "forking a sandbox worker",
+                std::io::Error::from_raw_os_error(libc::EAGAIN),
+            ),
+            Error::Python("cannot run `python3`".into()),
+            Error::Sandbox(std::sync::Arc::new(Error::Python("none".into()))),
+            Error::Skipped {
+                call: "verify".into(),
+                reason: "no worker could be started".into(),
+                infra: true,
+            },
+        ];
+        for e in &unavailable {
+            let v = env_error(e);
+            assert_eq!((v.reason, v.reward), (ReasonCode::Unavailable, 0.0), "{e}");
+        }
+        let modules_own = [
+            Error::Timeout {
+                call: "verify".into(),
+                limit: Duration::from_secs(1),
+            },
+            Error::Crash {
+                call: "verify".into(),
+                status: "SIGSEGV".into(),
+            },
+            Error::Skipped {
+                call: "verify".into(),
+                reason: "3 earlier items crashed".into(),
+                infra: false,
+            },
+        ];
+        for e in &modules_own {
+            assert_eq!(env_error(e).reason, ReasonCode::EnvError, "{e}");
+        }
+    }
+}
