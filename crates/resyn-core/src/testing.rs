@@ -11,7 +11,7 @@
 use std::ops::RangeInclusive;
 
 use crate::conformance::{self, Native, Options, Stats, Thresholds};
-use crate::{Environment, Instance, Rng};
+use crate::{EnvMeta, Environment, Error, Instance, ReasonCode, Rng, Verdict};
 
 type WrongFn<'a> = Box<dyn Fn(&Instance, &mut Rng) -> Vec<String> + 'a>;
 type AcceptFn<'a> = Box<dyn Fn(&Instance, &str) -> bool + 'a>;
@@ -114,5 +114,41 @@ impl<'a> Conformance<'a> {
             Ok(Err(f)) => panic!("{id}: {f}"),
             Err(e) => panic!("{id}: {e}"),
         }
+    }
+}
+
+/// An environment that cannot run on this machine, as a sandboxed one
+/// reports it when its sandbox cannot start: generating fails with
+/// [`Error::Unavailable`] and every verdict is [`ReasonCode::Unavailable`].
+/// For tests of what callers do with one (never a reward of 0, never a
+/// disabled or excluded environment).
+pub struct CannotRun(pub EnvMeta);
+
+impl CannotRun {
+    /// The detail of every failure.
+    pub const DETAIL: &'static str = "the sandbox could not start";
+
+    /// `env`'s metadata under the id `id`.
+    pub fn like(env: &dyn Environment, id: &str) -> Self {
+        let mut meta = env.meta().clone();
+        meta.id = id.into();
+        Self(meta)
+    }
+}
+
+impl Environment for CannotRun {
+    fn meta(&self) -> &EnvMeta {
+        &self.0
+    }
+
+    fn generate(&self, _: u64, _: u8) -> crate::Result<Instance> {
+        Err(Error::Unavailable {
+            env: self.0.id.clone(),
+            source: Self::DETAIL.into(),
+        })
+    }
+
+    fn verify(&self, _: &Instance, _: &str) -> Verdict {
+        Verdict::zero(ReasonCode::Unavailable, Self::DETAIL)
     }
 }

@@ -343,32 +343,14 @@ fn generation_failures_are_redrawn_and_disable_an_environment() {
     assert!(e.to_string().contains("1 disabled"), "{e}");
 }
 
-/// An environment whose runtime cannot start, as a sandboxed one reports it.
-struct CannotRun(resyn_core::EnvMeta);
-
-impl resyn_core::Environment for CannotRun {
-    fn meta(&self) -> &resyn_core::EnvMeta {
-        &self.0
-    }
-    fn generate(&self, _: u64, _: u8) -> resyn_core::Result<resyn_core::Instance> {
-        Err(resyn_core::Error::Unavailable {
-            env: self.0.id.clone(),
-            source: "the sandbox could not start".into(),
-        })
-    }
-    fn verify(&self, _: &resyn_core::Instance, _: &str) -> resyn_core::Verdict {
-        resyn_core::Verdict::wrong("test")
-    }
-}
-
 #[test]
 fn an_environment_that_cannot_run_stops_the_draw_and_is_not_disabled() {
     // Disabling it would train on the other environments alone and keep it
     // disabled in the saved state after the machine is fixed.
     let mut reg = Registry::new();
     reg.register(Flaky::new("fine", u64::MAX)).unwrap();
-    let meta = Flaky::new("stuck", 1).meta.clone();
-    reg.register(std::sync::Arc::new(CannotRun(meta))).unwrap();
+    let stuck = resyn_core::testing::CannotRun::like(Flaky::new("stuck", 1).as_ref(), "stuck");
+    reg.register(std::sync::Arc::new(stuck)).unwrap();
     let mut g = Generator::new(reg, common::config(), RunOptions::default()).unwrap();
     let e = g.draw(40).unwrap_err();
     assert!(matches!(e, Error::Unavailable(_)), "{e}");

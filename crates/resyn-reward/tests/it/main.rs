@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use resyn_core::testing::CannotRun;
 use resyn_core::{Environment, Instance, ReasonCode};
 use resyn_reward::{Error, RewardConfig, Scorer, Target};
 use serde_json::json;
@@ -126,31 +127,14 @@ fn stale_env_version_is_an_invalid_instance_verdict() {
     );
 }
 
-/// An environment whose runtime cannot start, as a sandboxed one reports it:
-/// every verdict is [`ReasonCode::Unavailable`].
-struct CannotRun(resyn_core::EnvMeta);
-
-impl Environment for CannotRun {
-    fn meta(&self) -> &resyn_core::EnvMeta {
-        &self.0
-    }
-    fn generate(&self, _: u64, _: u8) -> resyn_core::Result<Instance> {
-        Err(resyn_core::Error::Backend("no sandbox".into()))
-    }
-    fn verify(&self, _: &Instance, _: &str) -> resyn_core::Verdict {
-        resyn_core::Verdict::zero(ReasonCode::Unavailable, "the sandbox could not start")
-    }
-}
-
 #[test]
 fn an_environment_that_cannot_run_is_an_error_never_a_zero() {
+    let good = &mixed()[0];
     let mut reg = resyn_envs::registry();
-    let mut meta = reg.iter().next().unwrap().meta().clone();
-    meta.id = "cannot_run".into();
-    reg.register(Arc::new(CannotRun(meta))).unwrap();
+    let stuck = CannotRun::like(reg.get(&good.env).unwrap().as_ref(), "cannot_run");
+    reg.register(Arc::new(stuck)).unwrap();
     let scorer = Scorer::new(reg);
     let cfg = RewardConfig::default();
-    let good = &mixed()[0];
     let mut stuck = good.clone();
     stuck.env = "cannot_run".into();
     let (good_gt, stuck_gt) = (ground_truth(good), ground_truth(&stuck));
@@ -165,7 +149,7 @@ fn an_environment_that_cannot_run_is_an_error_never_a_zero() {
         match r {
             Err(e @ Error::Unavailable { env, detail }) => {
                 assert_eq!(env, "cannot_run");
-                assert!(detail.contains("could not start"), "{detail}");
+                assert_eq!(detail, CannotRun::DETAIL);
                 assert!(e.to_string().contains("cannot run on this machine"), "{e}");
             }
             other => panic!("expected Error::Unavailable, got {other:?}"),

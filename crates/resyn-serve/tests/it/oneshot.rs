@@ -323,30 +323,14 @@ async fn concurrency_limit_queues_requests_and_the_queue_counts_toward_the_timeo
     assert_eq!(s, StatusCode::OK);
 }
 
-/// An environment whose runtime cannot start, as a sandboxed one reports it.
-struct CannotRun(resyn_core::EnvMeta);
-
-impl resyn_core::Environment for CannotRun {
-    fn meta(&self) -> &resyn_core::EnvMeta {
-        &self.0
-    }
-    fn generate(&self, _: u64, _: u8) -> resyn_core::Result<resyn_core::Instance> {
-        Err(resyn_core::Error::Backend("no sandbox".into()))
-    }
-    fn verify(&self, _: &resyn_core::Instance, _: &str) -> resyn_core::Verdict {
-        resyn_core::Verdict::zero(
-            resyn_core::ReasonCode::Unavailable,
-            "the sandbox could not start: python interpreter: no python3",
-        )
-    }
-}
-
 #[tokio::test]
 async fn an_environment_that_cannot_run_is_a_503_never_a_zero() {
     let mut reg = crate::common::registry();
-    let mut meta = reg.get("tower_of_hanoi").unwrap().meta().clone();
-    meta.id = "cannot_run".into();
-    reg.register(std::sync::Arc::new(CannotRun(meta))).unwrap();
+    let stuck = resyn_core::testing::CannotRun::like(
+        reg.get("tower_of_hanoi").unwrap().as_ref(),
+        "cannot_run",
+    );
+    reg.register(std::sync::Arc::new(stuck)).unwrap();
     let st = resyn_serve::AppState::new(
         resyn_reward::Scorer::new(reg),
         Vec::new(),
@@ -365,7 +349,8 @@ async fn an_environment_that_cannot_run_is_a_503_never_a_zero() {
     crate::common::assert_error(status.as_u16(), &v, 503, "environment_unavailable");
     let message = v["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("`cannot_run` cannot run on this machine") && message.contains("python3"),
+        message.contains("`cannot_run` cannot run on this machine")
+            && message.contains(resyn_core::testing::CannotRun::DETAIL),
         "{message}"
     );
 }
