@@ -9,6 +9,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -300,6 +301,63 @@ def test_an_environment_that_cannot_run_raises_never_scores_zero():
         assert "environment `base_conversion` cannot run on this machine" in line, line
         assert "/nonexistent/python3" in line, line
     assert lines[4] == "native 1.0", out.stdout
+
+
+PIDS_CGROUP = pathlib.Path("/sys/fs/cgroup/pids")
+
+
+@pytest.mark.skipif(not os.access(PIDS_CGROUP, os.W_OK),
+                    reason="needs a writable cgroup-v1 pids controller (root)")
+def test_a_process_limit_raises_never_scores_zero():
+    """Under a process limit (a cgroup's pids.max, as in a container) that lets the sandbox
+    start but not a worker per module, scoring raises EnvironmentUnavailableError for the
+    forks refused: the responses, all correct, never score 0."""
+    group = PIDS_CGROUP / ("resyn-test-%d" % os.getpid())
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text("30")
+        # References of every bundled Python environment, made without a limit ...
+        made = run_fresh(
+            "import json, resyn\n"
+            "refs, gts = [], []\n"
+            "for m in resyn.envs():\n"
+            "    if m['source'] == 'python':\n"
+            "        i = resyn.generate(m['id'], 1, m['min_difficulty'])\n"
+            "        refs.append(i['reference'])\n"
+            "        gts.append(json.dumps({'reward_mode': 'verifier', **{k: i[k] for k in "
+            "('id', 'env', 'env_version', 'seed', 'difficulty', 'data')}}))\n"
+            "print(json.dumps([refs, gts]))\n", timeout=300)
+        assert made.returncode == 0, made.stderr
+        # ... and scored in one process whose budget (threads included) runs out.
+        code = (
+            "import json, sys, resyn\n"
+            "refs, gts = json.loads(sys.stdin.read())\n"
+            "try:\n"
+            "    scores = resyn.compute_score(data_sources=None, solution_strs=refs,\n"
+            "                                 ground_truths=gts)\n"
+            "    print('scored', scores)\n"
+            "except resyn.EnvironmentUnavailableError as e:\n"
+            "    print('unavailable:', e)\n"
+        )
+
+        def enter():
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+        env = dict(os.environ, RESYN_ENV_DIRS=str(PY_ENVS),
+                   RESYN_PYTHON=os.path.realpath(sys.executable))
+        out = subprocess.run([sys.executable, "-c", code], env=env, input=made.stdout,
+                             capture_output=True, text=True, timeout=300, preexec_fn=enter)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("unavailable: "), out.stdout
+        assert "cannot run on this machine" in out.stdout, out.stdout
+        assert "Resource temporarily unavailable" in out.stdout, out.stdout
+    finally:
+        for _ in range(100):
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.05)
 
 
 def test_missing_env_dir_is_a_clear_error(tmp_path):
