@@ -606,15 +606,8 @@ impl PythonEnv {
         let inner = match self.inner() {
             Ok(i) => i,
             Err(e) => {
-                let (reason, infra) = (format!("{e}"), e.is_infra());
-                out.results.push(Err(e));
-                out.results.extend(range.clone().skip(1).map(|k| {
-                    Err(Error::Skipped {
-                        call: call(k),
-                        reason: reason.clone(),
-                        infra,
-                    })
-                }));
+                let reason = format!("{e}");
+                fail_from(&mut out.results, e, reason, range, call);
                 return out;
             }
         };
@@ -642,15 +635,7 @@ impl PythonEnv {
                 Ok(w) => w,
                 Err(e) => {
                     let reason = format!("no worker could be started: {e}");
-                    let infra = e.is_infra();
-                    out.results.push(Err(e));
-                    out.results.extend((next + 1..range.end).map(|k| {
-                        Err(Error::Skipped {
-                            call: call(k),
-                            reason: reason.clone(),
-                            infra,
-                        })
-                    }));
+                    fail_from(&mut out.results, e, reason, next..range.end, call);
                     break;
                 }
             };
@@ -810,7 +795,26 @@ fn parse_meta(file: &str, v: &Value) -> Result<(EnvMeta, bool)> {
     ))
 }
 
-/// A verdict for a sandbox failure during verification.
+/// The results of `items` when none can run: `e` for the first, and for the
+/// rest [`Error::Skipped`] with `reason` (a runtime failure when `e` is one).
+fn fail_from(
+    results: &mut Vec<Result<Value>>,
+    e: Error,
+    reason: String,
+    items: Range<usize>,
+    call: &(dyn Fn(usize) -> String + Sync),
+) {
+    let infra = e.is_infra();
+    results.push(Err(e));
+    results.extend(items.skip(1).map(|k| {
+        Err(Error::Skipped {
+            call: call(k),
+            reason: reason.clone(),
+            infra,
+        })
+    }));
+}
+
 /// The verdict for a failed call: [`ReasonCode::Unavailable`] when the
 /// runtime failed (the module never ran: no reward can be given, and scorers
 /// raise it), else [`ReasonCode::EnvError`].

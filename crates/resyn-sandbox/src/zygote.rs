@@ -4,8 +4,9 @@
 //! backend, rlimits, namespaces, the first seccomp filter), imports the
 //! harness and common standard-library modules once, denies itself `exec`,
 //! and then only forks: it never receives a module's source. The host talks
-//! to it over a `SOCK_SEQPACKET` socket pair (the zygote's fd 3), one JSON
-//! message per request and reply, serialized by a mutex:
+//! to it over a `SOCK_SEQPACKET` socket pair (the zygote's fd 3), one
+//! message per request (JSON but for spawn) and one JSON reply, serialized by
+//! a mutex:
 //!
 //! - spawn, with the worker's socket attached (`SCM_RIGHTS`): fork a
 //!   worker, which applies its own layers and then speaks the worker
